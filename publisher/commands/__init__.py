@@ -1,0 +1,1 @@
+"""One module per verb: each orchestrates one job, read → transform → write."""

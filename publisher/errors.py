@@ -1,0 +1,69 @@
+"""The error tree and the exit codes every command shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    PARTIAL = 3
+    TEMPFAIL = 75
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as we can."""
+
+    where: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class PublisherError(Exception):
+    """Base of every error the CLI turns into `error: …` / `hint: …`."""
+
+    exit_code = ExitCode.ERROR
+
+    def __init__(self, message: str, hint: str = "", problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.problems = problems
+
+
+class ConfigError(PublisherError):
+    exit_code = ExitCode.USAGE
+
+
+class ContentError(PublisherError):
+    pass
+
+
+class TemplateError(PublisherError):
+    pass
+
+
+class StateError(PublisherError):
+    pass
+
+
+class DeliveryError(PublisherError):
+    pass
+
+
+class LockBusyError(PublisherError):
+    exit_code = ExitCode.TEMPFAIL
+
+
+def many(kind: type[PublisherError], what: str, problems: list[Problem]) -> PublisherError:
+    """One error carrying every problem found, so a user fixes them all in one pass."""
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    return kind(f"{what}: {count} {noun}", problems=tuple(problems))

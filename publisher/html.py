@@ -1,0 +1,142 @@
+"""The one syndication-safe HTML pass, shared by feeds and email.
+
+nh3 (html5ever + ammonia) parses like a browser, which repairs malformed
+markup, and keeps only an allow-list of tags and attributes, which removes
+scripts, `on*` handlers and `javascript:` URLs. Every URL attribute is made
+absolute on the way through.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+import lxml.html
+import nh3
+
+_XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_WHITESPACE = re.compile(r"\s+")
+
+URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite", "action"})
+SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+_EXTRA_TAGS = {"video", "audio", "source", "picture", "figcaption", "figure", "tfoot"}
+_EXTRA_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"title", "lang", "dir"},
+    "a": {"href", "hreflang", "title"},
+    "img": {"src", "srcset", "sizes", "alt", "width", "height", "loading"},
+    "video": {"src", "poster", "controls", "width", "height"},
+    "audio": {"src", "controls"},
+    "source": {"src", "srcset", "sizes", "type", "media"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+}
+ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | _EXTRA_TAGS)
+ALLOWED_ATTRIBUTES = {
+    tag: set(nh3.ALLOWED_ATTRIBUTES.get(tag, set())) | _EXTRA_ATTRIBUTES.get(tag, set())
+    for tag in set(nh3.ALLOWED_ATTRIBUTES) | set(_EXTRA_ATTRIBUTES)
+}
+
+_BLOCKS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "figure",
+        "hr",
+        "section",
+        "article",
+    ]
+)
+
+
+def strip_xml_illegal(text: str) -> str:
+    """Remove characters that XML 1.0 forbids (most C0 controls, lone surrogates, U+FFFE/F)."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def plain_line(text: str) -> str:
+    """One line of plain text: no controls, no line breaks, single spaces."""
+    return _WHITESPACE.sub(" ", strip_xml_illegal(text)).strip()
+
+
+def absolute_url(url: str, base: str) -> str:
+    return urljoin(base, url.strip())
+
+
+def _absolute_srcset(value: str, base: str) -> str:
+    candidates = []
+    for candidate in value.split(","):
+        parts = candidate.split(None, 1)
+        if parts:
+            parts[0] = absolute_url(parts[0], base)
+            candidates.append(" ".join(parts))
+    return ", ".join(candidates)
+
+
+def syndication_html(html: str, page_url: str) -> str:
+    """Sanitised, repaired HTML whose URLs are absolute against `page_url`."""
+
+    def rewrite(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in URL_ATTRIBUTES:
+            return absolute_url(value, page_url)
+        if attribute == "srcset":
+            return _absolute_srcset(value, page_url)
+        return value
+
+    cleaned = nh3.clean(
+        strip_xml_illegal(html),
+        tags=set(ALLOWED_TAGS),
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=rewrite,
+        url_schemes=set(SAFE_SCHEMES),
+        link_rel=None,
+        strip_comments=True,
+    )
+    return cleaned.strip()
+
+
+def _text_blocks(html: str) -> list[str]:
+    if not html.strip():
+        return []
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag in _BLOCKS:
+            element.tail = "\n" + (element.tail or "")
+            if element.tag != "br":
+                element.text = "\n" + (element.text or "")
+    text = root.text_content()
+    return [line for line in (plain_line(part) for part in text.split("\n")) if line]
+
+
+def plain_text(html: str) -> str:
+    """The readable text of an HTML fragment, one block per paragraph."""
+    return "\n\n".join(_text_blocks(html))
+
+
+def first_paragraph(html: str) -> str:
+    blocks = _text_blocks(html)
+    return blocks[0] if blocks else ""
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "…"

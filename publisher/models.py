@@ -1,0 +1,44 @@
+"""Plain data passed between the stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+
+class DateSource(StrEnum):
+    FRONT_MATTER = "front matter"
+    FILENAME = "filename"
+    FIRST_SEEN = "first seen"
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Post:
+    source: Path
+    """Absolute path of the file the post came from."""
+    source_name: str
+    """Path under the content folder, with forward slashes."""
+    id: str
+    title: str
+    url: str
+    slug: str
+    published: datetime
+    updated: datetime
+    date_source: DateSource
+    categories: tuple[Category, ...]
+    tags: tuple[str, ...]
+    author: str
+    summary: str
+    """Plain text."""
+    content_html: str
+    """Syndication-safe HTML: sanitised, well-formed, absolute URLs."""
+    image: str | None
+    lang: str | None

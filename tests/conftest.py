@@ -1,0 +1,39 @@
+"""Shared fixtures: a copy of the sample site in a temporary folder, and a fixed clock."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from publisher.config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEOUL = ZoneInfo("Asia/Seoul")
+NOW = datetime(2024, 6, 20, 9, 0, tzinfo=SEOUL)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files under tests/golden from the current output",
+    )
+
+
+@pytest.fixture
+def site_dir(tmp_path: Path) -> Path:
+    """The sample site (config.toml, content/, templates/) copied into tmp_path."""
+    shutil.copy(ROOT / "config.toml", tmp_path / "config.toml")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    return tmp_path
+
+
+@pytest.fixture
+def config(site_dir: Path) -> Config:
+    return load_config(site_dir / "config.toml")

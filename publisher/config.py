@@ -72,6 +72,10 @@ def _positive(value: int) -> str | None:
     return None if value >= 1 else "must be 1 or more"
 
 
+def _positive_float(value: float) -> str | None:
+    return None if value > 0 else "must be more than 0"
+
+
 FEED_FORMATS = ("atom", "rss", "json")
 
 
@@ -135,6 +139,127 @@ class FeedsConfig:
     hub: str = setting("", "WebSub hub URL to announce in every feed.", check=_optional_http_url)
 
 
+_EMAIL_LIKE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _mailbox(value: str) -> str | None:
+    address = value.rsplit("<", 1)[-1].rstrip(">").strip()
+    if not _EMAIL_LIKE.match(address):
+        return "must be an address, optionally with a name: 'News <news@example.org>'"
+    if "\n" in value or "\r" in value:
+        return "must be one line"
+    return None
+
+
+def _optional_mailbox(value: str) -> str | None:
+    return _mailbox(value) if value else None
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _env_name(value: str) -> str | None:
+    if value and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+        return "must be the name of an environment variable, like PUBLISHER_SECRET"
+    return None
+
+
+def _non_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _port(value: int) -> str | None:
+    return None if 0 < value < 65536 else "must be a TCP port, 1 to 65535"
+
+
+def _unsubscribe_url(value: str) -> str | None:
+    if not value:
+        return None
+    if "{token}" not in value:
+        return "must contain {token}, like 'https://news.example.org/unsubscribe?token={token}'"
+    if urlsplit(value).scheme != "https":
+        return "must be an https URL (RFC 8058 one-click unsubscribe needs https)"
+    return None
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """[mail]: who digests come from, and how they leave."""
+
+    transport: str = setting(
+        "outbox",
+        "'outbox' writes .eml files under [paths] outbox; 'smtp' sends through [smtp].",
+        check=_one_of("outbox", "smtp"),
+    )
+    sender: str = setting(
+        "",
+        "The From mailbox, with a display name: 'News <news@example.org>'. "
+        "Written `from` in config.toml.",
+        check=_optional_mailbox,
+    )
+    reply_to: str = setting("", "Optional Reply-To mailbox.", check=_optional_mailbox)
+    message_id_domain: str = setting(
+        "", "Domain of Message-IDs and List-Id; defaults to the From address's domain."
+    )
+    contact: str = setting(
+        "", "The sender's contact line printed in every digest footer (postal address, email)."
+    )
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """[smtp]: the mail relay used when [mail] transport = 'smtp'."""
+
+    host: str = setting("localhost", "Relay host name.")
+    port: int = setting(587, "Relay port.", check=_port)
+    security: str = setting(
+        "starttls",
+        "'starttls', 'ssl' (implicit TLS) or 'none' (only for a localhost relay).",
+        check=_one_of("starttls", "ssl", "none"),
+    )
+    username: str = setting("", "Login name; empty means no login.")
+    password_env: str = setting(
+        "", "Name of the environment variable holding the password.", check=_env_name
+    )
+    timeout: float = setting(30.0, "Seconds to wait for the relay.", check=_positive_float)
+    connections: int = setting(2, "Parallel connections to the relay.", check=_positive)
+    rate: float = setting(
+        0.0, "Messages per second at most; 0 means unlimited.", check=_non_negative
+    )
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """[digest]: what a digest holds and how it unsubscribes."""
+
+    subject: str = setting(
+        "{site}: {title}",
+        "Subject template; placeholders {site}, {title} (newest post), {count}, {date}.",
+    )
+    max_posts: int = setting(10, "Most posts in one digest, newest first.", check=_positive)
+    first_digest_days: int = setting(
+        7, "The first digest only holds posts from this many days back.", check=_positive
+    )
+    unsubscribe_url: str = setting(
+        "",
+        "https URL with {token}; defaults to <base_url>/unsubscribe?token={token}.",
+        check=_unsubscribe_url,
+    )
+    secret_env: str = setting(
+        "PUBLISHER_SECRET",
+        "Environment variable with the token-signing secret; if unset, one is generated "
+        "into the state folder (mode 0600).",
+        check=_env_name,
+    )
+    dkim_selector: str = setting("", "DKIM selector; DKIM signing is on when this is set.")
+    dkim_domain: str = setting("", "DKIM d= domain; defaults to the From address's domain.")
+    dkim_key_file: str = setting("", "Path of the PEM private key (keep it out of the repository).")
+
+
 @dataclass(frozen=True)
 class PathsConfig:
     """[paths]: folders, relative to the config file."""
@@ -143,6 +268,7 @@ class PathsConfig:
     output: Path = setting(Path("public"), "Where feeds and index.html are written.")
     state: Path = setting(Path("state"), "Where the SQLite state and lock live.")
     templates: Path = setting(Path("templates"), "Where the page and email templates are.")
+    outbox: Path = setting(Path("outbox"), "Where the outbox transport writes messages.")
 
 
 @dataclass(frozen=True)
@@ -150,6 +276,9 @@ class Config:
     site: SiteConfig
     feeds: FeedsConfig
     paths: PathsConfig
+    mail: MailConfig
+    smtp: SmtpConfig
+    digest: DigestConfig
     source: Path
     """The config file this came from."""
 
@@ -158,12 +287,26 @@ class Config:
         return self.paths.state / "publisher.sqlite3"
 
 
-TABLES: dict[str, type] = {"site": SiteConfig, "feeds": FeedsConfig, "paths": PathsConfig}
+TABLES: dict[str, type] = {
+    "site": SiteConfig,
+    "feeds": FeedsConfig,
+    "paths": PathsConfig,
+    "mail": MailConfig,
+    "smtp": SmtpConfig,
+    "digest": DigestConfig,
+}
+KEY_ALIASES = {("mail", "from"): "sender"}
+"""TOML keys that are Python keywords, and the field each maps to."""
 
 
 def _did_you_mean(name: str, choices: typing.Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _written_keys(table: str, fields: typing.Iterable[str]) -> list[str]:
+    reverse = {field: key for (t, key), field in KEY_ALIASES.items() if t == table}
+    return [reverse.get(field, field) for field in fields]
 
 
 def _coerce(raw: Any, annotation: Any, base: Path) -> tuple[Any, str | None]:
@@ -173,6 +316,9 @@ def _coerce(raw: Any, annotation: Any, base: Path) -> tuple[Any, str | None]:
     if annotation is int:
         ok = isinstance(raw, int) and not isinstance(raw, bool)
         return (raw, None) if ok else (None, "must be a whole number")
+    if annotation is float:
+        ok = isinstance(raw, int | float) and not isinstance(raw, bool)
+        return (float(raw), None) if ok else (None, "must be a number")
     if annotation is str:
         return (raw.strip(), None) if isinstance(raw, str) else (None, "must be a string")
     if annotation is Path:
@@ -192,10 +338,16 @@ def _build_table(
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in fields:
+    aliased = {field for (table, _), field in KEY_ALIASES.items() if table == name}
+    for written_key, value in raw.items():
+        key = KEY_ALIASES.get((name, written_key), written_key)
+        if key not in fields or (key in aliased and written_key == key):
             problems.append(
-                Problem(f"{where} [{name}]", f"unknown key {key!r}", _did_you_mean(key, fields))
+                Problem(
+                    f"{where} [{name}]",
+                    f"unknown key {written_key!r}",
+                    _did_you_mean(written_key, _written_keys(name, fields)),
+                )
             )
             continue
         coerced, complaint = _coerce(value, hints[key], base)
@@ -203,7 +355,9 @@ def _build_table(
             check = fields[key].metadata["check"]
             complaint = check(coerced) if check else None
         if complaint is not None:
-            problems.append(Problem(f"{where} [{name}] {key}", f"{complaint} (got {value!r})"))
+            problems.append(
+                Problem(f"{where} [{name}] {written_key}", f"{complaint} (got {value!r})")
+            )
             continue
         values[key] = coerced
     for key, spec in fields.items():
@@ -245,7 +399,15 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
         raise many(ConfigError, f"invalid configuration in {source}", problems)
     site: SiteConfig = tables["site"]
     site = dataclasses.replace(site, base_url=site.base_url.rstrip("/"))
-    return Config(site=site, feeds=tables["feeds"], paths=tables["paths"], source=source)
+    return Config(
+        site=site,
+        feeds=tables["feeds"],
+        paths=tables["paths"],
+        mail=tables["mail"],
+        smtp=tables["smtp"],
+        digest=tables["digest"],
+        source=source,
+    )
 
 
 def load_config(path: Path) -> Config:
@@ -274,6 +436,7 @@ def documented_settings() -> list[tuple[str, str, Any, str]]:
     """(table, key, default, doc) for every setting: the README documents each one."""
     rows = []
     for table, cls in TABLES.items():
-        for spec in dataclasses.fields(cls):
-            rows.append((table, spec.name, spec.default, spec.metadata["doc"]))
+        names = _written_keys(table, [spec.name for spec in dataclasses.fields(cls)])
+        for written, spec in zip(names, dataclasses.fields(cls), strict=True):
+            rows.append((table, written, spec.default, spec.metadata["doc"]))
     return rows

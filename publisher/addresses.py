@@ -1,0 +1,49 @@
+"""Subscriber addresses and names: the only importer of email-validator."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+_HEADER_BREAKING = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class Address:
+    email: str
+    """The address as we send to it: the local part kept, the domain normalised."""
+    key: str
+    """What two addresses are compared by: local part as written, domain case-folded."""
+    needs_smtputf8: bool
+
+
+class AddressError(ValueError):
+    pass
+
+
+def parse_address(raw: str) -> Address:
+    """A syntactically valid address, with no DNS lookup; AddressError says why not."""
+    if _HEADER_BREAKING.search(raw):
+        raise AddressError("contains a line break or control character")
+    text = raw.strip()
+    if not text:
+        raise AddressError("is empty")
+    try:
+        result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as e:
+        raise AddressError(str(e)) from None
+    domain = result.domain.casefold()
+    return Address(
+        email=f"{result.local_part}@{result.domain}",
+        key=f"{result.local_part}@{domain}",
+        needs_smtputf8=bool(result.smtputf8),
+    )
+
+
+def clean_name(raw: str) -> str:
+    """A display name safe for a header: AddressError on line breaks or controls."""
+    if _HEADER_BREAKING.search(raw):
+        raise AddressError("name contains a line break or control character")
+    return " ".join(raw.split())

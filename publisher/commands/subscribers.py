@@ -1,0 +1,136 @@
+"""`publisher subscribers …`: add, remove, list, import and export subscribers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from publisher.addresses import AddressError, clean_name, parse_address
+from publisher.config import Config
+from publisher.errors import PublisherError
+from publisher.locking import exclusive
+from publisher.store import Store, SubscriberRow, open_store
+
+
+class SubscriberError(PublisherError):
+    pass
+
+
+@contextmanager
+def ledger(config: Config) -> Iterator[Store]:
+    with exclusive(config):
+        store = open_store(config.state_db)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    subscriber: SubscriberRow
+    created: bool
+
+
+def _add(store: Store, raw_email: str, raw_name: str, now: datetime) -> AddOutcome:
+    try:
+        address = parse_address(raw_email)
+        name = clean_name(raw_name)
+    except AddressError as e:
+        raise SubscriberError(f"{raw_email!r}: {e}", hint="check the address") from None
+    existing = store.find_subscriber(address.key)
+    if existing is not None:
+        return AddOutcome(existing, created=False)
+    return AddOutcome(store.add_subscriber(address.email, address.key, name, "active", now), True)
+
+
+def add_subscriber(config: Config, email: str, name: str, now: datetime) -> AddOutcome:
+    """Add an active subscriber; an existing address is left exactly as it is."""
+    with ledger(config) as store:
+        return _add(store, email, name, now)
+
+
+def remove_subscriber(config: Config, email: str, now: datetime) -> SubscriberRow:
+    """Mark the address unsubscribed; it is kept so no import can silently re-activate it."""
+    with ledger(config) as store:
+        subscriber = find(store, email)
+        store.set_subscriber_status(subscriber.id, "unsubscribed", now)
+        updated = store.subscriber_by_id(subscriber.id)
+        assert updated is not None
+        return updated
+
+
+def find(store: Store, email: str) -> SubscriberRow:
+    try:
+        key = parse_address(email).key
+    except AddressError as e:
+        raise SubscriberError(f"{email!r}: {e}") from None
+    subscriber = store.find_subscriber(key)
+    if subscriber is None:
+        raise SubscriberError(
+            f"no subscriber {email}", hint="`publisher subscribers list` shows who there is"
+        )
+    return subscriber
+
+
+def list_subscribers(config: Config, status: str | None) -> list[SubscriberRow]:
+    with ledger(config) as store:
+        return list(store.subscribers(status))
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    already_present: int = 0
+    kept_inactive: list[str] = field(default_factory=list)
+    """Addresses that unsubscribed or bounced: left as they are."""
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)
+    """(line number, reason)."""
+
+
+def import_subscribers(config: Config, path: Path, now: datetime) -> ImportReport:
+    """Import `email[,name]` rows; report every bad row by line, import the good ones."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise SubscriberError(f"no file {path}") from None
+    except UnicodeDecodeError as e:
+        raise SubscriberError(f"{path} is not UTF-8 (byte {e.start})", hint="save as UTF-8") from e
+    report = ImportReport()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    with ledger(config) as store:
+        for row in reader:
+            line = reader.line_num
+            if not row or not "".join(row).strip():
+                continue
+            if line == 1 and row[0].strip().casefold() == "email":
+                continue
+            if len(row) > 2:
+                report.bad_rows.append((line, f"expected email,name but found {len(row)} fields"))
+                continue
+            try:
+                outcome = _add(store, row[0], row[1] if len(row) > 1 else "", now)
+            except SubscriberError as e:
+                report.bad_rows.append((line, e.message))
+                continue
+            if outcome.created:
+                report.added += 1
+            elif outcome.subscriber.status in ("unsubscribed", "bounced"):
+                report.kept_inactive.append(outcome.subscriber.email)
+            else:
+                report.already_present += 1
+    return report
+
+
+def export_subscribers(config: Config) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["email", "name", "status"])
+    for subscriber in list_subscribers(config, None):
+        writer.writerow([subscriber.email, subscriber.name, subscriber.status])
+    return buffer.getvalue()

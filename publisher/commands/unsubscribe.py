@@ -1,0 +1,38 @@
+"""`publisher unsubscribe TOKEN_OR_EMAIL`: what the one-click link does, from the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from publisher.commands.subscribers import SubscriberError, find, ledger
+from publisher.config import Config
+from publisher.credentials import signing_secret
+from publisher.store import Store, SubscriberRow
+from publisher.tokens import read_unsubscribe_token, token_matches
+
+
+def subscriber_for_token(store: Store, secret: bytes, token: str) -> SubscriberRow:
+    """The one subscriber a token may act on; SubscriberError for anything else."""
+    payload = read_unsubscribe_token(secret, token.strip())
+    subscriber = store.subscriber_by_id(payload[0]) if payload else None
+    if payload is None or subscriber is None or not token_matches(payload[1], subscriber.email_key):
+        raise SubscriberError(
+            "this unsubscribe token is not valid",
+            hint="copy the whole link from the email, or give the address instead",
+        )
+    return subscriber
+
+
+def unsubscribe(config: Config, token_or_email: str, now: datetime) -> tuple[SubscriberRow, bool]:
+    """(subscriber, changed): changed is False when they were already unsubscribed."""
+    with ledger(config) as store:
+        if "@" in token_or_email:
+            subscriber = find(store, token_or_email)
+        else:
+            subscriber = subscriber_for_token(store, signing_secret(config), token_or_email)
+        if subscriber.status == "unsubscribed":
+            return subscriber, False
+        store.set_subscriber_status(subscriber.id, "unsubscribed", now)
+        updated = store.subscriber_by_id(subscriber.id)
+        assert updated is not None
+        return updated, True

@@ -1,0 +1,162 @@
+"""Subscribers in the real SQLite store: validation, import, export, never re-activated."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from publisher.commands.subscribers import (
+    SubscriberError,
+    add_subscriber,
+    export_subscribers,
+    import_subscribers,
+    list_subscribers,
+    remove_subscriber,
+)
+from publisher.commands.unsubscribe import unsubscribe
+from publisher.config import Config
+from publisher.credentials import signing_secret
+from publisher.store import open_store
+from publisher.tokens import unsubscribe_token
+from tests.conftest import NOW
+
+
+def test_addresses_compare_with_the_domain_case_folded(config: Config) -> None:
+    first = add_subscriber(config, "Reader@Example.COM", "Reader", NOW)
+    second = add_subscriber(config, "Reader@example.com", "", NOW)
+    assert first.created and not second.created
+    assert second.subscriber.id == first.subscriber.id
+    assert first.subscriber.email == "Reader@example.com"
+    # the local part is the mailbox owner's business: a different case is a different address
+    assert add_subscriber(config, "reader@example.com", "", NOW).created
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["no-at-sign", "a@b", "x@example.com\r\nBcc: victim@example.org", "x@exa mple.com", ""],
+)
+def test_invalid_or_header_breaking_addresses_are_refused(config: Config, bad: str) -> None:
+    with pytest.raises(SubscriberError):
+        add_subscriber(config, bad, "", NOW)
+    assert list_subscribers(config, None) == []
+
+
+def test_a_name_with_a_line_break_is_refused(config: Config) -> None:
+    with pytest.raises(SubscriberError, match="line break"):
+        add_subscriber(config, "a@example.com", "Evil\nBcc: x@example.org", NOW)
+
+
+def test_internationalised_addresses_are_kept(config: Config) -> None:
+    outcome = add_subscriber(config, "독자@예시.한국", "독자", NOW)
+    assert outcome.subscriber.email == "독자@예시.한국"
+
+
+def test_import_reports_bad_rows_by_line_and_imports_the_good_ones(
+    config: Config, tmp_path: Path
+) -> None:
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text(
+        "email,name\n"
+        "one@example.com,One\n"
+        "not-an-address,Bad\n"
+        "two@example.com\n"
+        "\n"
+        "one@EXAMPLE.com,Duplicate differing only in the domain's case\n"
+        "three@example.com,Three,extra\n"
+        'four@example.com,"Four, Esq."\n',
+        encoding="utf-8",
+    )
+    report = import_subscribers(config, csv_file, NOW)
+    assert report.added == 3
+    assert [line for line, _ in report.bad_rows] == [3, 7]
+    assert "not-an-address" in report.bad_rows[0][1]
+    assert "3 fields" in report.bad_rows[1][1]
+    emails = {s.email: s.name for s in list_subscribers(config, "active")}
+    assert emails == {
+        "one@example.com": "One",
+        "two@example.com": "",
+        "four@example.com": "Four, Esq.",
+    }
+    assert report.already_present == 1
+    assert emails["one@example.com"] == "One"  # the duplicate row changed nothing
+
+
+def test_import_without_a_header_and_with_duplicates(config: Config, tmp_path: Path) -> None:
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("a@example.com,A\na@EXAMPLE.com,A again\n", encoding="utf-8")
+    report = import_subscribers(config, csv_file, NOW)
+    assert (report.added, report.already_present, report.bad_rows) == (1, 1, [])
+
+
+def test_unsubscribed_and_bounced_addresses_are_never_reactivated(
+    config: Config, tmp_path: Path
+) -> None:
+    add_subscriber(config, "gone@example.com", "", NOW)
+    remove_subscriber(config, "gone@example.com", NOW)
+    store = open_store(config.state_db)
+    bounced = store.add_subscriber("dead@example.com", "dead@example.com", "", "bounced", NOW)
+    store.close()
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("gone@example.com\ndead@example.com\n", encoding="utf-8")
+    report = import_subscribers(config, csv_file, NOW)
+    assert sorted(report.kept_inactive) == ["dead@example.com", "gone@example.com"]
+    statuses = {s.email: s.status for s in list_subscribers(config, None)}
+    assert statuses == {"gone@example.com": "unsubscribed", "dead@example.com": "bounced"}
+    assert not add_subscriber(config, "gone@example.com", "", NOW).created
+    assert bounced.status == "bounced"
+
+
+def test_export_writes_every_subscriber_as_csv(config: Config) -> None:
+    add_subscriber(config, "a@example.com", "Ann, Jr.", NOW)
+    add_subscriber(config, "b@example.com", "", NOW)
+    remove_subscriber(config, "b@example.com", NOW)
+    assert export_subscribers(config) == (
+        'email,name,status\na@example.com,"Ann, Jr.",active\nb@example.com,,unsubscribed\n'
+    )
+
+
+def test_a_token_unsubscribes_only_its_own_subscriber(config: Config) -> None:
+    alice = add_subscriber(config, "alice@example.com", "", NOW).subscriber
+    bob = add_subscriber(config, "bob@example.com", "", NOW).subscriber
+    secret = signing_secret(config)
+    token = unsubscribe_token(secret, alice.id, alice.email_key)
+    row, changed = unsubscribe(config, token, NOW)
+    assert (row.email, row.status, changed) == ("alice@example.com", "unsubscribed", True)
+    assert {s.email: s.status for s in list_subscribers(config, None)}["bob@example.com"] == (
+        "active"
+    )
+    # Alice's token with Bob's id, or a token signed with another secret, does nothing.
+    forged = unsubscribe_token(secret, bob.id, alice.email_key)
+    other_secret = unsubscribe_token(b"not the secret", bob.id, bob.email_key)
+    for bad in (forged, other_secret, token[:-2] + "xx", "garbage"):
+        with pytest.raises(SubscriberError, match="not valid"):
+            unsubscribe(config, bad, NOW)
+    assert {s.email: s.status for s in list_subscribers(config, None)}["bob@example.com"] == (
+        "active"
+    )
+
+
+def test_the_secret_is_generated_once_with_owner_only_permissions(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(config.digest.secret_env, raising=False)
+    first = signing_secret(config)
+    path = config.paths.state / "secret.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert signing_secret(config) == first
+    monkeypatch.setenv(config.digest.secret_env, "from-the-environment")
+    assert signing_secret(config) == b"from-the-environment"
+
+
+def test_the_store_migrates_in_order_and_refuses_a_newer_schema(config: Config) -> None:
+    store = open_store(config.state_db)
+    assert store.schema_version() == 2
+    with store.transaction() as db:
+        db.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')")
+    store.close()
+    from publisher.errors import StateError
+
+    with pytest.raises(StateError, match="newer"):
+        open_store(config.state_db)

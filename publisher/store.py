@@ -348,22 +348,18 @@ class Store:
                 db.execute("UPDATE digests SET completed_at = NULL WHERE id = ?", (digest_id,))
             return cursor.rowcount
 
-    def pending_deliveries(self, digest_id: int) -> Iterator[PendingDelivery]:
-        """Pending rows of subscribers still active, streamed in id order."""
-        last = -1
-        while True:
-            rows = self._db.execute(
-                "SELECT s.id, s.email, s.email_key, s.name FROM deliveries d "
-                "JOIN subscribers s ON s.id = d.subscriber_id "
-                "WHERE d.digest_id = ? AND d.status = 'pending' AND s.status = 'active' "
-                "AND s.id > ? ORDER BY s.id LIMIT 500",
-                (digest_id, last),
-            ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield PendingDelivery(*row)
-            last = rows[-1][0]
+    def pending_deliveries(
+        self, digest_id: int, after_subscriber: int, limit: int = 500
+    ) -> list[PendingDelivery]:
+        """The next page of pending rows of still-active subscribers, in subscriber order."""
+        rows = self._db.execute(
+            "SELECT s.id, s.email, s.email_key, s.name FROM deliveries d "
+            "JOIN subscribers s ON s.id = d.subscriber_id "
+            "WHERE d.digest_id = ? AND d.status = 'pending' AND s.status = 'active' "
+            "AND s.id > ? ORDER BY s.id LIMIT ?",
+            (digest_id, after_subscriber, limit),
+        ).fetchall()
+        return [PendingDelivery(*row) for row in rows]
 
     def skip_inactive_pending(self, digest_id: int, now: datetime) -> int:
         """Pending rows of people who unsubscribed or bounced since the digest was made."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from publisher.config import Config
 from publisher.content import LoadedSite, load_site
 from publisher.feeds import feed_specs, render_feeds
+from publisher.locking import exclusive
 from publisher.output import WriteReport, write_tree
 from publisher.pages import index_page
 from publisher.store import BuildRecord, open_store, read_only_store
@@ -56,6 +57,11 @@ def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
 
 
 def build(config: Config, now: datetime) -> BuildReport:
+    with exclusive(config):
+        return _build(config, now)
+
+
+def _build(config: Config, now: datetime) -> BuildReport:
     # Gather and render everything first: a bad post must not half-write anything.
     site = load_posts(config, now)
     files = render_site(config, site)

@@ -260,6 +260,52 @@ class DigestConfig:
     dkim_key_file: str = setting("", "Path of the PEM private key (keep it out of the repository).")
 
 
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+
+
+def _schedule_spec(value: str) -> str | None:
+    if match := _INTERVAL.match(value):
+        return None if int(match.group(1)) > 0 else "must be longer than 0"
+    if len(value.split()) != 5:
+        return "must be an interval like '15m' or a crontab expression like '0 8 * * mon'"
+    return None
+
+
+def _optional_timezone(value: str) -> str | None:
+    return _timezone(value) if value else None
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """[schedule]: when `publisher schedule` runs the jobs."""
+
+    build: str = setting(
+        "15m",
+        "When to rebuild the feeds: an interval ('15m', '1h') or a crontab expression.",
+        check=_schedule_spec,
+    )
+    digest: str = setting(
+        "0 8 * * mon",
+        "When to send the digest: a crontab expression (or an interval).",
+        check=_schedule_spec,
+    )
+    timezone: str = setting(
+        "",
+        "IANA time zone of the crontab expressions; defaults to [site] timezone.",
+        check=_optional_timezone,
+    )
+    misfire_grace_time: int = setting(
+        3600,
+        "Seconds a missed run may be late and still run (once) when the process comes back.",
+        check=_positive,
+    )
+    lock_timeout: float = setting(
+        60.0,
+        "Seconds a command waits for another publisher's lock before exit 75.",
+        check=_positive_float,
+    )
+
+
 @dataclass(frozen=True)
 class PathsConfig:
     """[paths]: folders, relative to the config file."""
@@ -279,6 +325,7 @@ class Config:
     mail: MailConfig
     smtp: SmtpConfig
     digest: DigestConfig
+    schedule: ScheduleConfig
     source: Path
     """The config file this came from."""
 
@@ -294,6 +341,7 @@ TABLES: dict[str, type] = {
     "mail": MailConfig,
     "smtp": SmtpConfig,
     "digest": DigestConfig,
+    "schedule": ScheduleConfig,
 }
 KEY_ALIASES = {("mail", "from"): "sender"}
 """TOML keys that are Python keywords, and the field each maps to."""
@@ -406,6 +454,7 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
         mail=tables["mail"],
         smtp=tables["smtp"],
         digest=tables["digest"],
+        schedule=tables["schedule"],
         source=source,
     )
 

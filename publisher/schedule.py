@@ -1,0 +1,129 @@
+"""When jobs run: the only importer of apscheduler (3.x).
+
+APScheduler 3.11's CronTrigger mishandles daylight-saving changes: on the
+night clocks go back, a wall-clock time such as 01:30 fires twice and later
+calls can return the same instant again (a loop); on the night they go
+forward it returns a nonexistent wall time (02:30-05:00 in New York). So our
+cron trigger runs CronTrigger over wall-clock readings labelled UTC, where
+there is no DST, and turns each wall-clock time into a real instant once:
+a repeated time fires at its first occurrence, a skipped time at the
+instant the clocks jumped over it (02:30 → 03:30 EDT).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from publisher.config import Config
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_INTERVAL_ANCHOR = datetime(2000, 1, 1)  # noqa: DTZ001 (given the zone where it is used)
+"""Intervals count from this local midnight, so fire times never depend on start-up time."""
+_TINY = timedelta(microseconds=1)
+
+
+def _wall_clock(moment: datetime, zone: ZoneInfo) -> datetime:
+    """What a clock in `zone` reads at `moment`, labelled UTC so that no DST applies."""
+    return moment.astimezone(zone).replace(tzinfo=UTC)
+
+
+def _instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The first real instant a clock in `zone` reads `wall` (or jumps past it)."""
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+
+
+class WallClockCronTrigger(BaseTrigger):  # type: ignore[misc]
+    """A crontab schedule in a time zone that fires each wall-clock time once."""
+
+    def __init__(self, expression: str, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._wall = CronTrigger.from_crontab(expression, timezone=UTC)
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        start = _wall_clock(now, self.zone)
+        if previous_fire_time is not None:
+            start = min(start, _wall_clock(previous_fire_time, self.zone) + _TINY)
+        while True:
+            wall: datetime | None = self._wall.get_next_fire_time(None, start)
+            if wall is None:
+                return None
+            moment = _instant(wall, self.zone)
+            if previous_fire_time is None or moment > previous_fire_time:
+                return moment
+            start = wall + _TINY
+
+
+@dataclass(frozen=True)
+class Schedule:
+    job: str
+    spec: str
+    zone: ZoneInfo
+    trigger: BaseTrigger
+
+    def fire_times(self, after: datetime, count: int) -> list[datetime]:
+        """The next `count` fire times strictly after `after`, in the schedule's zone."""
+        times: list[datetime] = []
+        previous: datetime | None = None
+        moment = after + timedelta(microseconds=1)
+        while len(times) < count:
+            following = self.trigger.get_next_fire_time(previous, moment)
+            if following is None:
+                break
+            following = following.astimezone(self.zone)
+            times.append(following)
+            previous = following
+            moment = following + timedelta(microseconds=1)
+        return times
+
+    def latest_due(self, since: datetime, now: datetime) -> datetime | None:
+        """The last fire time in (since, now], or None."""
+        latest = None
+        for moment in self.fire_times(since, 10_000):
+            if moment > now:
+                break
+            latest = moment
+        return latest
+
+
+def make_schedule(job: str, spec: str, zone: ZoneInfo) -> Schedule:
+    trigger: Any
+    if match := _INTERVAL.match(spec):
+        amount, unit = int(match.group(1)), _UNITS[match.group(2)]
+        trigger = IntervalTrigger(
+            **{unit: amount}, start_date=_INTERVAL_ANCHOR.replace(tzinfo=zone), timezone=zone
+        )
+    else:
+        trigger = WallClockCronTrigger(spec, zone)
+    return Schedule(job, spec, zone, trigger)
+
+
+def schedules(config: Config) -> tuple[Schedule, Schedule]:
+    """The build and digest schedules from [schedule]."""
+    zone = ZoneInfo(config.schedule.timezone) if config.schedule.timezone else config.site.zone
+    return (
+        make_schedule("build", config.schedule.build, zone),
+        make_schedule("digest", config.schedule.digest, zone),
+    )
+
+
+def missed_run(
+    schedule: Schedule, last_run: datetime | None, now: datetime, grace: timedelta
+) -> datetime | None:
+    """The fire time to catch up on at start-up: missed since `last_run`, and within grace."""
+    if last_run is None:
+        return None
+    due = schedule.latest_due(max(last_run, now - grace - timedelta(seconds=1)), now)
+    if due is None or now - due > grace:
+        return None
+    return due

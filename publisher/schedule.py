@@ -31,6 +31,11 @@ _INTERVAL_ANCHOR = datetime(2000, 1, 1)  # noqa: DTZ001 (given the zone where it
 _TINY = timedelta(microseconds=1)
 
 
+def _utc(moment: datetime) -> datetime:
+    """For comparing and subtracting: aware datetimes sharing one ZoneInfo compare by wall clock."""
+    return moment.astimezone(UTC)
+
+
 def _wall_clock(moment: datetime, zone: ZoneInfo) -> datetime:
     """What a clock in `zone` reads at `moment`, labelled UTC so that no DST applies."""
     return moment.astimezone(zone).replace(tzinfo=UTC)
@@ -59,7 +64,7 @@ class WallClockCronTrigger(BaseTrigger):  # type: ignore[misc]
             if wall is None:
                 return None
             moment = _instant(wall, self.zone)
-            if previous_fire_time is None or moment > previous_fire_time:
+            if previous_fire_time is None or _utc(moment) > _utc(previous_fire_time):
                 return moment
             start = wall + _TINY
 
@@ -90,7 +95,7 @@ class Schedule:
         """The last fire time in (since, now], or None."""
         latest = None
         for moment in self.fire_times(since, 10_000):
-            if moment > now:
+            if _utc(moment) > _utc(now):
                 break
             latest = moment
         return latest
@@ -123,7 +128,8 @@ def missed_run(
     """The fire time to catch up on at start-up: missed since `last_run`, and within grace."""
     if last_run is None:
         return None
-    due = schedule.latest_due(max(last_run, now - grace - timedelta(seconds=1)), now)
-    if due is None or now - due > grace:
+    since = max(_utc(last_run), _utc(now) - grace - timedelta(seconds=1))
+    due = schedule.latest_due(since, now)
+    if due is None or _utc(now) - _utc(due) > grace:
         return None
     return due

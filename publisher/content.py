@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -360,7 +360,7 @@ def _read_post(
         hidden = "draft"
     elif metadata.get("published") is False:
         hidden = "published: false"
-    elif published > now:
+    elif published.astimezone(UTC) > now.astimezone(UTC):
         hidden = f"dated in the future ({published.isoformat()})"
     return _Draft(post, hidden, seen_now and hidden is None)
 

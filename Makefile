@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## run: set up, then run the main job on the sample site (feeds into public/, digest into outbox/)
+## The sample list is imported first (idempotent: present or unsubscribed addresses are left alone).
 run: $(STAMP)
+	@$(BIN)/publisher subscribers import examples/subscribers.csv
 	$(BIN)/publisher run
 
 ## test: set up, then run every linter, the type checker and the test suite

@@ -11,10 +11,21 @@ from typing import Any, NoReturn
 import click
 
 from publisher import __version__
+from publisher.commands import subscribers as subscriber_commands
 from publisher.commands.build import build
 from publisher.commands.check import check
+from publisher.commands.digest import (
+    DigestReport,
+    mark_all_sent,
+    preview_digest,
+    send_digests,
+    send_test_copy,
+)
+from publisher.commands.unsubscribe import unsubscribe
 from publisher.config import Config, load_config
 from publisher.errors import ExitCode, PublisherError
+from publisher.mailer import Result
+from publisher.store import SUBSCRIBER_STATUSES, open_store
 
 
 class Context:
@@ -115,15 +126,183 @@ def check_command(ctx: Context) -> None:
     click.echo(f"ok: {len(report.site.posts)} posts, {len(report.warnings)} with fallback dates")
 
 
+def _progress() -> Callable[[Result], None] | None:
+    """A running count on stderr when a person is watching."""
+    if not sys.stderr.isatty():
+        return None
+    done = 0
+
+    def show(_result: Result) -> None:
+        nonlocal done
+        done += 1
+        click.echo(f"\rsent {done}", err=True, nl=False)
+
+    return show
+
+
+def _finish_digest(report: DigestReport) -> None:
+    if sys.stderr.isatty() and report.runs:
+        click.echo("", err=True)
+    click.echo(report.summary())
+    if report.partial:
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+@cli.group("digest", invoke_without_command=True)
+@click.option("--preview", is_flag=True, help="Render the next digest into outbox/preview/.")
+@click.option("--to", "test_address", metavar="EMAIL", help="Send a test copy to one address.")
+@click.option("--mark-sent", is_flag=True, help="Record every published post as already mailed.")
+@click.option(
+    "--resend-ambiguous",
+    is_flag=True,
+    help="Resend to recipients whose earlier send was interrupted mid-message.",
+)
+@click.pass_context
+@reports_errors
+def digest_command(
+    click_ctx: click.Context,
+    preview: bool,
+    test_address: str | None,
+    mark_sent: bool,
+    resend_ambiguous: bool,
+) -> None:
+    """Mail the posts that are new since the last digest to every active subscriber."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx: Context = click_ctx.obj
+    config, now = ctx.config(), ctx.now()
+    if preview:
+        folder = preview_digest(config, now)
+        click.echo(f"preview written to {folder}" if folder else "no new posts; nothing to preview")
+    elif test_address:
+        result = send_test_copy(config, now, test_address)
+        if result is None:
+            click.echo("no new posts; nothing to send")
+        else:
+            click.echo(f"test copy to {test_address}: {result.outcome} {result.text}".rstrip())
+            if result.outcome != "sent":
+                sys.exit(int(ExitCode.PARTIAL))
+    elif mark_sent:
+        count = mark_all_sent(config, now)
+        click.echo(f"marked {count} posts as already mailed")
+    else:
+        report = send_digests(config, now, resend_ambiguous=resend_ambiguous, progress=_progress())
+        _finish_digest(report)
+
+
+@digest_command.command("status")
+@click.option("--limit", default=10, show_default=True, help="How many recent digests.")
+@pass_context
+@reports_errors
+def digest_status_command(ctx: Context, limit: int) -> None:
+    """List recent digests and their per-status delivery counts."""
+    store = open_store(ctx.config().state_db)
+    try:
+        rows = store.recent_digests(limit)
+    finally:
+        store.close()
+    if not rows:
+        click.echo("no digests yet")
+    for digest, counts in rows:
+        state = "complete" if digest.completed_at else "unfinished"
+        tally = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+        click.echo(
+            f"digest {digest.id}  {digest.created_at.isoformat()}  {state}  "
+            f"{tally or 'no recipients'}  {digest.subject}"
+        )
+
+
+@cli.group("subscribers")
+def subscribers_group() -> None:
+    """Manage the subscriber list in the state store."""
+
+
+@subscribers_group.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="The subscriber's name, used in the greeting.")
+@pass_context
+@reports_errors
+def subscribers_add(ctx: Context, email: str, name: str) -> None:
+    """Add an active subscriber (an existing address is left as it is)."""
+    outcome = subscriber_commands.add_subscriber(ctx.config(), email, name, ctx.now())
+    subscriber = outcome.subscriber
+    if outcome.created:
+        click.echo(f"added {subscriber.email}")
+    else:
+        click.echo(f"{subscriber.email} is already on the list ({subscriber.status}); unchanged")
+
+
+@subscribers_group.command("remove")
+@click.argument("email")
+@pass_context
+@reports_errors
+def subscribers_remove(ctx: Context, email: str) -> None:
+    """Unsubscribe an address (it is remembered, so imports never re-activate it)."""
+    subscriber = subscriber_commands.remove_subscriber(ctx.config(), email, ctx.now())
+    click.echo(f"{subscriber.email} is now {subscriber.status}")
+
+
+@subscribers_group.command("list")
+@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), help="Only this status.")
+@pass_context
+@reports_errors
+def subscribers_list(ctx: Context, status: str | None) -> None:
+    """List subscribers: email, status and name, one per line."""
+    for subscriber in subscriber_commands.list_subscribers(ctx.config(), status):
+        click.echo(f"{subscriber.email}\t{subscriber.status}\t{subscriber.name}".rstrip())
+
+
+@subscribers_group.command("import")
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_context
+@reports_errors
+def subscribers_import(ctx: Context, csv_file: Path) -> None:
+    """Import `email,name` rows from a CSV file (the header line is optional)."""
+    report = subscriber_commands.import_subscribers(ctx.config(), csv_file, ctx.now())
+    for line, reason in report.bad_rows:
+        click.echo(f"{csv_file}:{line}: {reason}", err=True)
+    for email in report.kept_inactive:
+        click.echo(f"kept as it is (unsubscribed or bounced): {email}", err=True)
+    click.echo(
+        f"imported {report.added}, already present {report.already_present}, "
+        f"kept inactive {len(report.kept_inactive)}, bad rows {len(report.bad_rows)}"
+    )
+    if report.bad_rows:
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+@subscribers_group.command("export")
+@pass_context
+@reports_errors
+def subscribers_export(ctx: Context) -> None:
+    """Write every subscriber as CSV (email,name,status) to standard output."""
+    click.echo(subscriber_commands.export_subscribers(ctx.config()), nl=False)
+
+
+@cli.command("unsubscribe")
+@click.argument("token_or_email")
+@pass_context
+@reports_errors
+def unsubscribe_command(ctx: Context, token_or_email: str) -> None:
+    """Unsubscribe by the token from an email's link, or by address."""
+    subscriber, changed = unsubscribe(ctx.config(), token_or_email, ctx.now())
+    if changed:
+        click.echo(f"unsubscribed {subscriber.email}")
+    else:
+        click.echo(f"{subscriber.email} was already unsubscribed")
+
+
 @cli.command("run")
 @pass_context
 @reports_errors
 def run_command(ctx: Context) -> None:
-    """The main job, for cron and `make run`: build the feeds."""
-    report = build(ctx.config(), ctx.now())
+    """The main job, for cron and `make run`: build the feeds, then send the digest."""
+    config, now = ctx.config(), ctx.now()
+    report = build(config, now)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(report.summary())
+    _finish_digest(send_digests(config, now, progress=_progress()))
 
 
 def main() -> None:

@@ -1,0 +1,357 @@
+"""`publisher digest`: mail new posts to every active subscriber exactly once.
+
+The ledger holds one row per (digest, subscriber). A row is committed as
+`sending` before DATA and as `sent` after the server's 250, so a run killed at
+any point resumes without a second copy: rows it finds still `sending` are
+reported as ambiguous and not resent unless asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+from functools import partial
+from pathlib import Path
+
+from publisher.commands.build import load_posts
+from publisher.commands.subscribers import ledger
+from publisher.config import Config
+from publisher.credentials import signing_secret, smtp_password
+from publisher.digest import (
+    Recipient,
+    RenderedDigest,
+    compose,
+    message_bytes,
+    preview_html,
+    render_digest,
+    select_posts,
+)
+from publisher.errors import ConfigError
+from publisher.mailer import Envelope, Outcome, Result, Transport, is_no_such_user, open_transport
+from publisher.output import write_if_changed
+from publisher.signing import dkim_sign, load_dkim_key
+from publisher.store import PendingDelivery, Store, read_only_store
+from publisher.tokens import unsubscribe_token
+
+PREVIEW_FOLDER = "preview"
+TEST_FOLDER = "test"
+
+
+@dataclass
+class DigestRun:
+    digest_id: int
+    new: bool
+    sent: int = 0
+    failed: int = 0
+    bounced: int = 0
+    temporary: int = 0
+    ambiguous: int = 0
+    interrupted: int = 0
+    """Rows a previous run left `sending`: now ambiguous, not resent."""
+    skipped_inactive: int = 0
+
+
+@dataclass
+class DigestReport:
+    runs: list[DigestRun] = field(default_factory=list)
+    new_posts: int = 0
+    note: str = ""
+
+    @property
+    def partial(self) -> bool:
+        return any(r.failed or r.temporary or r.ambiguous or r.interrupted for r in self.runs)
+
+    def summary(self) -> str:
+        if not self.runs:
+            return self.note or "nothing to send"
+        parts = []
+        for run in self.runs:
+            text = (
+                f"digest {run.digest_id}{' (new)' if run.new else ' (resumed)'}: "
+                f"{run.sent} sent, {run.failed} failed, {run.temporary} deferred, "
+                f"{run.ambiguous + run.interrupted} ambiguous"
+            )
+            if run.bounced:
+                text += f", {run.bounced} bounced"
+            parts.append(text)
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What every message of a run shares: identity, signing and links."""
+
+    config: Config
+    secret: bytes
+    envelope_from: str
+    dkim_key: bytes | None
+
+    def unsubscribe_url(self, subscriber_id: int, email_key: str) -> str:
+        token = unsubscribe_token(self.secret, subscriber_id, email_key)
+        template = self.config.digest.unsubscribe_url or (
+            f"{self.config.site.base_url}/unsubscribe?token={{token}}"
+        )
+        return template.replace("{token}", token)
+
+    def recipient(self, subscriber_id: int, email: str, email_key: str, name: str) -> Recipient:
+        return Recipient(
+            email=email,
+            name=name,
+            unsubscribe_url=self.unsubscribe_url(subscriber_id, email_key),
+            unsubscribe_mailto=f"mailto:{self.envelope_from}?subject=unsubscribe",
+        )
+
+    def wire_bytes(
+        self, rendered: RenderedDigest, recipient: Recipient, number: int, sent_at: datetime
+    ) -> bytes:
+        message = compose(self.config, rendered, recipient, digest_number=number, sent_at=sent_at)
+        data = message_bytes(message)
+        if self.dkim_key is not None:
+            data = dkim_sign(
+                data,
+                selector=self.config.digest.dkim_selector,
+                domain=self.config.digest.dkim_domain or self.envelope_from.rsplit("@", 1)[1],
+                private_key=self.dkim_key,
+            )
+        return data
+
+
+def make_sender(config: Config) -> Sender:
+    address = parseaddr(config.mail.sender)[1]
+    if not address:
+        raise ConfigError(
+            "[mail] from is not set",
+            hint='add `from = "Site name <news@example.org>"` to [mail] in config.toml',
+        )
+    key = None
+    if config.digest.dkim_selector:
+        if not config.digest.dkim_key_file:
+            raise ConfigError("[digest] dkim_selector is set but dkim_key_file is not")
+        key = load_dkim_key(config.source.parent / config.digest.dkim_key_file)
+    return Sender(config, signing_secret(config), address, key)
+
+
+def _stored_digest(store: Store, digest_id: int) -> RenderedDigest:
+    row = store.digest(digest_id)
+    return RenderedDigest(
+        subject=row.subject, html=row.html, text=row.text, post_ids=store.digest_post_ids(digest_id)
+    )
+
+
+def digest_folder(config: Config, digest_id: int) -> Path:
+    return config.paths.outbox / f"digest-{digest_id:05d}"
+
+
+def _deliver(
+    store: Store,
+    sender: Sender,
+    transport_for: Callable[[Path], Transport],
+    digest_id: int,
+    *,
+    now: datetime,
+    new: bool,
+    resend_ambiguous: bool,
+    should_stop: Callable[[], bool],
+    progress: Callable[[Result], None] | None,
+) -> DigestRun:
+    run = DigestRun(digest_id, new)
+    run.interrupted = store.mark_interrupted_ambiguous(digest_id, now)
+    if resend_ambiguous:
+        store.requeue_ambiguous(digest_id, now)
+        run.interrupted = 0
+    run.skipped_inactive = store.skip_inactive_pending(digest_id, now)
+    row = store.digest(digest_id)
+    rendered = _stored_digest(store, digest_id)
+    config = sender.config
+    lock = threading.Lock()
+
+    def envelopes() -> Iterator[Envelope]:
+        """Streamed a page at a time, so memory stays flat in the number of subscribers."""
+        last = 0
+        while True:
+            with lock:
+                page = store.pending_deliveries(digest_id, after_subscriber=last)
+            if not page:
+                return
+            last = page[-1].subscriber_id
+            yield from (_envelope(delivery) for delivery in page)
+
+    def _envelope(delivery: PendingDelivery) -> Envelope:
+        recipient = sender.recipient(
+            delivery.subscriber_id, delivery.email, delivery.email_key, delivery.name
+        )
+        return Envelope(
+            key=str(delivery.subscriber_id),
+            sender=sender.envelope_from,
+            recipient=delivery.email,
+            message=sender.wire_bytes(rendered, recipient, digest_id, row.created_at),
+            filename=f"{delivery.subscriber_id:08d}",
+        )
+
+    def before_data(envelope: Envelope) -> None:
+        with lock:
+            store.mark_sending(digest_id, int(envelope.key), now)
+
+    def on_result(result: Result) -> None:
+        subscriber_id = int(result.key)
+        with lock:
+            if result.outcome is Outcome.SENT:
+                status = "sent"
+                run.sent += 1
+            elif result.outcome is Outcome.TEMPORARY:
+                status = "pending"
+                run.temporary += 1
+            elif result.outcome is Outcome.AMBIGUOUS:
+                status = "ambiguous"
+                run.ambiguous += 1
+            else:
+                status = "failed"
+                run.failed += 1
+                if is_no_such_user(result):
+                    store.set_subscriber_status(subscriber_id, "bounced", now)
+                    run.bounced += 1
+            store.mark_delivery(digest_id, subscriber_id, status, result.code, result.text, now)
+        if progress is not None:
+            progress(result)
+
+    folder = digest_folder(config, digest_id)
+    if config.mail.transport == "outbox":
+        write_if_changed(folder / "preview.html", preview_html(rendered, config).encode("utf-8"))
+    transport = transport_for(folder)
+    transport.deliver(
+        envelopes(), before_data=before_data, on_result=on_result, should_stop=should_stop
+    )
+    store.finish_digest_if_done(digest_id, now)
+    return run
+
+
+def send_digests(
+    config: Config,
+    now: datetime,
+    *,
+    resend_ambiguous: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[Result], None] | None = None,
+    transport_for: Callable[[Path], Transport] | None = None,
+) -> DigestReport:
+    """Finish every unfinished digest, then send a new one if there are new posts."""
+    site = load_posts(config, now)
+    sender = make_sender(config)
+    if transport_for is None:
+        password = smtp_password(config) if config.mail.transport == "smtp" else None
+
+        def transport_for(folder: Path) -> Transport:
+            return open_transport(config, password, folder)
+
+    report = DigestReport()
+    with ledger(config) as store:
+        deliver = partial(
+            _deliver,
+            store,
+            sender,
+            transport_for,
+            now=now,
+            should_stop=should_stop,
+            progress=progress,
+        )
+        for digest_id in store.unfinished_digest_ids():
+            if should_stop():
+                return report
+            report.runs.append(deliver(digest_id, new=False, resend_ambiguous=resend_ambiguous))
+        if should_stop():
+            return report
+        posts = select_posts(
+            site.posts,
+            store.mailed_post_ids(),
+            first_digest=not store.has_mailed_anything(),
+            now=now,
+            config=config,
+        )
+        report.new_posts = len(posts)
+        if not posts:
+            report.note = "no new posts since the last digest; nothing sent"
+            return report
+        if store.subscriber_counts()["active"] == 0:
+            report.note = f"{len(posts)} new posts but no active subscribers; nothing sent"
+            return report
+        rendered = render_digest(config, posts, now=now)
+        digest_id = store.create_digest(
+            now, rendered.subject, rendered.html, rendered.text, rendered.post_ids
+        )
+        report.runs.append(deliver(digest_id, new=True, resend_ambiguous=False))
+    return report
+
+
+def mark_all_sent(config: Config, now: datetime) -> int:
+    """Record every published post as already mailed, so the next digest starts from here."""
+    site = load_posts(config, now)
+    with ledger(config) as store:
+        return store.mark_posts_mailed((post.id for post in site.posts), now)
+
+
+def _next_digest(config: Config, now: datetime) -> RenderedDigest | None:
+    site = load_posts(config, now)
+    store = read_only_store(config.state_db)
+    try:
+        mailed = store.mailed_post_ids() if store else set()
+        first = not store.has_mailed_anything() if store else True
+    finally:
+        if store:
+            store.close()
+    posts = select_posts(site.posts, mailed, first_digest=first, now=now, config=config)
+    return render_digest(config, posts, now=now) if posts else None
+
+
+SAMPLE_RECIPIENT_ID = 0
+
+
+def preview_digest(config: Config, now: datetime) -> Path | None:
+    """Render the next digest into outbox/preview/ (HTML and .eml); records nothing."""
+    rendered = _next_digest(config, now)
+    if rendered is None:
+        return None
+    sender = make_sender(config)
+    recipient = sender.recipient(
+        SAMPLE_RECIPIENT_ID, "subscriber@example.org", "subscriber@example.org", ""
+    )
+    folder = config.paths.outbox / PREVIEW_FOLDER
+    write_if_changed(folder / "preview.html", preview_html(rendered, config).encode("utf-8"))
+    write_if_changed(folder / "preview.eml", sender.wire_bytes(rendered, recipient, 0, now))
+    return folder
+
+
+def send_test_copy(
+    config: Config,
+    now: datetime,
+    email: str,
+    *,
+    transport_for: Callable[[Path], Transport] | None = None,
+) -> Result | None:
+    """Send the next digest to one address through the configured transport; records nothing."""
+    from publisher.addresses import parse_address
+
+    rendered = _next_digest(config, now)
+    if rendered is None:
+        return None
+    address = parse_address(email)
+    sender = make_sender(config)
+    recipient = sender.recipient(SAMPLE_RECIPIENT_ID, address.email, address.key, "")
+    data = sender.wire_bytes(rendered, recipient, 0, now)
+    folder = config.paths.outbox / TEST_FOLDER
+    if transport_for is None:
+        password = smtp_password(config) if config.mail.transport == "smtp" else None
+        transport = open_transport(config, password, folder)
+    else:
+        transport = transport_for(folder)
+    results: list[Result] = []
+    transport.deliver(
+        [Envelope("test", sender.envelope_from, address.email, data, "test")],
+        before_data=lambda _envelope: None,
+        on_result=results.append,
+    )
+    return results[0] if results else None

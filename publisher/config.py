@@ -306,6 +306,52 @@ class ScheduleConfig:
     )
 
 
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _web_url(value: str) -> str | None:
+    if not value:
+        return None
+    if complaint := _http_url(value):
+        return complaint
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        return "must not have a query or fragment, like 'https://news.example.org/newsletter'"
+    if parts.scheme != "https" and parts.netloc.rsplit(":", 1)[0] not in _LOCAL_HOSTS:
+        return "must be https (plain http is only allowed for localhost)"
+    return None
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """[web]: the subscriber web endpoint run by `publisher serve`."""
+
+    base_url: str = setting(
+        "",
+        "Public URL of the endpoint, with any path prefix, like "
+        "'https://news.example.org/newsletter'. When set, index.html gets a subscribe form "
+        "and digests' List-Unsubscribe points here.",
+        check=_web_url,
+    )
+    confirm_hours: int = setting(
+        48, "Hours a subscription confirmation link stays valid.", check=_positive
+    )
+    rate_window: int = setting(
+        3600, "Seconds over which the subscribe rate limits are counted.", check=_positive
+    )
+    rate_per_ip: int = setting(
+        10, "Subscribe requests one client IP may make per rate window.", check=_positive
+    )
+    rate_per_address: int = setting(
+        3, "Confirmation emails one address may be sent per rate window.", check=_positive
+    )
+    trusted_proxies: str = setting(
+        "127.0.0.1",
+        "Comma-separated IPs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "`publisher serve` believes; '*' trusts every peer.",
+    )
+
+
 @dataclass(frozen=True)
 class PathsConfig:
     """[paths]: folders, relative to the config file."""
@@ -328,6 +374,7 @@ class Config:
     schedule: ScheduleConfig
     source: Path
     """The config file this came from."""
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def state_db(self) -> Path:
@@ -342,6 +389,7 @@ TABLES: dict[str, type] = {
     "smtp": SmtpConfig,
     "digest": DigestConfig,
     "schedule": ScheduleConfig,
+    "web": WebConfig,
 }
 KEY_ALIASES = {("mail", "from"): "sender"}
 """TOML keys that are Python keywords, and the field each maps to."""
@@ -456,6 +504,7 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
         digest=tables["digest"],
         schedule=tables["schedule"],
         source=source,
+        web=dataclasses.replace(tables["web"], base_url=tables["web"].base_url.rstrip("/")),
     )
 
 

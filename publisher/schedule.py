@@ -12,12 +12,18 @@ instant the clocks jumped over it (02:30 → 03:30 EDT).
 
 from __future__ import annotations
 
+import logging
 import re
+import signal
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -76,6 +82,10 @@ class Schedule:
     zone: ZoneInfo
     trigger: BaseTrigger
 
+    @property
+    def is_interval(self) -> bool:
+        return isinstance(self.trigger, IntervalTrigger)
+
     def fire_times(self, after: datetime, count: int) -> list[datetime]:
         """The next `count` fire times strictly after `after`, in the schedule's zone."""
         times: list[datetime] = []
@@ -133,3 +143,78 @@ def missed_run(
     if due is None or _utc(now) - _utc(due) > grace:
         return None
     return due
+
+
+# The long-running scheduler --------------------------------------------------
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
+@dataclass(frozen=True)
+class Job:
+    """A schedule and what to run on it; `catch_up` runs it once as soon as the scheduler starts."""
+
+    schedule: Schedule
+    run: Callable[[], None]
+    catch_up: bool = False
+
+
+def serve(
+    jobs: Sequence[Job], *, grace: timedelta, stop: threading.Event, now: datetime
+) -> signal.Signals:
+    """Run `jobs` on a BlockingScheduler until SIGTERM or SIGINT; return the signal.
+
+    On the signal `stop` is set (a digest in progress sees `should_stop` and
+    finishes the message in flight), the scheduler stops taking jobs and
+    waits for the running ones, then this returns.
+
+    The stop signals are blocked and taken synchronously with sigwait by a
+    watcher thread, rather than handled: a Python signal handler runs between
+    two bytecodes of the main thread, and an exception raised from it inside
+    the scheduler's loop can be swallowed by APScheduler's `except
+    BaseException` around job submission, leaving the process running.
+    """
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        scheduler = BlockingScheduler(timezone=UTC)
+        for job in jobs:
+            scheduler.add_job(
+                job.run,
+                trigger=job.schedule.trigger,
+                id=job.schedule.job,
+                name=job.schedule.job,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(1, int(grace.total_seconds())),
+                **({"next_run_time": now} if job.catch_up else {}),
+            )
+        started = threading.Event()
+        scheduler.add_listener(lambda _event: started.set(), EVENT_SCHEDULER_STARTED)
+        received: list[signal.Signals] = []
+
+        def stop_on_signal() -> None:
+            number = signal.Signals(signal.sigwait(STOP_SIGNALS))
+            received.append(number)
+            log.info("%s received: finishing the job in progress, then stopping", number.name)
+            stop.set()
+            started.wait()
+            scheduler.pause()
+            scheduler.shutdown(wait=True)
+
+        watcher = threading.Thread(target=stop_on_signal, name="stop-signal", daemon=True)
+        watcher.start()
+        scheduler.start()  # blocks until the watcher shuts the scheduler down
+        watcher.join()
+        log.info("scheduler stopped")
+        return received[0]
+    finally:
+        _discard_pending(STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+
+
+def _discard_pending(signals: frozenset[signal.Signals]) -> None:
+    """A second SIGTERM sent while stopping must not kill us once the mask is lifted."""
+    while signals & signal.sigpending():
+        signal.sigwait(signals)

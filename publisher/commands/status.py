@@ -1,0 +1,99 @@
+"""`publisher status`: what ran last, what runs next, and the counts, read without writing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from publisher.commands.schedule import local_and_utc
+from publisher.config import Config
+from publisher.schedule import Schedule, schedules
+from publisher.store import (
+    DELIVERY_STATUSES,
+    SUBSCRIBER_STATUSES,
+    BuildRecord,
+    DigestRow,
+    read_only_store,
+)
+
+
+@dataclass(frozen=True)
+class Status:
+    last_build: BuildRecord | None
+    last_digest: DigestRow | None
+    last_digest_counts: dict[str, int]
+    unfinished_digests: int
+    ledger: dict[str, int]
+    subscribers: dict[str, int]
+    build_schedule: Schedule
+    digest_schedule: Schedule
+    next_build: datetime | None
+    next_digest: datetime | None
+
+    def lines(self) -> list[str]:
+        build, digest = self.build_schedule, self.digest_schedule
+        lines = [f"last build:   {self._last_build()}", f"last digest:  {self._last_digest()}"]
+        if self.unfinished_digests:
+            lines.append(
+                f"unfinished:   {self.unfinished_digests} digest(s); the next run finishes them"
+            )
+        lines += [
+            f"next build:   {_when(self.next_build, build)}",
+            f"next digest:  {_when(self.next_digest, digest)}",
+            f"subscribers:  {_tally(self.subscribers, SUBSCRIBER_STATUSES)}",
+            f"ledger:       {_tally(self.ledger, DELIVERY_STATUSES)}",
+        ]
+        return lines
+
+    def _last_build(self) -> str:
+        if self.last_build is None:
+            return "never"
+        record = self.last_build
+        return (
+            f"{local_and_utc(record.finished_at, self.build_schedule)}: {record.posts} posts, "
+            f"{record.written} files written, {record.warnings} warnings"
+        )
+
+    def _last_digest(self) -> str:
+        if self.last_digest is None:
+            return "never"
+        digest = self.last_digest
+        state = "complete" if digest.completed_at else "unfinished"
+        counts = _tally(self.last_digest_counts, DELIVERY_STATUSES)
+        return (
+            f"#{digest.id} {local_and_utc(digest.created_at, self.digest_schedule)}, "
+            f"{state}: {counts}"
+        )
+
+
+def _when(moment: datetime | None, schedule: Schedule) -> str:
+    return local_and_utc(moment, schedule) if moment else "never"
+
+
+def _tally(counts: dict[str, int], order: tuple[str, ...]) -> str:
+    return ", ".join(f"{counts.get(status, 0)} {status}" for status in order)
+
+
+def status(config: Config, now: datetime) -> Status:
+    """Read the store read-only (it need not exist yet) and the schedule; takes no lock."""
+    build_schedule, digest_schedule = schedules(config)
+    next_build = next(iter(build_schedule.fire_times(now, 1)), None)
+    next_digest = next(iter(digest_schedule.fire_times(now, 1)), None)
+    store = read_only_store(config.state_db)
+    try:
+        recent = store.recent_digests(1) if store else []
+        return Status(
+            last_build=store.last_build() if store else None,
+            last_digest=recent[0][0] if recent else None,
+            last_digest_counts=recent[0][1] if recent else {},
+            unfinished_digests=len(store.unfinished_digest_ids()) if store else 0,
+            ledger=store.delivery_counts() if store else {},
+            subscribers=store.subscriber_counts() if store else {},
+            build_schedule=build_schedule,
+            digest_schedule=digest_schedule,
+            next_build=next_build,
+            next_digest=next_digest,
+        )
+    finally:
+        if store:
+            store.close()

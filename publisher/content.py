@@ -47,11 +47,27 @@ class _FrontMatterShapeError(ValueError):
     pass
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader (the C one when it is built)."""
+
+
+def _timestamp_or_text(loader: Any, node: Any) -> Any:
+    # An impossible date like 2024-13-45 makes PyYAML raise a bare ValueError;
+    # keep the text so the `date` check names the field.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 class _YAMLHandler(frontmatter.YAMLHandler):  # type: ignore[name-defined,misc]
-    """Front matter through PyYAML's C loader when it is built, else the pure one."""
+    """Front matter through `_Loader`."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        data = yaml.load(fm, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        data = yaml.load(fm, Loader=_Loader)  # noqa: S506
         if data is not None and not isinstance(data, dict):
             raise _FrontMatterShapeError("front matter must be a set of `key: value` lines")
         return data
@@ -126,7 +142,7 @@ def _split(text: str, problems: _FileProblems) -> tuple[dict[str, Any], str] | N
     try:
         metadata, body = frontmatter.parse(text, handler=_YAMLHandler())
     except _FrontMatterShapeError as e:
-        problems.add(str(e), line=2)
+        problems.add(str(e), "write one `key: value` per line, like `title: My post`", 2)
         return None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
@@ -172,7 +188,10 @@ def _string_list(value: Any, field: str, problems: _FileProblems) -> tuple[str, 
         return tuple(value.split())
     if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
         return tuple(plain_line(str(item)) for item in value if str(item).strip())
-    problems.add(f"`{field}` must be a list or a space-separated string")
+    problems.add(
+        f"`{field}` must be a list or a space-separated string",
+        f"write `{field}: [one, two]` or `{field}: one two`",
+    )
     return ()
 
 
@@ -233,7 +252,7 @@ def _read_post(
     try:
         raw = path.read_bytes()
     except OSError as e:
-        problems.add(f"cannot be read: {e.strerror}")
+        problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
         return None
     text = _decode(raw, problems)
     if text is None:
@@ -276,7 +295,10 @@ def _read_post(
             published = datetime(year, month, day, tzinfo=site.zone)
             date_source = DateSource.FILENAME
         except ValueError:
-            problems.add(f"the filename date {stem[:10]!r} is not a real date")
+            problems.add(
+                f"the filename date {stem[:10]!r} is not a real date",
+                "rename the file, or give the post a `date:`",
+            )
     else:
         date_source = DateSource.FIRST_SEEN
         if entry_id in first_seen:
@@ -304,12 +326,14 @@ def _read_post(
             image_value.get("path") or image_value.get("url") or image_value.get("feature")
         )
     if image_value is not None and not isinstance(image_value, str):
-        problems.add("`image` must be a URL or a path")
+        problems.add("`image` must be a URL or a path", "write `image: /assets/picture.jpg`")
         image_value = None
 
     for flag in ("draft", "published"):
         if flag in metadata and not isinstance(metadata[flag], bool):
-            problems.add(f"`{flag}` must be true or false")
+            problems.add(
+                f"`{flag}` must be true or false", f"write `{flag}: true` or `{flag}: false`"
+            )
 
     if problems.count or published is None or updated is None:
         return None
@@ -365,20 +389,24 @@ def _read_post(
     return _Draft(post, hidden, seen_now and hidden is None)
 
 
+def _shown(path: Path, config: Config) -> str:
+    """A post's path as the user finds it: relative to the config file's folder."""
+    try:
+        return path.relative_to(config.source.parent).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def load_site(config: Config, first_seen: Mapping[str, datetime], now: datetime) -> LoadedSite:
     """Read and check every post. Raises one ContentError listing every problem."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     content_dir = config.paths.content
-    shown_base = config.source.parent
     problems: list[Problem] = []
     drafts: list[_Draft] = []
     for path in find_sources(content_dir):
         source_name = path.relative_to(content_dir).as_posix()
-        try:
-            where = path.relative_to(shown_base).as_posix()
-        except ValueError:
-            where = str(path)
+        where = _shown(path, config)
         draft = _read_post(path, source_name, where, config, first_seen, now, problems)
         if draft is not None:
             drafts.append(draft)
@@ -390,18 +418,19 @@ def load_site(config: Config, first_seen: Mapping[str, datetime], now: datetime)
         if post.id in by_id:
             problems.append(
                 Problem(
-                    post.source_name,
-                    f"has the same id as {by_id[post.id].source_name}: {post.id}",
+                    _shown(post.source, config),
+                    f"has the same id as {_shown(by_id[post.id].source, config)}: {post.id}",
                     "give one of them a different `id`, or remove the `id` lines",
                 )
             )
         by_id.setdefault(post.id, post)
         if draft.hidden_reason is None:
             if post.url in by_url:
+                other = _shown(by_url[post.url].source, config)
                 problems.append(
                     Problem(
-                        post.source_name,
-                        f"has the same URL as {by_url[post.url].source_name}: {post.url}",
+                        _shown(post.source, config),
+                        f"has the same URL as {other}: {post.url}",
                         "set a different `slug` or `permalink` on one of them",
                     )
                 )

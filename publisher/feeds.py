@@ -15,7 +15,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -33,6 +32,7 @@ MEDIA_TYPES = {
     "rss": "application/rss+xml",
     "json": "application/feed+json",
 }
+FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def feed_url(config: Config, spec: FeedSpec, fmt: str) -> str:
 def feed_links(config: Config, specs: Sequence[FeedSpec]) -> list[FeedLink]:
     return [
         FeedLink(
-            f"{spec.title} ({fmt.upper() if fmt != 'json' else 'JSON Feed'})",
+            f"{spec.title} ({FORMAT_NAMES[fmt]})",
             feed_url(config, spec, fmt),
             MEDIA_TYPES[fmt],
         )
@@ -174,6 +174,8 @@ def atom_bytes(config: Config, spec: FeedSpec) -> bytes:
 def rss_bytes(config: Config, spec: FeedSpec) -> bytes:
     root = etree.fromstring(_feedgen(config, spec, "rss").rss_str(pretty=False))
     channel = root.find("channel")
+    # feedgen makes the channel <link> the last link added (the self link); it is the site.
+    channel.find("link").text = f"{config.site.base_url}/"
     if config.feeds.hub:
         self_link = channel.find(f"{{{ATOM_NS}}}link")
         self_link.addnext(etree.Element(f"{{{ATOM_NS}}}link", rel="hub", href=config.feeds.hub))
@@ -239,7 +241,3 @@ def render_feeds(config: Config, specs: Sequence[FeedSpec]) -> dict[str, bytes]:
         for spec in specs
         for fmt in config.feeds.formats
     }
-
-
-def rfc822(moment: datetime) -> str:
-    return format_datetime(moment)

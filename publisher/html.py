@@ -9,10 +9,11 @@ absolute on the way through.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import nh3
+from lxml import etree
 
 _XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _WHITESPACE = re.compile(r"\s+")
@@ -37,6 +38,7 @@ ALLOWED_ATTRIBUTES = {
     for tag in set(nh3.ALLOWED_ATTRIBUTES) | set(_EXTRA_ATTRIBUTES)
 }
 
+_VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr"})
 _BLOCKS = frozenset(
     [
         "p",
@@ -77,22 +79,28 @@ def absolute_url(url: str, base: str) -> str:
     return urljoin(base, url.strip())
 
 
-def _absolute_srcset(value: str, base: str) -> str:
+def _safe_absolute_url(url: str, base: str) -> str | None:
+    """The URL made absolute, or None when its scheme is not a safe one (javascript:, data:)."""
+    absolute = absolute_url(url, base)
+    return absolute if urlsplit(absolute).scheme.lower() in SAFE_SCHEMES else None
+
+
+def _absolute_srcset(value: str, base: str) -> str | None:
     candidates = []
     for candidate in value.split(","):
         parts = candidate.split(None, 1)
-        if parts:
-            parts[0] = absolute_url(parts[0], base)
-            candidates.append(" ".join(parts))
-    return ", ".join(candidates)
+        if parts and (url := _safe_absolute_url(parts[0], base)):
+            candidates.append(" ".join([url, *parts[1:]]))
+    return ", ".join(candidates) or None
 
 
 def syndication_html(html: str, page_url: str) -> str:
     """Sanitised, repaired HTML whose URLs are absolute against `page_url`."""
 
+    # ammonia checks the scheme of href and src only; srcset, cite and poster are checked here.
     def rewrite(tag: str, attribute: str, value: str) -> str | None:
         if attribute in URL_ATTRIBUTES:
-            return absolute_url(value, page_url)
+            return _safe_absolute_url(value, page_url)
         if attribute == "srcset":
             return _absolute_srcset(value, page_url)
         return value
@@ -106,7 +114,23 @@ def syndication_html(html: str, page_url: str) -> str:
         link_rel=None,
         strip_comments=True,
     )
-    return cleaned.strip()
+    return _xml_compatible(cleaned.strip())
+
+
+def _xml_compatible(html: str) -> str:
+    """The same markup written so that it also parses as XML: `<br/>`, no `&nbsp;`.
+
+    nh3 writes HTML5 (`<img …>`, `&nbsp;`), which is not well-formed XML; readers
+    that treat feed content as XHTML choke on it.
+    """
+    if not html:
+        return ""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag not in _VOID and element.text is None:
+            element.text = ""  # keeps `<p></p>` from becoming `<p/>`, which HTML reads as open
+    text = str(etree.tostring(root, encoding="unicode", method="xml"))
+    return text.removeprefix("<div>").removesuffix("</div>")
 
 
 def _text_blocks(html: str) -> list[str]:

@@ -44,6 +44,7 @@ EXCERPT_LENGTH = 300
 PREHEADER_LENGTH = 140
 IMAGE_WIDTH = 560
 NAME_LENGTH = 80
+SUBJECT_LENGTH = 250
 
 # Fixed strings that survive storage; `_defuse` removes their common prefix from every input.
 _MARKER_PREFIX = "__publisher_"
@@ -213,7 +214,7 @@ def _subject(config: Config, posts: Sequence[Post], now: datetime, language: str
         subject = template.format_map(values)
     except (ValueError, IndexError, KeyError) as e:
         raise ConfigError(f"{where}: {e} in {template!r}", hint=hint) from e
-    return plain_line(_CONTROLS.sub(" ", subject))
+    return shorten(plain_line(_CONTROLS.sub(" ", subject)), SUBJECT_LENGTH)
 
 
 def _labels(config: Config, language: str, count: int) -> dict[str, str]:
@@ -320,12 +321,16 @@ def _values(recipient: Recipient, language: str) -> dict[str, str]:
     }
 
 
-_CHUNK_BYTES = 39
-"""UTF-8 bytes per encoded word: 52 base64 characters, 64 with the wrapper, so even
-`Subject: ` plus one word stays under 78 characters."""
+SUBJECT_CHUNK = 39
+"""UTF-8 bytes per Subject word: 52 base64 characters, 64 with the wrapper, so even
+`Subject: ` and one word stay under 78 characters."""
+NAME_CHUNK = 45
+"""UTF-8 bytes per display-name word: 72 characters, under RFC 2047's 75. Names that fit
+one word (15 Hangul syllables) decode exactly everywhere; Python's phrase parser keeps the
+folding space between two words, which RFC 2047 decoders (mail clients) drop."""
 
 
-def encoded_words(text: str) -> list[str]:
+def encoded_words(text: str, chunk_bytes: int = SUBJECT_CHUNK) -> list[str]:
     """RFC 2047 base64 words that split only between characters, never at a space.
 
     Python 3.11's header folder can end an encoded word at a space and put the space
@@ -335,7 +340,7 @@ def encoded_words(text: str) -> list[str]:
     words: list[str] = []
     chunk = ""
     for char in text:
-        if len((chunk + char).encode("utf-8")) > _CHUNK_BYTES:
+        if chunk and len((chunk + char).encode("utf-8")) > chunk_bytes:
             words.append(chunk)
             chunk = ""
         chunk += char
@@ -380,7 +385,7 @@ def mailbox(name: str, address: str, header: str) -> str:
         return address
     if not _needs_encoding(name):
         return formataddr((name, address))
-    return _folded([*encoded_words(name), f"<{address}>"], len(header) + 2)
+    return _folded([*encoded_words(name, NAME_CHUNK), f"<{address}>"], len(header) + 2)
 
 
 def _unstructured(text: str, header: str) -> str:
@@ -444,7 +449,8 @@ def compose(
     list_id = f"<digest.{_list_domain(config, sender_address)}>"
     site = plain_line(config.site.title)
     if _needs_encoding(site):
-        _set_raw(message, "List-Id", _folded([*encoded_words(site), list_id], len("List-Id: ")))
+        words = encoded_words(site, NAME_CHUNK)
+        _set_raw(message, "List-Id", _folded([*words, list_id], len("List-Id: ")))
     elif site:
         quoted = site.replace("\\", "\\\\").replace('"', '\\"')
         message["List-Id"] = f'"{quoted}" {list_id}'

@@ -1,0 +1,92 @@
+"""The benchmark scripts keep working: a tiny run of each, and the corpus they build on.
+
+No timing is asserted; only that every figure is printed and the corpus is what it claims.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.corpus import (
+    MAX_BODY_BYTES,
+    MIN_BODY_BYTES,
+    NOW,
+    edit_post,
+    make_post,
+    make_site,
+)
+from publisher.commands.build import build
+from publisher.config import load_config
+from publisher.models import DateSource
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_benchmarks(*args: str, workdir: Path) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args, "--repeats", "1", "--workdir", str(workdir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def test_a_post_is_the_same_bytes_every_time_and_differs_by_seed() -> None:
+    assert make_post(7, seed=1) == make_post(7, seed=1)
+    assert make_post(7, seed=1).data != make_post(7, seed=2).data
+    assert make_post(7, seed=1).data != make_post(8, seed=1).data
+
+
+def test_posts_have_bodies_of_two_to_six_kilobytes_in_korean_and_english() -> None:
+    posts = [make_post(i, seed=1) for i in range(200)]
+    bodies = [p.data.split(b"\n---\n", 1)[1] for p in posts]
+    assert all(MIN_BODY_BYTES // 2 <= len(b) <= MAX_BODY_BYTES + 512 for b in bodies)
+    assert sum(len(b) for b in bodies) / len(bodies) > MIN_BODY_BYTES
+    texts = [p.data.decode("utf-8") for p in posts]
+    assert any(re.search("[가-힣]{2}", t) and "lang: en" not in t for t in texts)
+    assert any("lang: en" in t for t in texts)
+    assert {Path(p.name).suffix for p in posts} == {".md", ".html", ".txt"}
+    assert any('src="images/' in t or "](images/" in t for t in texts)
+
+
+def test_a_generated_site_builds_with_dateless_dated_and_category_posts(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", 60, seed=3)
+    report = build(load_config(site.config), NOW)
+
+    posts = report.site.posts
+    assert len(posts) + len(report.site.hidden) == 60
+    sources = {p.date_source for p in posts}
+    assert sources == {DateSource.FRONT_MATTER, DateSource.FILENAME, DateSource.FIRST_SEEN}
+    assert any(c.name == "News" or c.name == "속보" for p in posts for c in p.categories)
+    assert (site.folder / "public" / "feed.atom").is_file()
+    assert any((site.folder / "public" / "categories").iterdir())
+    # Relative image URLs were made absolute against the post's URL.
+    assert all('src="images/' not in p.content_html for p in posts)
+
+
+def test_editing_a_post_changes_only_its_body(tmp_path: Path) -> None:
+    post = make_post(4, seed=1)
+    path = tmp_path / post.name
+    path.parent.mkdir(parents=True)
+    path.write_bytes(post.data)
+    edit_post(path, "once")
+    changed = path.read_bytes()
+    assert changed.startswith(post.data)
+    assert b"Edited: once" in changed
+
+
+def test_build_benchmark_prints_every_figure(tmp_path: Path) -> None:
+    out = run_benchmarks("build", "--posts", "20", workdir=tmp_path)
+
+    assert "build: 20 posts" in out
+    for phase in ("floor", "cold", "warm", "incremental"):
+        row = re.search(rf"^{phase} +(\S+ m?s) +(\S+ m?s) +(\S+ m?s) +([\d.]+) +.* MB$", out, re.M)
+        assert row, f"no {phase} row in:\n{out}"
+    assert re.search(r"build/floor: cold [\d.]+, warm [\d.]+, incremental [\d.]+; warm/cold", out)
+    assert "machine: " in out and " cores, " in out

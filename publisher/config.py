@@ -80,6 +80,8 @@ FEED_FORMATS = ("atom", "rss", "json")
 
 
 def _formats(value: tuple[str, ...]) -> str | None:
+    if not value:
+        return f"must list at least one of {', '.join(FEED_FORMATS)}"
     unknown = [f for f in value if f not in FEED_FORMATS]
     if unknown:
         return f"unknown format {unknown[0]!r}; choose from {', '.join(FEED_FORMATS)}"

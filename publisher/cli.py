@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
-from publisher import __version__
+from publisher import __version__, logs
 from publisher.commands import subscribers as subscriber_commands
 from publisher.commands.build import build
 from publisher.commands.check import check
@@ -21,6 +21,8 @@ from publisher.commands.digest import (
     send_digests,
     send_test_copy,
 )
+from publisher.commands.schedule import run_schedule, upcoming
+from publisher.commands.status import status
 from publisher.commands.unsubscribe import unsubscribe
 from publisher.config import Config, load_config
 from publisher.errors import ExitCode, PublisherError
@@ -93,9 +95,28 @@ def reports_errors(function: Callable[..., Any]) -> Callable[..., Any]:
     metavar="ISO-8601",
     help="Act as if it were this moment (with a UTC offset); for tests and backfills.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(logs.FORMATS),
+    default="text",
+    show_default=True,
+    help="Logs on stderr as readable text, or as one JSON object per line.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
+@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path, now: datetime | None) -> None:
+def cli(
+    ctx: click.Context,
+    config_path: Path,
+    now: datetime | None,
+    log_format: str,
+    verbose: bool,
+    quiet: bool,
+) -> None:
     """Publish Atom, RSS and JSON feeds and email digests from a folder of posts."""
+    if verbose and quiet:
+        raise click.UsageError("-v/--verbose and -q/--quiet cannot be used together")
+    logs.configure(log_format, verbose=verbose, quiet=quiet)
     ctx.obj = Context(config_path, now)
 
 
@@ -303,6 +324,40 @@ def run_command(ctx: Context) -> None:
         click.echo(f"warning: {warning}", err=True)
     click.echo(report.summary())
     _finish_digest(send_digests(config, now, progress=_progress()))
+
+
+@cli.command("schedule")
+@click.option(
+    "--next",
+    "next_count",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Print the next N fire times of each job, in local time and UTC, and exit.",
+)
+@click.pass_context
+@reports_errors
+def schedule_command(click_ctx: click.Context, next_count: int | None) -> None:
+    """Run the build and digest jobs on [schedule] until SIGTERM or SIGINT."""
+    ctx: Context = click_ctx.obj
+    config = ctx.config()
+    if next_count is not None:
+        for line in upcoming(config, ctx.now(), next_count):
+            click.echo(line)
+        return
+    if click_ctx.find_root().params.get("now") is not None:
+        raise click.UsageError(
+            "--now only applies to `schedule --next`; the scheduler runs on the real clock"
+        )
+    run_schedule(config, lambda: datetime.now(UTC))
+
+
+@cli.command("status")
+@pass_context
+@reports_errors
+def status_command(ctx: Context) -> None:
+    """Show the last build and digest, when the next ones are due, and the counts."""
+    for line in status(ctx.config(), ctx.now()).lines():
+        click.echo(line)
 
 
 def main() -> None:

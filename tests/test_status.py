@@ -1,0 +1,87 @@
+"""`publisher status`: last build and digest, what is due next, counts; read-only."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from publisher.cli import cli
+from publisher.commands.build import build
+from publisher.commands.digest import send_digests
+from publisher.commands.status import status
+from publisher.commands.subscribers import add_subscriber, remove_subscriber
+from publisher.config import Config
+from publisher.locking import exclusive
+from tests.conftest import NOW
+
+
+def _status_output(site_dir: Path) -> list[str]:
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(site_dir / "config.toml"), "--now", NOW.isoformat(), "status"],
+        prog_name="publisher",
+    )
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_status_before_anything_ran_says_never_and_creates_nothing(
+    config: Config, site_dir: Path
+) -> None:
+    lines = _status_output(site_dir)
+    assert lines[:2] == ["last build:   never", "last digest:  never"]
+    # NOW is Thursday 2024-06-20 09:00 in Seoul; the default digest is Mondays 08:00.
+    assert "next digest:  Mon 2024-06-24 08:00:00+09:00 KST = 2024-06-23 23:00:00 UTC" in lines
+    assert "next build:   Thu 2024-06-20 09:15:00+09:00 KST = 2024-06-20 00:15:00 UTC" in lines
+    assert "subscribers:  0 pending, 0 active, 0 unsubscribed, 0 bounced" in lines
+    assert not config.paths.state.exists()
+
+
+def test_status_after_a_build_and_a_digest(config: Config, site_dir: Path) -> None:
+    built = build(config, NOW)
+    for email in ("a@example.org", "b@example.org", "c@example.org"):
+        add_subscriber(config, email, "", NOW)
+    remove_subscriber(config, "c@example.org", NOW)
+    digest_time = NOW + timedelta(minutes=5)
+    report = send_digests(config, digest_time)
+    assert [run.sent for run in report.runs] == [2]
+
+    lines = _status_output(site_dir)
+    assert lines[0] == (
+        "last build:   Thu 2024-06-20 09:00:00+09:00 KST = 2024-06-20 00:00:00 UTC: "
+        f"5 posts, {len(built.files.written)} files written, {len(built.warnings)} warnings"
+    )
+    assert lines[1] == (
+        "last digest:  #1 Thu 2024-06-20 09:05:00+09:00 KST = 2024-06-20 00:05:00 UTC, "
+        "complete: 0 pending, 0 sending, 2 sent, 0 failed, 0 ambiguous"
+    )
+    assert "subscribers:  0 pending, 2 active, 1 unsubscribed, 0 bounced" in lines
+    assert "ledger:       0 pending, 0 sending, 2 sent, 0 failed, 0 ambiguous" in lines
+
+
+def test_status_reads_without_the_lock_and_without_writing(config: Config) -> None:
+    build(config, NOW)
+    add_subscriber(config, "a@example.org", "", NOW)
+    before = hashlib.sha256(config.state_db.read_bytes()).hexdigest()
+    with exclusive(config, wait_seconds=0):  # a writer is busy: status must not wait for it
+        report = status(config, NOW)
+    assert report.last_build is not None
+    assert report.subscribers["active"] == 1
+    assert report.last_digest is None
+    assert hashlib.sha256(config.state_db.read_bytes()).hexdigest() == before
+
+
+def test_an_interrupted_digest_is_reported_unfinished(config: Config) -> None:
+    add_subscriber(config, "a@example.org", "", NOW)
+    add_subscriber(config, "b@example.org", "", NOW)
+    stop = threading.Event()
+    send_digests(config, NOW, should_stop=stop.is_set, progress=lambda _result: stop.set())
+    report = status(config, NOW)
+    assert report.unfinished_digests == 1
+    assert report.last_digest_counts["sent"] == 1
+    assert report.last_digest_counts["pending"] == 1
+    assert "unfinished:   1 digest(s); the next run finishes them" in report.lines()

@@ -219,6 +219,51 @@ class Store:
         assert row is not None
         return row
 
+    def add_subscriber_if_new(
+        self, email: str, email_key: str, name: str, status: str, now: datetime
+    ) -> tuple[SubscriberRow, bool]:
+        """The subscriber with this key, stored with `status` if there was none; True if new.
+
+        Safe when two requests add the same address at once: one inserts, both get the row.
+        """
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO subscribers "
+                "(email, email_key, name, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (email, email_key, name, status, to_text(now), to_text(now)),
+            )
+            created = cursor.rowcount == 1
+        row = self.find_subscriber(email_key)
+        assert row is not None
+        return row, created
+
+    def activate_subscriber(
+        self, subscriber_id: int, unchanged_since: datetime, now: datetime
+    ) -> bool:
+        """Make a subscriber active, unless their status changed after `unchanged_since`.
+
+        True when they are active afterwards. A confirmation link made before someone
+        unsubscribed must not re-activate them; times compare in whole seconds, the
+        resolution of the link's timestamp.
+        """
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT status, updated_at FROM subscribers WHERE id = ?", (subscriber_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            if row[0] == "active":
+                return True
+            if int(from_text(row[1]).timestamp()) > int(unchanged_since.timestamp()):
+                return False
+            cursor = db.execute(
+                "UPDATE subscribers SET status = 'active', updated_at = ? "
+                "WHERE id = ? AND updated_at = ?",
+                (to_text(now), subscriber_id, row[1]),
+            )
+            return cursor.rowcount == 1
+
     def set_subscriber_status(self, subscriber_id: int, status: str, now: datetime) -> None:
         with self.transaction() as db:
             db.execute(

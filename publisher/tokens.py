@@ -1,13 +1,19 @@
-"""Signed unsubscribe tokens: the only importer of itsdangerous.
+"""Signed tokens: the only importer of itsdangerous.
 
-A token carries a subscriber id and a short hash of their address, signed
-with HMAC. It acts only on that subscriber: a token for a deleted and reused
-id fails the address check.
+An unsubscribe token carries a subscriber id and a short hash of their
+address, signed with HMAC. It acts only on that subscriber: a token for a
+deleted and reused id fails the address check. Confirmation tokens add the
+moment they were issued and expire; form tokens are the signed half of a
+double-submit CSRF pair. Each kind has its own salt, so one never passes
+for another.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -42,3 +48,96 @@ def read_unsubscribe_token(secret: bytes, token: str) -> tuple[int, str] | None:
 
 def token_matches(address_hash: str, email_key: str) -> bool:
     return address_hash == _address_hash(email_key)
+
+
+CONFIRM_SALT = "publisher.confirm"
+FORM_SALT = "publisher.form"
+CLOCK_SKEW_SECONDS = 300
+"""How far in the future an issue time may lie before a token is refused."""
+
+
+class BadToken(ValueError):
+    """The token was not made by us, was altered, or is for something else."""
+
+
+class ExpiredToken(BadToken):
+    """The token is genuine but too old."""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    subscriber_id: int
+    address_hash: str
+    issued_at: datetime
+
+
+def _epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given for a token time")
+    return int(moment.timestamp())
+
+
+def _check_age(issued: int, now: datetime, max_age: timedelta) -> None:
+    age = _epoch(now) - issued
+    if age < -CLOCK_SKEW_SECONDS:
+        raise BadToken("issued in the future")
+    if age > max_age.total_seconds():
+        raise ExpiredToken("expired")
+
+
+def confirmation_token(
+    secret: bytes, subscriber_id: int, email_key: str, issued_at: datetime
+) -> str:
+    """A link token that confirms one subscriber's address; it expires (see read)."""
+    serializer = URLSafeSerializer(secret, salt=CONFIRM_SALT)
+    return str(serializer.dumps([subscriber_id, _address_hash(email_key), _epoch(issued_at)]))
+
+
+def read_confirmation_token(
+    secret: bytes, token: str, *, now: datetime, max_age: timedelta
+) -> Confirmation:
+    """The claim of a genuine, unexpired token; BadToken or ExpiredToken otherwise."""
+    serializer = URLSafeSerializer(secret, salt=CONFIRM_SALT)
+    try:
+        payload = serializer.loads(token)
+    except BadSignature:
+        raise BadToken("bad signature") from None
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 3
+        or not all(isinstance(part, int) for part in (payload[0], payload[2]))
+        or not isinstance(payload[1], str)
+    ):
+        raise BadToken("malformed")
+    _check_age(payload[2], now, max_age)
+    return Confirmation(payload[0], payload[1], datetime.fromtimestamp(payload[2], UTC))
+
+
+def form_token(secret: bytes, nonce: str, issued_at: datetime) -> str:
+    """The hidden-field half of a signed double-submit CSRF pair; the cookie holds `nonce`."""
+    serializer = URLSafeSerializer(secret, salt=FORM_SALT)
+    return str(serializer.dumps([nonce, _epoch(issued_at)]))
+
+
+def form_token_matches(
+    secret: bytes, token: str, cookie_nonce: str, *, now: datetime, max_age: timedelta
+) -> bool:
+    """True when the token is ours, fresh, and made for the nonce in the browser's cookie."""
+    serializer = URLSafeSerializer(secret, salt=FORM_SALT)
+    try:
+        payload = serializer.loads(token)
+    except BadSignature:
+        return False
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 2
+        or not isinstance(payload[0], str)
+        or not isinstance(payload[1], int)
+        or not cookie_nonce
+    ):
+        return False
+    try:
+        _check_age(payload[1], now, max_age)
+    except BadToken:
+        return False
+    return hmac.compare_digest(payload[0].encode(), cookie_nonce.encode())

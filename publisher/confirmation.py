@@ -1,0 +1,157 @@
+"""Double opt-in: who is sent a confirmation email, the email itself, and its link.
+
+A web request stores a new address as `pending` and mails it a signed link
+that expires; opening the link makes the subscriber `active`. Nothing here
+knows about HTTP: `publisher.web` calls it.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from publisher.addresses import Address
+from publisher.config import Config
+from publisher.credentials import smtp_password
+from publisher.digest import encoded_words, mailbox, message_bytes
+from publisher.errors import ConfigError, PublisherError
+from publisher.html import plain_line
+from publisher.mailer import Envelope, Result, open_transport
+from publisher.signing import dkim_sign, load_dkim_key
+from publisher.store import Store, SubscriberRow
+from publisher.tokens import (
+    BadToken,
+    ExpiredToken,
+    confirmation_token,
+    read_confirmation_token,
+    token_matches,
+)
+
+CONFIRMATION_FOLDER = "confirmations"
+"""Under [paths] outbox: where the outbox transport writes confirmation emails."""
+
+
+class ConfirmationError(PublisherError):
+    """A confirmation link that must change nothing."""
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message, hint="subscribe again to get a new link")
+        self.expired = expired
+
+
+def subscriber_to_confirm(store: Store, address: Address, now: datetime) -> SubscriberRow | None:
+    """Who a confirmation email should go to for this address, or None when nobody.
+
+    A new address is stored as pending. Pending, unsubscribed and bounced
+    subscribers keep their status until they confirm; an active one needs no email.
+    """
+    subscriber, _created = store.add_subscriber_if_new(
+        address.email, address.key, "", "pending", now
+    )
+    return None if subscriber.status == "active" else subscriber
+
+
+def confirmation_link(
+    config: Config, secret: bytes, subscriber: SubscriberRow, now: datetime
+) -> str:
+    token = confirmation_token(secret, subscriber.id, subscriber.email_key, now)
+    return f"{config.web.base_url}/confirm?token={token}"
+
+
+def confirm_subscription(
+    store: Store, secret: bytes, token: str, now: datetime, max_age: timedelta
+) -> SubscriberRow:
+    """Activate the one subscriber the token was made for; ConfirmationError otherwise."""
+    try:
+        claim = read_confirmation_token(secret, token.strip(), now=now, max_age=max_age)
+    except ExpiredToken:
+        raise ConfirmationError("the confirmation link has expired", expired=True) from None
+    except BadToken as e:
+        raise ConfirmationError(f"the confirmation link is not valid ({e})") from None
+    subscriber = store.subscriber_by_id(claim.subscriber_id)
+    if subscriber is None or not token_matches(claim.address_hash, subscriber.email_key):
+        raise ConfirmationError("the confirmation link is for nobody on the list")
+    if not store.activate_subscriber(subscriber.id, claim.issued_at, now):
+        raise ConfirmationError("the subscription changed after this link was sent")
+    activated = store.subscriber_by_id(subscriber.id)
+    assert activated is not None
+    return activated
+
+
+@dataclass(frozen=True)
+class ConfirmationMailer:
+    """Composes and sends confirmation emails; checks everything it needs when made."""
+
+    config: Config
+    sender_name: str
+    sender_address: str
+    password: str | None
+    dkim_key: bytes | None
+
+    def message(self, recipient: str, subject: str, text: str, now: datetime) -> bytes:
+        """The wire bytes of one plain-text confirmation email, DKIM-signed when configured."""
+        config = self.config
+        message = EmailMessage(policy=email.policy.SMTP)
+        message.set_raw("From", mailbox(self.sender_name, self.sender_address, "From"))
+        message.set_raw("To", mailbox("", recipient, "To"))
+        if config.mail.reply_to:
+            reply_name, reply_address = parseaddr(config.mail.reply_to)
+            message.set_raw("Reply-To", mailbox(reply_name, reply_address, "Reply-To"))
+        subject = plain_line(subject)
+        if subject.isascii() and "=?" not in subject:
+            message["Subject"] = subject
+        else:
+            # Our own encoded words: Python 3.11 folding can drop spaces (CPython gh-92081).
+            message.set_raw("Subject", "\n ".join(encoded_words(subject)))
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = make_msgid("confirm", domain=self.domain)
+        message["Auto-Submitted"] = "auto-generated"
+        message["MIME-Version"] = "1.0"
+        message.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+        data = message_bytes(message)
+        if self.dkim_key is None:
+            return data
+        return dkim_sign(
+            data,
+            selector=config.digest.dkim_selector,
+            domain=config.digest.dkim_domain or self.sender_address.rsplit("@", 1)[1],
+            private_key=self.dkim_key,
+        )
+
+    @property
+    def domain(self) -> str:
+        return self.config.mail.message_id_domain or self.sender_address.rsplit("@", 1)[1]
+
+    def send(self, subscriber: SubscriberRow, data: bytes, now: datetime) -> Result | None:
+        """Send through the configured transport (SMTP or the outbox folder)."""
+        folder = self.config.paths.outbox / CONFIRMATION_FOLDER
+        transport = open_transport(self.config, self.password, folder)
+        results: list[Result] = []
+        envelope = Envelope(
+            key=str(subscriber.id),
+            sender=self.sender_address,
+            recipient=subscriber.email,
+            message=data,
+            filename=f"confirm-{subscriber.id:08d}-{int(now.timestamp())}",
+        )
+        transport.deliver([envelope], before_data=lambda _envelope: None, on_result=results.append)
+        return results[0] if results else None
+
+
+def make_confirmation_mailer(config: Config) -> ConfirmationMailer:
+    name, address = parseaddr(config.mail.sender)
+    if "@" not in address:
+        raise ConfigError(
+            "[mail] from is not set; confirmation emails need a sender",
+            hint='add `from = "Site name <news@example.org>"` to [mail] in config.toml',
+        )
+    password = smtp_password(config) if config.mail.transport == "smtp" else None
+    key = None
+    if config.digest.dkim_selector:
+        if not config.digest.dkim_key_file:
+            raise ConfigError("[digest] dkim_selector is set but dkim_key_file is not")
+        key = load_dkim_key(config.source.parent / config.digest.dkim_key_file)
+    return ConfirmationMailer(config, name, address, password, key)

@@ -1,0 +1,93 @@
+"""`create_app`: the subscriber endpoint as an ASGI app, for `publisher serve` or any server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from publisher.config import Config
+from publisher.confirmation import make_confirmation_mailer
+from publisher.credentials import signing_secret
+from publisher.errors import ConfigError
+from publisher.store import open_store
+from publisher.web.handlers import Handlers
+from publisher.web.security import PathPrefix, SecurityHeaders
+from publisher.web.views import Views
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+BOTH = ["GET", "POST"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _by_method(get: Endpoint, post: Endpoint) -> Endpoint:
+    """One route for GET (and HEAD) and POST, so a 405 lists every allowed method."""
+
+    async def endpoint(request: Request) -> Response:
+        return await (post if request.method == "POST" else get)(request)
+
+    return endpoint
+
+
+def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> ASGIApp:
+    """The app, with config, secret, templates, mail settings and state checked up front."""
+    if not config.web.base_url:
+        raise ConfigError(
+            "[web] base_url is not set",
+            hint='add `base_url = "https://news.example.org/newsletter"` to [web] in config.toml',
+        )
+    secret = signing_secret(config)
+    open_store(config.state_db).close()  # created and migrated now, not on the first request
+    views = Views(config, secret)
+    views.check(clock())
+    handlers = Handlers(config, secret, views, make_confirmation_mailer(config), clock)
+    routes = [
+        Route("/", handlers.subscribe_form, methods=["GET"]),
+        Route("/subscribe", _by_method(handlers.subscribe_form, handlers.subscribe), methods=BOTH),
+        Route("/confirm", handlers.confirm, methods=["GET"]),
+        Route(
+            "/unsubscribe",
+            _by_method(handlers.unsubscribe_page, handlers.unsubscribe),
+            methods=BOTH,
+        ),
+        Route("/style.css", handlers.style, methods=["GET"]),
+        Route("/healthz", handlers.health, methods=["GET"]),
+    ]
+
+    def http_error(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        t = views.t
+        if error.status_code == 404:
+            return views.error(404, t.not_found_title, t.not_found_body)
+        if error.status_code == 405:
+            return views.error(
+                405, t.not_allowed_title, t.not_allowed_body, dict(error.headers or {})
+            )
+        return views.error(error.status_code, t.not_allowed_title, str(error.detail))
+
+    def server_error(_request: Request, error: Exception) -> Response:
+        logger.error("unhandled error", exc_info=error)
+        return views.error(500, views.t.server_error_title, views.t.server_error_body)
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error, 500: server_error},
+        max_body_size=MAX_BODY_BYTES,
+    )
+    return PathPrefix(SecurityHeaders(app), urlsplit(config.web.base_url).path.rstrip("/"))

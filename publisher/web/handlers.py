@@ -1,0 +1,225 @@
+"""What each route does. HTTP in, one call into the store or the confirmation module, a page out.
+
+Store work runs in a worker thread, one short SQLite transaction at a time,
+without the state folder's file lock: `publisher digest` holds that lock for a
+whole send, and a one-click unsubscribe must not wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+
+from publisher.addresses import Address, AddressError, parse_address
+from publisher.commands.subscribers import SubscriberError
+from publisher.commands.unsubscribe import subscriber_for_token
+from publisher.config import Config
+from publisher.confirmation import (
+    ConfirmationError,
+    ConfirmationMailer,
+    confirm_subscription,
+    confirmation_link,
+    subscriber_to_confirm,
+)
+from publisher.errors import PublisherError
+from publisher.store import Store, SubscriberRow, open_store, read_only_store
+from publisher.tokens import form_token_matches
+from publisher.web.limits import RateLimiter
+from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Form, Views
+
+logger = logging.getLogger(__name__)
+
+MAX_EMAIL_LENGTH = 320
+ONE_CLICK = "One-Click"
+"""RFC 8058: the POST body is `List-Unsubscribe=One-Click`."""
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def _read_form(request: Request) -> FormData:
+    async with request.form(max_files=0, max_fields=10, max_part_size=4096) as form:
+        return form
+
+
+class Handlers:
+    def __init__(
+        self,
+        config: Config,
+        secret: bytes,
+        views: Views,
+        mailer: ConfirmationMailer,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.secret = secret
+        self.views = views
+        self.t = views.t
+        self.mailer = mailer
+        self.clock = clock
+        window = timedelta(seconds=config.web.rate_window)
+        self.per_ip = RateLimiter(config.web.rate_per_ip, window)
+        self.per_address = RateLimiter(config.web.rate_per_address, window)
+        self.link_lifetime = timedelta(hours=config.web.confirm_hours)
+
+    @contextmanager
+    def _store(self) -> Iterator[Store]:
+        store = open_store(self.config.state_db)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    # subscribe --------------------------------------------------------------
+
+    async def subscribe_form(self, request: Request) -> Response:
+        return self.views.subscribe(request, self.clock())
+
+    async def subscribe(self, request: Request) -> Response:
+        now = self.clock()
+        ip = request.client.host if request.client else "unknown"
+        if not self.per_ip.allow(ip, now):
+            wait = self.per_ip.retry_after(ip, now)
+            return self.views.error(
+                429, self.t.too_many_title, self.t.too_many_body, {"Retry-After": str(wait)}
+            )
+        form = await _read_form(request)
+        email = _field(form, "email")[:MAX_EMAIL_LENGTH]
+        token = _field(form, "csrf_token")
+        if not token:  # a form without our token, such as the one on the static index page
+            return self.views.subscribe(request, now, Form(email, note=self.t.resubmit_note))
+        cookie = request.cookies.get(FORM_COOKIE, "")
+        if not form_token_matches(self.secret, token, cookie, now=now, max_age=FORM_MAX_AGE):
+            return self.views.subscribe(
+                request, now, Form(email, note=self.t.stale_form), status=403
+            )
+        if _field(form, "website"):
+            logger.info("honeypot field filled; nothing stored", extra={"client": ip})
+            return self.views.sent()
+        try:
+            address = parse_address(email)
+        except AddressError:
+            form_back = Form(email, error=self.t.invalid_email)
+            return self.views.subscribe(request, now, form_back, status=400)
+        subscriber = await run_in_threadpool(self._subscriber_to_confirm, address, now)
+        if subscriber is None or not self.per_address.allow(address.key, now):
+            return self.views.sent()
+        link = confirmation_link(self.config, self.secret, subscriber, now)
+        text = self.views.confirmation_text(link)
+        data = self.mailer.message(subscriber.email, self.views.confirmation_subject(), text, now)
+        # Sent after the response, so new and known addresses take the same time to answer.
+        return self.views.sent(BackgroundTask(self._send, subscriber, data, now))
+
+    def _subscriber_to_confirm(self, address: Address, now: datetime) -> SubscriberRow | None:
+        with self._store() as store:
+            return subscriber_to_confirm(store, address, now)
+
+    def _send(self, subscriber: SubscriberRow, data: bytes, now: datetime) -> None:
+        try:
+            result = self.mailer.send(subscriber, data, now)
+        except PublisherError as e:
+            logger.error(
+                "confirmation email not sent: %s",
+                e.message,
+                extra={"subscriber": subscriber.id},
+            )
+            return
+        if result is None or result.outcome != "sent":
+            logger.warning(
+                "confirmation email not sent: %s",
+                f"{result.outcome} {result.code} {result.text}" if result else "no result",
+                extra={"subscriber": subscriber.id},
+            )
+
+    # confirm ----------------------------------------------------------------
+
+    async def confirm(self, request: Request) -> Response:
+        if request.method == "HEAD":  # link checkers: answer, change nothing
+            return HTMLResponse("")
+        token = request.query_params.get("token", "")
+        try:
+            subscriber = await run_in_threadpool(self._confirm, token, self.clock())
+        except ConfirmationError as e:
+            if e.expired:
+                body = self.t.expired_body.format(hours=self.config.web.confirm_hours)
+                return self.views.error(400, self.t.expired_title, body)
+            return self.views.bad_link()
+        return self.views.confirmed(subscriber.email)
+
+    def _confirm(self, token: str, now: datetime) -> SubscriberRow:
+        with self._store() as store:
+            return confirm_subscription(store, self.secret, token, now, self.link_lifetime)
+
+    # unsubscribe ------------------------------------------------------------
+
+    async def unsubscribe_page(self, request: Request) -> Response:
+        """A page with one button. A GET never unsubscribes: scanners prefetch links."""
+        token = request.query_params.get("token", "")
+        subscriber = await run_in_threadpool(self._token_subscriber, token)
+        if subscriber is None:
+            return self.views.bad_link()
+        if subscriber.status == "unsubscribed":
+            return self.views.unsubscribed(request, subscriber.email, self.clock())
+        return self.views.unsubscribe(subscriber.email, token)
+
+    async def unsubscribe(self, request: Request) -> Response:
+        """RFC 8058 one-click: a POST with List-Unsubscribe=One-Click acts at once."""
+        form = await _read_form(request)
+        if _field(form, "List-Unsubscribe") != ONE_CLICK:
+            return self.views.error(400, self.t.bad_link_title, self.t.one_click_missing)
+        token = request.query_params.get("token", "")
+        now = self.clock()
+        subscriber = await run_in_threadpool(self._unsubscribe, token, now)
+        if subscriber is None:
+            return self.views.bad_link()
+        return self.views.unsubscribed(request, subscriber.email, now)
+
+    def _token_subscriber(self, token: str) -> SubscriberRow | None:
+        with self._store() as store:
+            try:
+                return subscriber_for_token(store, self.secret, token)
+            except SubscriberError:
+                return None
+
+    def _unsubscribe(self, token: str, now: datetime) -> SubscriberRow | None:
+        with self._store() as store:
+            try:
+                subscriber = subscriber_for_token(store, self.secret, token)
+            except SubscriberError:
+                return None
+            if subscriber.status != "unsubscribed":
+                store.set_subscriber_status(subscriber.id, "unsubscribed", now)
+                logger.info("unsubscribed", extra={"subscriber": subscriber.id})
+            return subscriber
+
+    # the rest ---------------------------------------------------------------
+
+    async def style(self, _request: Request) -> Response:
+        return self.views.style_sheet()
+
+    async def health(self, _request: Request) -> Response:
+        try:
+            version = await run_in_threadpool(self._schema_version)
+        except PublisherError as e:
+            logger.error("health check failed: %s", e.message)
+            return PlainTextResponse("state database unavailable\n", status_code=503)
+        return PlainTextResponse(f"ok schema={version}\n")
+
+    def _schema_version(self) -> int:
+        store = read_only_store(self.config.state_db)
+        if store is None:
+            raise PublisherError(f"no state database at {self.config.state_db}")
+        try:
+            return store.schema_version()
+        finally:
+            store.close()

@@ -1,0 +1,185 @@
+"""The subscriber pages and the confirmation email text, rendered from templates/web/."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from publisher.config import Config
+from publisher.errors import TemplateError
+from publisher.feeds import FeedLink, feed_links, feed_specs
+from publisher.templating import environment, render
+from publisher.tokens import form_token
+from publisher.web.messages import Messages, messages_for
+
+FORM_COOKIE = "publisher_form"
+FORM_MAX_AGE = timedelta(hours=2)
+"""How long a subscribe form may sit open before it must be submitted again."""
+STYLE_FILE = "web/style.css"
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Paths the pages link to, under the endpoint's path prefix."""
+
+    subscribe: str
+    confirm: str
+    unsubscribe: str
+    style: str
+
+
+@dataclass(frozen=True)
+class Form:
+    email: str = ""
+    csrf_token: str = ""
+    error: str = ""
+    note: str = ""
+
+
+def _nonce_of(request: Request) -> str:
+    """The browser's form nonce when it has a plausible one, else a new one."""
+    nonce = request.cookies.get(FORM_COOKIE, "")
+    if 20 <= len(nonce) <= 64 and nonce.replace("-", "").replace("_", "").isalnum():
+        return nonce
+    return secrets.token_urlsafe(24)
+
+
+class Views:
+    """Turns page names and values into HTML responses with the site's language."""
+
+    def __init__(self, config: Config, secret: bytes) -> None:
+        self.config = config
+        self.secret = secret
+        self.t: Messages = messages_for(config.site.language)
+        self.html = environment(config.paths.templates, html=True)
+        self.text = environment(config.paths.templates, html=False)
+        parts = urlsplit(config.web.base_url)
+        self.prefix = parts.path.rstrip("/")
+        self.secure_cookie = parts.scheme == "https"
+        self.urls = Urls(
+            subscribe=f"{self.prefix}/subscribe",
+            confirm=f"{self.prefix}/confirm",
+            unsubscribe=f"{self.prefix}/unsubscribe",
+            style=f"{self.prefix}/style.css",
+        )
+        self.hours = config.web.confirm_hours
+        self.feeds: list[FeedLink] = feed_links(config, feed_specs(config, []))
+        style = config.paths.templates / STYLE_FILE
+        try:
+            self.style = style.read_bytes()
+        except OSError as e:
+            raise TemplateError(
+                f"cannot read {style}: {e.strerror}",
+                hint="copy templates/web/ from the publisher repository into [paths] templates",
+            ) from e
+
+    def check(self, now: datetime) -> None:
+        """Render every page once with sample values, so a broken template fails at start."""
+        request = Request({"type": "http", "method": "GET", "headers": []})
+        sample = "reader@example.org"
+        self.subscribe(request, now, Form(sample, error="error", note="note"))
+        self.sent()
+        self.confirmed(sample)
+        self.unsubscribe(sample, "token")
+        self.unsubscribed(request, sample, now)
+        self.bad_link()
+        self.confirmation_text("https://example.org/confirm?token=token")
+
+    def _render(self, name: str, title: str, **values: Any) -> str:
+        context = {"t": self.t, "site": self.config.site, "urls": self.urls, "hours": self.hours}
+        return render(self.html, f"web/{name}.html.j2", {**context, "title": title, **values})
+
+    def page(
+        self,
+        name: str,
+        title: str,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        background: BackgroundTask | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
+        return HTMLResponse(
+            self._render(name, title, **values),
+            status_code=status,
+            headers=headers,
+            background=background,
+        )
+
+    def with_form(
+        self, request: Request, name: str, title: str, form: Form, now: datetime, **values: Any
+    ) -> HTMLResponse:
+        """A page holding a subscribe form: the signed token in the page, its nonce in a cookie."""
+        nonce = _nonce_of(request)
+        form = Form(form.email, form_token(self.secret, nonce, now), form.error, form.note)
+        response = self.page(name, title, form=form, **values)
+        response.set_cookie(
+            FORM_COOKIE,
+            nonce,
+            max_age=int(FORM_MAX_AGE.total_seconds()),
+            path=self.prefix or "/",
+            secure=self.secure_cookie,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+    def subscribe(
+        self, request: Request, now: datetime, form: Form | None = None, *, status: int = 200
+    ) -> HTMLResponse:
+        title = self.t.subscribe_title
+        response = self.with_form(request, "subscribe", title, form or Form(), now)
+        response.status_code = status
+        return response
+
+    def sent(self, background: BackgroundTask | None = None) -> HTMLResponse:
+        """The same page for every accepted address, known or not."""
+        return self.page("sent", self.t.sent_title, background=background)
+
+    def confirmed(self, email: str) -> HTMLResponse:
+        return self.page("confirmed", self.t.confirmed_title, email=email, feeds=self.feeds)
+
+    def unsubscribe(self, email: str, token: str) -> HTMLResponse:
+        action = f"{self.urls.unsubscribe}?token={quote(token, safe='')}"
+        return self.page(
+            "unsubscribe", self.t.unsubscribe_title, email=email, unsubscribe_action=action
+        )
+
+    def unsubscribed(self, request: Request, email: str, now: datetime) -> HTMLResponse:
+        title = self.t.unsubscribed_title
+        return self.with_form(request, "unsubscribed", title, Form(email), now, email=email)
+
+    def error(
+        self, status: int, title: str, message: str, headers: dict[str, str] | None = None
+    ) -> HTMLResponse:
+        return self.page("error", title, status=status, headers=headers, message=message)
+
+    def bad_link(self) -> HTMLResponse:
+        return self.error(400, self.t.bad_link_title, self.t.bad_link_body)
+
+    def style_sheet(self) -> Response:
+        return Response(
+            self.style,
+            media_type="text/css",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    def confirmation_subject(self) -> str:
+        return self.t.email_subject.format(site=self.config.site.title)
+
+    def confirmation_text(self, link: str) -> str:
+        context = {
+            "t": self.t,
+            "site": self.config.site,
+            "hours": self.hours,
+            "link": link,
+            "contact": self.config.mail.contact,
+        }
+        return render(self.text, "web/confirm_email.txt.j2", context)

@@ -228,9 +228,10 @@ def _labels(config: Config, language: str, count: int) -> dict[str, str]:
     }
 
 
-def _context(config: Config, posts: Sequence[Post], now: datetime) -> dict[str, Any]:
+def _context(
+    config: Config, posts: Sequence[Post], views: list[dict[str, Any]], now: datetime
+) -> dict[str, Any]:
     language = _language(config)
-    views = [_post_view(post, config, language) for post in posts]
     return {
         "lang": _defuse(config.site.language),
         "site": {
@@ -268,30 +269,48 @@ def inline_css(document: str) -> str:
     return str(inliner.transform(document, pretty_print=False))
 
 
-def _render_parts(config: Config, posts: Sequence[Post], now: datetime) -> tuple[str, str, str]:
+def _render(
+    config: Config, posts: Sequence[Post], views: list[dict[str, Any]], now: datetime
+) -> RenderedDigest:
     folder = config.paths.templates / EMAIL_FOLDER
-    context = _context(config, posts, now)
+    context = _context(config, posts, views, now)
     html_part = render(environment(folder, html=True), HTML_TEMPLATE, context)
     text_part = render(environment(folder, html=False), TEXT_TEMPLATE, context)
-    return context["subject"], inline_css(html_part), text_part
+    return RenderedDigest(
+        context["subject"], inline_css(html_part), text_part, tuple(post.id for post in posts)
+    )
+
+
+def _fits(rendered: RenderedDigest) -> bool:
+    return len(rendered.html.encode("utf-8")) <= HTML_BUDGET
 
 
 def render_digest(config: Config, posts: Sequence[Post], *, now: datetime) -> RenderedDigest:
-    """Render once for everyone. Posts that would push the HTML past the budget are left
-    for the next digest (they are not in `post_ids`)."""
+    """Render once for everyone. When the HTML would pass the size budget, the oldest posts
+    are left for the next digest (they are not in `post_ids`)."""
     if not posts:
         raise ValueError("a digest needs at least one post")
-    chosen = list(posts)
-    subject, html_part, text_part = _render_parts(config, chosen, now)
-    while len(html_part.encode("utf-8")) > HTML_BUDGET and len(chosen) > 1:
-        chosen.pop()
-        subject, html_part, text_part = _render_parts(config, chosen, now)
-    if len(html_part.encode("utf-8")) > HTML_BUDGET:
+    language = _language(config)
+    views = [_post_view(post, config, language) for post in posts]
+    rendered = _render(config, posts, views, now)
+    if _fits(rendered):
+        return rendered
+    best: RenderedDigest | None = None
+    low, high = 1, len(posts) - 1  # the size grows with the number of posts: bisect it
+    while low <= high:
+        middle = (low + high) // 2
+        attempt = _render(config, posts[:middle], views[:middle], now)
+        if _fits(attempt):
+            best, low = attempt, middle + 1
+        else:
+            high = middle - 1
+    if best is None:
+        size = len(_render(config, posts[:1], views[:1], now).html.encode("utf-8"))
         raise TemplateError(
-            f"the digest HTML is {len(html_part.encode('utf-8'))} bytes even with one post",
+            f"the digest HTML is {size} bytes even with one post; the limit is {HTML_BUDGET}",
             hint=f"shorten templates/{EMAIL_FOLDER}/{HTML_TEMPLATE}; Gmail clips mail over ~102 KB",
         )
-    return RenderedDigest(subject, html_part, text_part, tuple(post.id for post in chosen))
+    return best
 
 
 # Messages
@@ -482,7 +501,10 @@ def message_bytes(message: EmailMessage) -> bytes:
     data = message.as_bytes(policy=policy)
     longest = max(len(line) for line in data.split(b"\r\n"))
     if longest > MAX_LINE:
-        raise ValueError(f"a message line is {longest} octets long; SMTP allows {MAX_LINE}")
+        raise ConfigError(
+            f"a message header line is {longest} octets long; SMTP allows {MAX_LINE}",
+            hint="shorten [digest] unsubscribe_url or the [mail] from and reply_to addresses",
+        )
     return data
 
 

@@ -29,6 +29,7 @@ from publisher.html import (
     plain_line,
     plain_text,
     shorten,
+    strip_xml_illegal,
     syndication_html,
 )
 from publisher.models import Category, DateSource, Post
@@ -38,6 +39,8 @@ HTML_SUFFIXES = frozenset({".html", ".htm", ".txt"})
 AUTO_EXCERPT_LENGTH = 280
 
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
+_URI_SAFE = "/:@!$&'()*+,;=-._~%?#[]"
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _JEKYLL_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S.%f %z")
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -152,7 +155,23 @@ def _split(text: str, problems: _FileProblems) -> tuple[dict[str, Any], str] | N
             f"front matter is not valid YAML: {reason}", "check quoting and indentation", line
         )
         return None
-    return dict(metadata), str(body)
+    return _xml_safe(dict(metadata)), str(body)
+
+
+def _xml_safe(value: Any) -> Any:
+    """Front-matter values without characters XML forbids (YAML's "\\x01" escapes allow them)."""
+    if isinstance(value, str):
+        return strip_xml_illegal(value)
+    if isinstance(value, dict):
+        return {key: _xml_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_xml_safe(item) for item in value]
+    return value
+
+
+def _uri(url: str) -> str:
+    """Percent-encode what may not stand in a URI (spaces, non-ASCII); keep what is there."""
+    return quote(url.strip(), safe=_URI_SAFE)
 
 
 def parse_moment(value: Any, zone: Any) -> datetime:
@@ -329,6 +348,12 @@ def _read_post(
         problems.add("`image` must be a URL or a path", "write `image: /assets/picture.jpg`")
         image_value = None
 
+    lang = metadata.get("lang")
+    if lang is not None and not _LANGUAGE_TAG.match(str(lang)):
+        problems.add(
+            f"`lang` {lang!r} is not a language tag", "write it like `lang: ko` or `lang: en-GB`"
+        )
+
     for flag in ("draft", "published"):
         if flag in metadata and not isinstance(metadata[flag], bool):
             problems.add(
@@ -341,9 +366,9 @@ def _read_post(
     slug = _post_slug(metadata, title, stem)
     permalink = metadata.get("permalink")
     if isinstance(permalink, str) and urlsplit(permalink).scheme in ("http", "https"):
-        url = permalink
+        url = _uri(permalink)
     elif isinstance(permalink, str) and permalink.strip():
-        url = site.base_url + "/" + permalink.strip().lstrip("/")
+        url = site.base_url + "/" + _uri(permalink).lstrip("/")
     else:
         url = site.base_url + _expand_permalink(site.permalink, slug, published)
 
@@ -359,7 +384,6 @@ def _read_post(
     author = metadata.get("author")
     if isinstance(author, dict):
         author = author.get("name")
-    lang = metadata.get("lang")
 
     post = Post(
         source=path,
@@ -376,7 +400,7 @@ def _read_post(
         author=plain_line(str(author)) if author else site.author,
         summary=summary,
         content_html=content_html,
-        image=absolute_url(image_value, url) if image_value else None,
+        image=absolute_url(_uri(image_value), url) if image_value else None,
         lang=plain_line(str(lang)) if lang else None,
     )
     hidden = None

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -86,7 +87,7 @@ def feed_specs(config: Config, posts: Sequence[Post]) -> list[FeedSpec]:
 
 
 def feed_url(config: Config, spec: FeedSpec, fmt: str) -> str:
-    return f"{config.site.base_url}/{spec.filename(fmt)}"
+    return f"{config.site.base_url}/{quote(spec.filename(fmt))}"
 
 
 def feed_links(config: Config, specs: Sequence[FeedSpec]) -> list[FeedLink]:

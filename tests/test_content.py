@@ -500,6 +500,7 @@ def test_bad_front_matter_is_named_with_file_and_line(
         ("---\ntitle: t\ndraft: maybe\n---\n", "`draft` must be true or false"),
         ("---\ntitle: t\ncategories: {a: 1}\n---\n", "`categories` must be a list"),
         ("---\ntitle: t\nimage: [1, 2]\n---\n", "`image` must be a URL"),
+        ("---\ntitle: t\nlang: Korean language\n---\n", "is not a language tag"),
     ],
 )
 def test_each_bad_post_is_a_clear_error_naming_the_file(

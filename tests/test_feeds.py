@@ -459,9 +459,11 @@ def test_korean_category_gets_its_own_feeds(tmp_path: Path) -> None:
     assert result.feed.title == "Test site · 북한"
     assert [e.title for e in result.entries] == ["A"]
     assert [e.title for e in parse((folder / "feed.rss").read_bytes()).entries] == ["A"]
-    check_json_feed(
-        (folder / "feed.json").read_bytes(), "https://example.org/categories/북한/feed.json"
-    )
+    encoded = "https://example.org/categories/%EB%B6%81%ED%95%9C/feed"
+    check_json_feed((folder / "feed.json").read_bytes(), f"{encoded}.json")
+    assert result.feed.links[-1].href == f"{encoded}.atom"  # a URI, not a raw IRI
+    page = (tmp_path / "public" / "index.html").read_text(encoding="utf-8")
+    assert f'href="{encoded}.rss"' in page
     world = parse((tmp_path / "public" / "categories" / "world" / "feed.atom").read_bytes())
     assert [e.title for e in world.entries] == ["B", "A"]
 
@@ -562,3 +564,31 @@ def test_a_moved_site_rewrites_links_but_keeps_ids(tmp_path: Path) -> None:
     moved = parse((tmp_path / "public" / "feed.atom").read_bytes())
     assert [e.id for e in moved.entries] == [e.id for e in first.entries]
     assert moved.entries[0].link == "https://example.org/blog/b/"
+
+
+def test_front_matter_control_characters_and_spaces_never_break_a_feed(tmp_path: Path) -> None:
+    # Regression: YAML escapes like "\x01" reached lxml, which refused them mid-build.
+    config = make_site(
+        tmp_path,
+        {
+            "a.md": post(
+                "A",
+                categories='"War\\x01 News"',
+                id='"tag:example.org,2024:a\\x02"',
+                image='"/pics/a b\\x03.png"',
+                permalink='"/a\\x04 b/"',
+                excerpt='"Sum\\x05mary"',
+            )
+        },
+    )
+    build(config, NOW)
+    public = tmp_path / "public"
+    entry = parse((public / "feed.atom").read_bytes()).entries[0]
+    assert entry.id == "tag:example.org,2024:a"
+    assert entry.link == "https://example.org/a%20b/"
+    assert entry.summary == "Summary"
+    assert [t.term for t in entry.tags] == ["War", "News"]
+    assert entry.media_thumbnail[0]["url"] == "https://example.org/pics/a%20b.png"
+    assert parse((public / "feed.rss").read_bytes()).entries[0].id == entry.id
+    schema = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
+    assert schema.validate(etree.parse(str(public / "feed.atom")))

@@ -55,11 +55,22 @@ _MARKER = re.compile(r"__publisher_(greeting|unsubscribe_url|email)__")
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
-# cssutils logs every property it does not know (mso-*, -webkit-*) to stderr through a
-# handler it installs at import. Route it to our own quiet logger, once.
+# cssutils logs through a stderr handler it installs at import, and warns about every
+# vendor property (mso-*, -ms-*) an email needs. Route it to our logger, once: its warnings
+# become debug detail (`-v`), its errors (broken CSS in a template) stay errors.
 css_log = logging.getLogger("publisher.digest.css")
 css_log.addHandler(logging.NullHandler())
-css_log.setLevel(logging.WARNING)
+
+
+class _VendorPropertyNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return css_log.isEnabledFor(logging.DEBUG)
+
+
+css_log.addFilter(_VendorPropertyNoise())
 cssutils.log.setLog(css_log)
 
 _WIRE = email.policy.SMTP.clone(refold_source="none")

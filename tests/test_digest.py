@@ -637,11 +637,35 @@ def test_cssutils_noise_goes_to_logging_not_stderr(
         "<style>", "<style>\n@keyframes fade { from { opacity: 0; } }\np { color: ; }\n", 1
     )
     template.write_text(noisy, encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="publisher.digest.css"):
+    with caplog.at_level(logging.DEBUG, logger="publisher.digest.css"):
         render_digest(config, [make_post(1, NOW)], now=NOW)
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
-    assert any(r.name == "publisher.digest.css" for r in caplog.records)
+    css = [r for r in caplog.records if r.name == "publisher.digest.css"]
+    assert any(r.levelno == logging.ERROR and "color" in r.getMessage() for r in css)
+    warnings = [r for r in css if "@keyframes" in r.getMessage()]
+    assert warnings and all(r.levelno == logging.DEBUG for r in warnings)
+
+
+def test_the_sample_template_logs_nothing_above_debug(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        sample_digest(config)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("publisher.digest")] == []
+
+
+def test_stylesheet_links_are_never_fetched(config: Config) -> None:
+    # Nothing listens on port 9 (discard); a fetch attempt would raise a connection error.
+    template = config.paths.templates / "email" / "digest.html.j2"
+    linked = template.read_text(encoding="utf-8").replace(
+        "</head>", '<link rel="stylesheet" href="http://127.0.0.1:9/remote.css">\n</head>', 1
+    )
+    template.write_text(linked, encoding="utf-8")
+    rendered = render_digest(config, [make_post(1, NOW)], now=NOW)
+    assert "https://news.example.org/posts/1/" in lxml.html.fromstring(rendered.html).xpath(
+        "//a/@href"
+    )
 
 
 # DKIM

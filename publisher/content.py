@@ -222,7 +222,8 @@ def _first(metadata: Mapping[str, Any], *names: str) -> tuple[str, Any]:
 
 
 def category_slug(name: str) -> str:
-    return slugify(name, allow_unicode=True) or quote(name, safe="")
+    """A folder name for the category's feeds; never '.' or '..', which would escape it."""
+    return slugify(name, allow_unicode=True) or quote(name, safe="").replace(".", "%2E")
 
 
 def _post_slug(metadata: Mapping[str, Any], title: str, stem: str) -> str:

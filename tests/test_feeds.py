@@ -592,3 +592,16 @@ def test_front_matter_control_characters_and_spaces_never_break_a_feed(tmp_path:
     assert parse((public / "feed.rss").read_bytes()).entries[0].id == entry.id
     schema = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
     assert schema.validate(etree.parse(str(public / "feed.atom")))
+
+
+def test_a_category_named_dot_dot_cannot_overwrite_the_site_feed(tmp_path: Path) -> None:
+    # Regression: the slug of '..' was '..', so its feeds landed on public/feed.*.
+    config = make_site(
+        tmp_path,
+        {"a.md": post("A", date="2024-06-01", categories="['..']"), "b.md": post("B")},
+    )
+    build(config, NOW)
+    public = tmp_path / "public"
+    assert [e.title for e in parse((public / "feed.atom").read_bytes()).entries] == ["B", "A"]
+    assert (public / "categories" / "%2E%2E" / "feed.atom").is_file()
+    assert [p.name for p in (public / "categories").iterdir()] == ["%2E%2E"]

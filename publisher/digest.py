@@ -409,7 +409,7 @@ def _address(address: str) -> str:
 
 def mailbox(name: str, address: str, header: str) -> str:
     """A From/To/Reply-To value with the display name encoded by us when it is not ASCII."""
-    name = plain_line(name)
+    name = shorten(plain_line(name), NAME_LENGTH)
     address = _address(plain_line(address))
     if not name:
         return address
@@ -474,7 +474,7 @@ def compose(
         _set_raw(message, "Subject", _unstructured(subject, "Subject"))
     else:
         message["Subject"] = subject
-    message["Date"] = format_datetime(sent_at)
+    message["Date"] = format_datetime(sent_at.astimezone(config.site.zone))
     message["Message-ID"] = message_id(config, digest_number, recipient.email)
     list_id = f"<digest.{_list_domain(config, sender_address)}>"
     site = plain_line(config.site.title)

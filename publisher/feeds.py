@@ -3,6 +3,7 @@
 feedgen 1.0.0 builds the XML; we then correct what it gets wrong, on its lxml
 tree, before serialising:
 - entry <link> loses every attribute but href (lkiesow/python-feedgen#135);
+- the RSS channel <link> is the last link added (our self link), not the site;
 - it has no hub links, no entry xml:lang and no RSS dc:creator without email;
 - it defaults every date to now and prepends entries, so every date is set
   explicitly and entries are appended.

@@ -6,6 +6,7 @@ counts on its own). Time comes from the caller, so tests move it by hand.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from datetime import datetime, timedelta
@@ -41,7 +42,7 @@ class RateLimiter:
             if not hits or len(hits) < self.limit:
                 return 0
             wait = hits[0] + self.window - now
-            return max(0, int(wait.total_seconds()) + 1)
+            return max(0, math.ceil(wait.total_seconds()))
 
     def _prune(self, now: datetime) -> None:
         stale = [

@@ -339,7 +339,7 @@ def test_starttls_required_but_not_offered_fails_before_anything_is_sent(
 def test_starttls_delivers_over_tls_with_a_trusted_certificate(tls_cert: TlsCert) -> None:
     recorder = Recorder()
     with SmtpSink(starttls=True, cert=tls_cert) as sink:
-        settings = sink.smtp_config()
+        settings = sink.smtp_config(connections=1)
         assert settings.security == "starttls"
         smtp = transport(settings, recorder, ssl_context=tls_cert.client_context())
         deliver(smtp, recorder, [envelope(a) for a in recipients(2)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import socket
 import ssl
 import threading
 import tomllib
@@ -670,3 +671,22 @@ def test_the_sink_writes_an_smtp_table_a_config_file_can_hold(smtp_sink: SmtpSin
         "none",
         3,
     )
+
+
+def test_the_sink_keeps_a_message_whose_client_vanished_before_the_reply() -> None:
+    with SmtpSink(data_delay=0.5) as sink:
+        with socket.create_connection(("127.0.0.1", sink.port), timeout=10) as client:
+            replies = client.makefile("rb")
+            assert replies.readline().startswith(b"220")
+            for line in (b"HELO client", b"MAIL FROM:<a@example.org>", b"RCPT TO:<b@example.org>"):
+                client.sendall(line + b"\r\n")
+                assert replies.readline().startswith(b"250")
+            client.sendall(b"DATA\r\n")
+            assert replies.readline().startswith(b"354")
+            client.sendall(b"Subject: x\r\n\r\nbody\r\n.\r\n")
+            assert sink.wait_for_messages(1)
+        # the client is gone before the 250; the sink still serves the next one
+        recorder = Recorder()
+        deliver(transport(sink.smtp_config(), recorder), recorder, [envelope("c@example.org")])
+        assert sink.messages_for("b@example.org") == [b"Subject: x\r\n\r\nbody\r\n"]
+        assert [r.outcome for r in recorder.results] == [Outcome.SENT]

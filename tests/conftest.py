@@ -11,6 +11,8 @@ import pytest
 
 from publisher.config import Config, load_config
 
+pytest_plugins = ["tests.smtp_sink"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SEOUL = ZoneInfo("Asia/Seoul")

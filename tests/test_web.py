@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import logging
 import re
 import threading
 import time
@@ -49,6 +50,7 @@ from tests.smtp_sink import SmtpSink
 HOST = "127.0.0.1"
 PREFIX = "/newsletter"
 POLICY = email.policy.default
+CONFIRMATION_MARK = b"\r\nAuto-Submitted: auto-generated\r\n"
 
 
 # ---------------------------------------------------------------- harness
@@ -160,16 +162,21 @@ class Site:
         return add_subscriber(self.config, email, "", self.clock()).subscriber
 
     def confirmation_mail(self, address: str, count: int = 1) -> EmailMessage:
-        parsed = email.message_from_bytes(self.wait_for(address, count)[-1], policy=POLICY)
+        """The `count`th confirmation email to `address`, once it has arrived."""
+        mails = self.wait_for(address, count, CONFIRMATION_MARK)
+        parsed = email.message_from_bytes(mails[count - 1], policy=POLICY)
         assert isinstance(parsed, EmailMessage)
         return parsed
 
-    def wait_for(self, address: str, count: int) -> list[bytes]:
-        """The messages for `address` once there are `count` (sent after the response)."""
+    def wait_for(self, address: str, count: int, mark: bytes = b"") -> list[bytes]:
+        """The messages to `address` (holding `mark`) once there are `count`.
+
+        Confirmation emails leave after the response, so they may still be on their way.
+        """
         deadline = time.monotonic() + 20
         while True:
             seen = len(self.sink.messages)
-            found = self.sink.messages_for(address)
+            found = [data for data in self.sink.messages_for(address) if mark in data]
             if len(found) >= count:
                 return found
             remaining = deadline - time.monotonic()
@@ -630,6 +637,19 @@ def test_after_a_one_click_unsubscribe_the_digest_skips_the_address(site: Site) 
     assert [run.sent for run in report.runs] == [1]
     assert len(site.sink.messages_for("staying@example.org")) == 1
     assert site.sink.messages_for("leaving@example.org") == []
+
+
+def test_tokens_never_reach_the_log(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    row = site.active("private@example.org")
+    url = _unsubscribe_url(site, row)
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["token"][0]
+    Client().get(url)
+    Client(cookies=False).post(url, {"List-Unsubscribe": "One-Click"})
+    assert site.status("private@example.org") == "unsubscribed"
+    assert any(record.getMessage() == "unsubscribed" for record in caplog.records)
+    assert token not in caplog.text
+    assert "private@example.org" not in caplog.text
 
 
 # ---------------------------------------------------------------- setup and tokens

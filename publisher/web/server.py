@@ -49,6 +49,8 @@ def make_server(app: ASGIApp, config: Config) -> uvicorn.Server:
         log_level="info",
         lifespan="off",
     )
+    # access_log=False only holds while the logger has no handlers; make sure of it.
+    logging.getLogger("uvicorn.access").disabled = True
     return uvicorn.Server(settings)
 
 

@@ -147,18 +147,31 @@ def check_command(ctx: Context) -> None:
     click.echo(f"ok: {len(report.site.posts)} posts, {len(report.warnings)} with fallback dates")
 
 
-def _progress() -> Callable[[Result], None] | None:
-    """A running count on stderr when a person is watching."""
-    if not sys.stderr.isatty():
-        return None
-    done = 0
+class _ProgressBar:
+    """`[#####     ] 12/40` on stderr, redrawn in place, when a person is watching."""
 
-    def show(_result: Result) -> None:
-        nonlocal done
-        done += 1
-        click.echo(f"\rsent {done}", err=True, nl=False)
+    WIDTH = 30
 
-    return show
+    def __init__(self) -> None:
+        self.total = 0
+        self.done = 0
+
+    def start(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self._draw()
+
+    def advance(self, result: Result) -> None:
+        self.done += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        filled = self.WIDTH * self.done // self.total if self.total else self.WIDTH
+        bar = "#" * filled + " " * (self.WIDTH - filled)
+        click.echo(f"\r[{bar}] {self.done}/{self.total}", err=True, nl=False)
+
+
+def _progress() -> _ProgressBar | None:
+    return _ProgressBar() if sys.stderr.isatty() else None
 
 
 def _finish_digest(report: DigestReport) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from email.utils import parseaddr
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from publisher.commands.build import load_posts
 from publisher.commands.subscribers import ledger
@@ -52,6 +53,8 @@ class DigestRun:
     interrupted: int = 0
     """Rows a previous run left `sending`: now ambiguous, not resent."""
     skipped_inactive: int = 0
+    left_pending: int = 0
+    """Rows still pending when the run ended (relay unreachable, or asked to stop)."""
 
 
 @dataclass
@@ -62,7 +65,10 @@ class DigestReport:
 
     @property
     def partial(self) -> bool:
-        return any(r.failed or r.temporary or r.ambiguous or r.interrupted for r in self.runs)
+        return any(
+            r.failed or r.temporary or r.ambiguous or r.interrupted or r.left_pending
+            for r in self.runs
+        )
 
     def summary(self) -> str:
         if not self.runs:
@@ -76,10 +82,20 @@ class DigestReport:
             )
             if run.bounced:
                 text += f", {run.bounced} bounced"
+            if run.left_pending:
+                text += f", {run.left_pending} left for the next run"
             parts.append(text)
         if self.note:
             parts.append(self.note)
         return "; ".join(parts)
+
+
+class Progress(Protocol):
+    """Told how many messages a digest run will try, then of each result."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, result: Result) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -157,7 +173,7 @@ def _deliver(
     new: bool,
     resend_ambiguous: bool,
     should_stop: Callable[[], bool],
-    progress: Callable[[Result], None] | None,
+    progress: Progress | None,
 ) -> DigestRun:
     run = DigestRun(digest_id, new)
     run.interrupted = store.mark_interrupted_ambiguous(digest_id, now)
@@ -217,15 +233,18 @@ def _deliver(
                     run.bounced += 1
             store.mark_delivery(digest_id, subscriber_id, status, result.code, result.text, now)
         if progress is not None:
-            progress(result)
+            progress.advance(result)
 
     folder = digest_folder(config, digest_id)
     if config.mail.transport == "outbox":
         write_if_changed(folder / "preview.html", preview_html(rendered, config).encode("utf-8"))
+    if progress is not None:
+        progress.start(store.delivery_counts(digest_id)["pending"])
     transport = transport_for(folder)
     transport.deliver(
         envelopes(), before_data=before_data, on_result=on_result, should_stop=should_stop
     )
+    run.left_pending = store.delivery_counts(digest_id)["pending"] - run.temporary
     store.finish_digest_if_done(digest_id, now)
     return run
 
@@ -236,7 +255,7 @@ def send_digests(
     *,
     resend_ambiguous: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
-    progress: Callable[[Result], None] | None = None,
+    progress: Progress | None = None,
     transport_for: Callable[[Path], Transport] | None = None,
 ) -> DigestReport:
     """Finish every unfinished digest, then send a new one if there are new posts."""

@@ -19,5 +19,6 @@ def index_page(config: Config, posts: Sequence[Post], specs: Sequence[FeedSpec])
         "site": config.site,
         "posts": list(posts[:LATEST_POSTS]),
         "feeds": feed_links(config, specs),
+        "subscribe_url": f"{config.web.base_url}/subscribe" if config.web.base_url else "",
     }
     return render(env, INDEX_TEMPLATE, context).encode("utf-8")

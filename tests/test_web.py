@@ -32,6 +32,8 @@ from publisher.commands.subscribers import add_subscriber
 from publisher.config import Config, parse_config
 from publisher.credentials import signing_secret
 from publisher.errors import ConfigError, TemplateError
+from publisher.feeds import feed_specs
+from publisher.pages import index_page
 from publisher.store import SubscriberRow, open_store
 from publisher.tokens import (
     BadToken,
@@ -389,6 +391,19 @@ def test_an_invalid_address_is_shown_again_with_the_error_next_to_the_field(site
     assert "email-error" in field_input.get("aria-describedby")
     assert page.get_element_by_id("email-error").get("role") == "alert"
     assert site.subscriber("not-an-address") is None
+
+
+def test_the_static_index_page_has_a_subscribe_form_only_with_web_base_url(
+    site: Site, config: Config
+) -> None:
+    without = lxml.html.fromstring(index_page(config, [], feed_specs(config, [])))
+    assert without.xpath("//form") == []
+    page = lxml.html.fromstring(index_page(site.config, [], feed_specs(site.config, [])))
+    (form,) = page.xpath("//form")
+    assert form.get("method") == "post"
+    assert form.get("action") == f"{site.url}/subscribe"
+    assert page.xpath("//label[@for='subscribe-email']")
+    assert [i.get("name") for i in form.xpath(".//input")] == ["email"]
 
 
 def test_a_form_without_our_token_is_shown_again_filled_in_and_changes_nothing(

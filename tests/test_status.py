@@ -16,6 +16,7 @@ from publisher.commands.status import status
 from publisher.commands.subscribers import add_subscriber, remove_subscriber
 from publisher.config import Config
 from publisher.locking import exclusive
+from publisher.mailer import Result
 from tests.conftest import NOW
 
 
@@ -78,10 +79,20 @@ def test_status_reads_without_the_lock_and_without_writing(config: Config) -> No
 def test_an_interrupted_digest_is_reported_unfinished(config: Config) -> None:
     add_subscriber(config, "a@example.org", "", NOW)
     add_subscriber(config, "b@example.org", "", NOW)
-    stop = threading.Event()
-    send_digests(config, NOW, should_stop=stop.is_set, progress=lambda _result: stop.set())
+    stop = StopAfterFirstResult()
+    send_digests(config, NOW, should_stop=stop.is_set, progress=stop)
     report = status(config, NOW)
     assert report.unfinished_digests == 1
     assert report.last_digest_counts["sent"] == 1
     assert report.last_digest_counts["pending"] == 1
     assert "unfinished:   1 digest(s); the next run finishes them" in report.lines()
+
+
+class StopAfterFirstResult(threading.Event):
+    """A digest progress report that asks the run to stop once one message is done."""
+
+    def start(self, total: int) -> None:
+        assert total == 2
+
+    def advance(self, result: Result) -> None:
+        self.set()

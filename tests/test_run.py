@@ -1,0 +1,123 @@
+"""`publisher run`, the one-shot for cron and timers: feeds, then the digest; honest exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import feedparser
+
+from publisher.config import Config, load_config
+from tests.conftest import NOW, ROOT
+from tests.smtp_sink import SmtpSink
+
+DEADLINE = 120.0
+"""Seconds a subprocess may take before the test gives up (a hang guard, not a measurement)."""
+
+
+def _publisher(site_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", "--config", str(site_dir / "config.toml"), *arguments],
+        cwd=site_dir,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+
+
+def _import_sample_subscribers(site_dir: Path) -> None:
+    imported = _publisher(site_dir, "subscribers", "import", str(ROOT / "examples/subscribers.csv"))
+    assert imported.returncode == 0, imported.stderr
+
+
+def _outbox_files(site_dir: Path) -> dict[str, bytes]:
+    outbox = site_dir / "outbox"
+    return {str(p.relative_to(outbox)): p.read_bytes() for p in outbox.rglob("*") if p.is_file()}
+
+
+def test_run_builds_the_feeds_and_writes_the_digest_to_the_outbox(site_dir: Path) -> None:
+    _import_sample_subscribers(site_dir)
+    first = _publisher(site_dir, "--now", NOW.isoformat(), "run")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0].startswith("built 5 posts")
+    assert "digest 1 (new): 2 sent, 0 failed" in first.stdout
+
+    for name in ("feed.atom", "feed.rss", "feed.json", "index.html"):
+        assert (site_dir / "public" / name).is_file()
+    atom = feedparser.parse((site_dir / "public" / "feed.atom").read_bytes())
+    assert not atom.bozo and len(atom.entries) == 5
+
+    files = _outbox_files(site_dir)
+    assert sorted(files) == [
+        "digest-00001/00000001.eml",
+        "digest-00001/00000002.eml",
+        "digest-00001/preview.html",
+    ]
+    recipients = set()
+    for name in ("digest-00001/00000001.eml", "digest-00001/00000002.eml"):
+        message = email.message_from_bytes(files[name], policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        recipients.add(message["To"].addresses[0].addr_spec)
+        assert message.get_body(("plain",)) is not None
+    assert recipients == {"reader@example.org", "editor@example.org"}
+
+
+def test_a_second_run_sends_nothing_and_exits_0(site_dir: Path) -> None:
+    _import_sample_subscribers(site_dir)
+    assert _publisher(site_dir, "--now", NOW.isoformat(), "run").returncode == 0
+    before = _outbox_files(site_dir)
+    feeds_before = (site_dir / "public" / "feed.atom").read_bytes()
+
+    later = (NOW + timedelta(hours=1)).isoformat()
+    second = _publisher(site_dir, "--now", later, "run")
+    assert second.returncode == 0, second.stderr
+    assert "0 files written" in second.stdout
+    assert "nothing sent" in second.stdout
+    assert _outbox_files(site_dir) == before
+    assert (site_dir / "public" / "feed.atom").read_bytes() == feeds_before
+
+
+def _send_through(site_dir: Path, sink: SmtpSink) -> Config:
+    text = (site_dir / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('transport = "outbox"', 'transport = "smtp"')
+    text = re.sub(r"(?ms)^\[smtp\]\n.*?(?=^\[)", sink.toml() + "\n", text)
+    (site_dir / "config.toml").write_text(text, encoding="utf-8")
+    return load_config(site_dir / "config.toml")
+
+
+def test_run_exits_3_when_a_recipient_is_refused_for_good(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    config = _send_through(site_dir, smtp_sink)
+    _import_sample_subscribers(site_dir)
+    smtp_sink.fail("editor@example.org", (550, "5.1.1 no such user"), forever=True)
+
+    result = _publisher(site_dir, "--now", NOW.isoformat(), "run")
+    assert result.returncode == 3, result.stderr
+    assert "digest 1 (new): 1 sent, 1 failed" in result.stdout
+    assert len(smtp_sink.messages_for("reader@example.org")) == 1
+    assert smtp_sink.messages_for("editor@example.org") == []
+    assert (site_dir / "public" / "feed.atom").is_file()  # the feeds are built all the same
+
+    with contextlib.closing(sqlite3.connect(config.state_db)) as db:
+        rows = db.execute(
+            "SELECT s.email, d.status, d.code, s.status FROM deliveries d "
+            "JOIN subscribers s ON s.id = d.subscriber_id ORDER BY s.email"
+        ).fetchall()
+    assert rows == [
+        ("editor@example.org", "failed", 550, "bounced"),
+        ("reader@example.org", "sent", 250, "active"),
+    ]
+
+    again = _publisher(site_dir, "--now", (NOW + timedelta(hours=1)).isoformat(), "run")
+    assert again.returncode == 0, again.stderr
+    assert len(smtp_sink.messages) == 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -51,3 +53,18 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+def openssl(*args: str) -> bytes:
+    return subprocess.run(["openssl", *args], check=True, capture_output=True).stdout
+
+
+@pytest.fixture(scope="session")
+def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """A throwaway 2048-bit key made for this test run, and its DNS TXT record."""
+    if shutil.which("openssl") is None:
+        pytest.fail("the DKIM tests need the openssl command to make a throwaway key")
+    path = tmp_path_factory.mktemp("dkim") / "test-only-dkim.pem"
+    openssl("genrsa", "-out", str(path), "2048")
+    public = openssl("rsa", "-in", str(path), "-pubout", "-outform", "DER")
+    return path, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)

@@ -12,8 +12,6 @@ import email.header
 import email.policy
 import logging
 import re
-import shutil
-import subprocess
 from datetime import datetime, timedelta
 from email.message import EmailMessage, Message
 from pathlib import Path
@@ -39,7 +37,7 @@ from publisher.errors import ConfigError, TemplateError
 from publisher.models import Category, DateSource, Post
 from publisher.signing import dkim_sign, load_dkim_key
 from publisher.store import open_store
-from tests.conftest import NOW, ROOT
+from tests.conftest import NOW, ROOT, openssl
 
 GOLDEN = ROOT / "tests" / "golden" / "digest"
 KB90 = 90_000
@@ -669,21 +667,6 @@ def test_stylesheet_links_are_never_fetched(config: Config) -> None:
 
 
 # DKIM
-
-
-def openssl(*args: str) -> bytes:
-    return subprocess.run(["openssl", *args], check=True, capture_output=True).stdout
-
-
-@pytest.fixture(scope="session")
-def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    """A throwaway 2048-bit key made for this test run, and its DNS TXT record."""
-    if shutil.which("openssl") is None:
-        pytest.fail("the DKIM tests need the openssl command to make a throwaway key")
-    path = tmp_path_factory.mktemp("dkim") / "test-only-dkim.pem"
-    openssl("genrsa", "-out", str(path), "2048")
-    public = openssl("rsa", "-in", str(path), "-pubout", "-outform", "DER")
-    return path, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
 
 
 def signed_sample(config: Config, key_path: Path) -> bytes:

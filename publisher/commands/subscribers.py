@@ -104,8 +104,10 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
     report = ImportReport()
     reader = csv.reader(io.StringIO(text, newline=""))
     with ledger(config) as store:
+        next_line = 1
         for row in reader:
-            line = reader.line_num
+            # A quoted field may span lines: report the line the row starts on.
+            line, next_line = next_line, reader.line_num + 1
             if not row or not "".join(row).strip():
                 continue
             if line == 1 and row[0].strip().casefold() == "email":

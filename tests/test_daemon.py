@@ -180,7 +180,8 @@ def test_verbose_and_quiet_together_are_a_usage_error(site_dir: Path) -> None:
 # graceful stop --------------------------------------------------------------
 
 
-def test_serve_lets_the_running_job_finish_after_sigterm() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_serve_lets_the_running_job_finish_after_a_stop_signal(stop_signal: signal.Signals) -> None:
     stop = threading.Event()
     events: list[str] = []
 
@@ -189,7 +190,7 @@ def test_serve_lets_the_running_job_finish_after_sigterm() -> None:
         (watcher,) = [t for t in threading.enumerate() if t.name == "stop-signal"]
         assert watcher.ident is not None
         # Thread-directed, so no other thread of the test process can take it.
-        signal.pthread_kill(watcher.ident, signal.SIGTERM)
+        signal.pthread_kill(watcher.ident, stop_signal)
         events.append("saw stop" if stop.wait(SUBPROCESS_DEADLINE) else "no stop")
 
     schedule = make_schedule("digest", "1h", ZoneInfo("UTC"))
@@ -199,7 +200,7 @@ def test_serve_lets_the_running_job_finish_after_sigterm() -> None:
         stop=stop,
         now=datetime.now(ZoneInfo("UTC")),
     )
-    assert received is signal.SIGTERM
+    assert received is stop_signal
     assert events == ["started", "saw stop"]
 
 

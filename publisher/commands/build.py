@@ -38,6 +38,15 @@ def fallback_date_warnings(site: LoadedSite) -> tuple[str, ...]:
     )
 
 
+def new_first_seen_warnings(site: LoadedSite) -> tuple[str, ...]:
+    """Only the posts dated by this build: later builds keep the date and stay quiet."""
+    return tuple(
+        f"{post.source_name}: no date; recording {post.published.isoformat()} "
+        "(when publisher first saw it) as its date from now on"
+        for post in site.first_seen_now
+    )
+
+
 def load_posts(config: Config, now: datetime) -> LoadedSite:
     """Every post, dated with first-seen dates from the store; writes nothing."""
     store = read_only_store(config.state_db)
@@ -65,7 +74,7 @@ def _build(config: Config, now: datetime) -> BuildReport:
     # Gather and render everything first: a bad post must not half-write anything.
     site = load_posts(config, now)
     files = render_site(config, site)
-    warnings = fallback_date_warnings(site)
+    warnings = new_first_seen_warnings(site)
 
     store = open_store(config.state_db)
     try:

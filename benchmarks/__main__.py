@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import build_bench
+from benchmarks import build_bench, digest_bench
 
 DEFAULT_POSTS = (1_000, 10_000)
 DEFAULT_SUBSCRIBERS = (1_000, 10_000)
@@ -70,7 +70,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, help="where sites are written (default: a temp folder)")
     p.add_argument("--keep", action="store_true", help="keep the generated sites")
     p.add_argument(
-        "--profile", type=Path, metavar="DIR", help="also write cProfile stats of builds here"
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="also write cProfile stats of one build and one digest per size here",
     )
     return p
 
@@ -89,14 +92,13 @@ def main(argv: list[str] | None = None) -> int:
                 args.posts, args.repeats, args.seed, workdir, args.profile, keep=args.keep
             )
         if args.which in ("all", "digest"):
-            from benchmarks import digest_bench
-
             digest_bench.run(
                 args.subscribers,
                 args.repeats,
                 args.seed,
                 workdir,
                 connections=args.connections,
+                profile_dir=args.profile,
                 keep=args.keep,
             )
     finally:

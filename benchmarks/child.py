@@ -15,11 +15,41 @@ import argparse  # noqa: E402 (the clock starts before any import)
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
+
+T = TypeVar("T")
 
 POST_SUFFIXES = frozenset({".md", ".markdown", ".html", ".htm", ".txt"})
+
+
+def profiled(profile: Path | None, function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)`, under cProfile in every thread it starts when `profile` is a path."""
+    if profile is None:
+        return function(*args)
+    import cProfile
+    import pstats
+    import threading
+
+    profilers = [cProfile.Profile()]
+    thread_run = threading.Thread.run
+
+    def run_profiled(thread: threading.Thread) -> None:
+        profilers.append(cProfile.Profile())
+        profilers[-1].runcall(thread_run, thread)
+
+    threading.Thread.run = run_profiled  # type: ignore[method-assign,assignment]
+    try:
+        result = profilers[0].runcall(function, *args)
+    finally:
+        threading.Thread.run = thread_run  # type: ignore[method-assign]
+    stats = pstats.Stats(profilers[0])
+    for profiler in profilers[1:]:
+        stats.add(profiler)
+    stats.dump_stats(profile)
+    return result
 
 
 def build(config_path: Path, now: datetime, profile: Path | None) -> dict[str, Any]:
@@ -28,14 +58,7 @@ def build(config_path: Path, now: datetime, profile: Path | None) -> dict[str, A
 
     imported = time.perf_counter()
     config = load_config(config_path)
-    if profile is not None:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        report = profiler.runcall(run_build, config, now)
-        profiler.dump_stats(profile)
-    else:
-        report = run_build(config, now)
+    report = profiled(profile, run_build, config, now)
     done = time.perf_counter()
     return {
         "seconds": done - imported,
@@ -72,6 +95,80 @@ def floor(content: Path) -> dict[str, Any]:
     }
 
 
+def digest(config_path: Path, now: datetime, profile: Path | None) -> dict[str, Any]:
+    """`send_digests` as `publisher digest` runs it, with the render call timed in place."""
+    from publisher.commands import digest as command
+    from publisher.config import load_config
+    from publisher.digest import render_digest as real_render
+
+    imported = time.perf_counter()
+    config = load_config(config_path)
+    rendering: list[float] = []
+
+    def timed_render(*args: Any, **kwargs: Any) -> Any:
+        rendering.append(time.perf_counter())
+        rendered = real_render(*args, **kwargs)
+        rendering.append(time.perf_counter())
+        return rendered
+
+    vars(command)["render_digest"] = timed_render  # the real function, only timed
+    report = profiled(profile, command.send_digests, config, now)
+    done = time.perf_counter()
+    if len(rendering) != 2:
+        raise SystemExit(f"expected one new digest, got: {report.summary()}")
+    sent = sum(run.sent for run in report.runs)
+    return {
+        "prepare_seconds": rendering[1] - imported,
+        "render_seconds": rendering[1] - rendering[0],
+        "seconds": done - rendering[1],
+        "sent": sent,
+        "failed": sum(run.failed + run.temporary + run.ambiguous for run in report.runs),
+        "import_seconds": imported - STARTED,
+        "summary": report.summary(),
+    }
+
+
+def send_floor(port: int, connections: int, count: int, message_file: Path) -> dict[str, Any]:
+    """A bare smtplib loop: one prebuilt message, `connections` reused connections in threads."""
+    import itertools
+    import smtplib
+    import threading
+
+    message = message_file.read_bytes()
+    numbers = itertools.count()
+    take = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            smtp = smtplib.SMTP("127.0.0.1", port, timeout=30)
+            smtp.ehlo()
+            while True:
+                with take:
+                    number = next(numbers)
+                if number >= count:
+                    break
+                smtp.sendmail("digest@news.example.org", [f"floor{number}@example.org"], message)
+            smtp.quit()
+        except BaseException as e:
+            errors.append(e)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return {
+        "seconds": time.perf_counter() - started,
+        "sent": count,
+        "message_bytes": len(message),
+        "import_seconds": started - STARTED,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.child")
     kinds = parser.add_subparsers(dest="kind", required=True)
@@ -81,11 +178,24 @@ def main(argv: list[str] | None = None) -> None:
     build_parser.add_argument("--profile", type=Path)
     floor_parser = kinds.add_parser("floor")
     floor_parser.add_argument("content", type=Path)
+    digest_parser = kinds.add_parser("digest")
+    digest_parser.add_argument("config", type=Path)
+    digest_parser.add_argument("now", type=datetime.fromisoformat)
+    digest_parser.add_argument("--profile", type=Path)
+    send_parser = kinds.add_parser("sendfloor")
+    send_parser.add_argument("port", type=int)
+    send_parser.add_argument("connections", type=int)
+    send_parser.add_argument("count", type=int)
+    send_parser.add_argument("message", type=Path)
     args = parser.parse_args(argv)
     if args.kind == "build":
         result = build(args.config, args.now, args.profile)
-    else:
+    elif args.kind == "floor":
         result = floor(args.content)
+    elif args.kind == "digest":
+        result = digest(args.config, args.now, args.profile)
+    else:
+        result = send_floor(args.port, args.connections, args.count, args.message)
     sys.stdout.write(json.dumps(result) + "\n")
 
 

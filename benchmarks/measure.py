@@ -28,6 +28,8 @@ class Sample:
     data: dict[str, Any]
     wall_seconds: float
     peak_rss_bytes: int
+    cpu_seconds: float
+    """User plus system time of the whole process."""
 
     @property
     def seconds(self) -> float:
@@ -62,7 +64,8 @@ def run_child(*args: str) -> Sample:
     lines = stdout.decode().strip().splitlines()
     if not lines:
         raise BenchmarkError(f"{' '.join(command[2:])} printed nothing")
-    return Sample(json.loads(lines[-1]), wall, usage.ru_maxrss * 1024)  # Linux: KiB
+    cpu = usage.ru_utime + usage.ru_stime
+    return Sample(json.loads(lines[-1]), wall, usage.ru_maxrss * 1024, cpu)  # Linux: KiB
 
 
 def _drain(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:

@@ -90,3 +90,21 @@ def test_build_benchmark_prints_every_figure(tmp_path: Path) -> None:
         assert row, f"no {phase} row in:\n{out}"
     assert re.search(r"build/floor: cold [\d.]+, warm [\d.]+, incremental [\d.]+; warm/cold", out)
     assert "machine: " in out and " cores, " in out
+    assert not list(tmp_path.iterdir()), "the benchmark left files behind"
+
+
+def test_digest_benchmark_prints_every_figure(tmp_path: Path) -> None:
+    # The run fails unless the sink received exactly the messages each sender reports sent.
+    out = run_benchmarks("digest", "--subscribers", "20,30", workdir=tmp_path)
+
+    for subscribers in ("20", "30"):
+        assert f"digest: {subscribers} subscribers over 2 connections" in out
+    for phase in ("prepare", "render"):
+        assert re.search(rf"^{phase} +\S+ m?s +\S+ m?s +\S+ m?s +\d+ MB$", out, re.M), out
+    for phase in ("send", "send floor"):
+        row = rf"^{phase} +\S+ m?s +\S+ m?s +\S+ m?s +[\d,]+ +[\d.]+ +\d+ MB$"
+        assert re.search(row, out, re.M), f"no {phase} row in:\n{out}"
+    assert re.search(r"digest/floor: [\d.]+; sender CPU per message", out)
+    assert "target sending >= 80% of the floor: " in out
+    assert re.search(r"digest peak RSS by subscribers: 20: \d+ MB; 30: \d+ MB", out)
+    assert not list(tmp_path.iterdir()), "the benchmark left files behind"

@@ -11,12 +11,14 @@ from publisher.config import Config
 from publisher.errors import LockBusyError
 
 LOCK_NAME = "publisher.lock"
-DEFAULT_WAIT_SECONDS = 60.0
 
 
 @contextmanager
-def exclusive(config: Config, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[None]:
-    """Hold the state folder's lock; LockBusyError after `wait_seconds`."""
+def exclusive(config: Config, wait_seconds: float | None = None) -> Iterator[None]:
+    """Hold the state folder's lock; LockBusyError after `wait_seconds`
+    (default: [schedule] lock_timeout)."""
+    if wait_seconds is None:
+        wait_seconds = config.schedule.lock_timeout
     config.paths.state.mkdir(parents=True, exist_ok=True)
     path = config.paths.state / LOCK_NAME
     lock = FileLock(path)

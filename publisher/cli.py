@@ -16,6 +16,7 @@ from publisher.commands.build import build
 from publisher.commands.check import check
 from publisher.commands.digest import (
     DigestReport,
+    digest_due,
     mark_all_sent,
     preview_digest,
     send_digests,
@@ -330,12 +331,16 @@ def unsubscribe_command(ctx: Context, token_or_email: str) -> None:
 @pass_context
 @reports_errors
 def run_command(ctx: Context) -> None:
-    """The main job, for cron and `make run`: build the feeds, then send the digest."""
+    """The main job, for cron and `make run`: build the feeds, then send the digest if due."""
     config, now = ctx.config(), ctx.now()
     report = build(config, now)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(report.summary())
+    due = digest_due(config, now)
+    if not due.due:
+        click.echo(due.reason)
+        return
     _finish_digest(send_digests(config, now, progress=_progress()))
 
 

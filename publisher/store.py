@@ -75,6 +75,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX deliveries_by_status ON deliveries (digest_id, status);
         """,
     ),
+    (
+        "when each job last ran to completion",
+        """
+        CREATE TABLE job_runs (
+            job         TEXT PRIMARY KEY,
+            finished_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 _SELECT_SUBSCRIBERS = (
@@ -193,6 +202,24 @@ class Store:
         if row is None:
             return None
         return BuildRecord(from_text(row[0]), *row[1:])
+
+    def record_job_run(self, job: str, finished_at: datetime) -> None:
+        """A job ran to the end, whether or not it had anything to do."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO job_runs (job, finished_at) VALUES (?, ?) "
+                "ON CONFLICT (job) DO UPDATE SET finished_at = excluded.finished_at",
+                (job, to_text(finished_at)),
+            )
+
+    def last_job_run(self, job: str) -> datetime | None:
+        try:
+            row = self._db.execute(
+                "SELECT finished_at FROM job_runs WHERE job = ?", (job,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # a read-only view of a store not yet migrated
+            return None
+        return from_text(row[0]) if row else None
 
     # subscribers ------------------------------------------------------------
 

@@ -121,3 +121,31 @@ def test_run_exits_3_when_a_recipient_is_refused_for_good(
     again = _publisher(site_dir, "--now", (NOW + timedelta(hours=1)).isoformat(), "run")
     assert again.returncode == 0, again.stderr
     assert len(smtp_sink.messages) == 1
+
+
+def test_run_sends_a_digest_only_when_the_schedule_says_one_is_due(site_dir: Path) -> None:
+    _import_sample_subscribers(site_dir)
+    first = _publisher(site_dir, "--now", NOW.isoformat(), "run")  # a Thursday
+    assert first.returncode == 0, first.stderr
+    assert "digest 1 (new)" in first.stdout  # the first digest never waits
+    (site_dir / "content" / "later.md").write_text(
+        "---\ntitle: A later post\ndate: 2024-06-20 10:00:00 +0900\n---\nNews.\n",
+        encoding="utf-8",
+    )
+    sent_before = _outbox_files(site_dir)
+
+    thursday = _publisher(site_dir, "--now", (NOW + timedelta(hours=2)).isoformat(), "run")
+
+    assert thursday.returncode == 0, thursday.stderr
+    assert "6 posts" in thursday.stdout, "the feeds are still rebuilt"
+    assert "digest not due until 2024-06-24T08:00:00+09:00" in thursday.stdout
+    assert _outbox_files(site_dir) == sent_before
+
+    monday = _publisher(site_dir, "--now", "2024-06-24T08:05:00+09:00", "run")
+
+    assert monday.returncode == 0, monday.stderr
+    assert "digest 2 (new): 2 sent" in monday.stdout
+    new_files = set(_outbox_files(site_dir)) - set(sent_before)
+    assert {name.split("/")[0] for name in new_files} == {"digest-00002"}
+    again = _publisher(site_dir, "--now", "2024-06-24T09:00:00+09:00", "run")
+    assert "digest not due until 2024-07-01T08:00:00+09:00" in again.stdout

@@ -33,10 +33,12 @@ from publisher.digest import (
 from publisher.errors import ConfigError
 from publisher.mailer import Envelope, Outcome, Result, Transport, is_no_such_user, open_transport
 from publisher.output import write_if_changed
+from publisher.schedule import schedules
 from publisher.signing import dkim_sign, load_dkim_key
 from publisher.store import PendingDelivery, Store, read_only_store
 from publisher.tokens import unsubscribe_token
 
+DIGEST_JOB = "digest"
 PREVIEW_FOLDER = "preview"
 TEST_FOLDER = "test"
 
@@ -294,16 +296,47 @@ def send_digests(
         report.new_posts = len(posts)
         if not posts:
             report.note = "no new posts since the last digest; nothing sent"
-            return report
-        if store.subscriber_counts()["active"] == 0:
+        elif store.subscriber_counts()["active"] == 0:
             report.note = f"{len(posts)} new posts but no active subscribers; nothing sent"
-            return report
-        rendered = render_digest(config, posts, now=now)
-        digest_id = store.create_digest(
-            now, rendered.subject, rendered.html, rendered.text, rendered.post_ids
-        )
-        report.runs.append(deliver(digest_id, new=True, resend_ambiguous=False))
+        else:
+            rendered = render_digest(config, posts, now=now)
+            digest_id = store.create_digest(
+                now, rendered.subject, rendered.html, rendered.text, rendered.post_ids
+            )
+            report.runs.append(deliver(digest_id, new=True, resend_ambiguous=False))
+        if not should_stop():
+            store.record_job_run(DIGEST_JOB, now)
     return report
+
+
+@dataclass(frozen=True)
+class DigestDue:
+    due: bool
+    reason: str
+
+
+def digest_due(config: Config, now: datetime) -> DigestDue:
+    """Whether `publisher run` should send: never sent, an unfinished digest, or a
+    [schedule] digest time passed since the last digest run."""
+    store = read_only_store(config.state_db)
+    if store is None:
+        return DigestDue(True, "no digest has run yet")
+    try:
+        last = store.last_job_run(DIGEST_JOB)
+        unfinished = bool(store.unfinished_digest_ids())
+    finally:
+        store.close()
+    if unfinished:
+        return DigestDue(True, "a digest is unfinished")
+    if last is None:
+        return DigestDue(True, "no digest has run yet")
+    schedule = schedules(config)[1]
+    due = schedule.latest_due(last, now)
+    if due is not None:
+        return DigestDue(True, f"due at {due.isoformat()}")
+    following = schedule.fire_times(now, 1)
+    when = following[0].isoformat() if following else "never"
+    return DigestDue(False, f"digest not due until {when} ([schedule] digest); nothing sent")
 
 
 def mark_all_sent(config: Config, now: datetime) -> int:

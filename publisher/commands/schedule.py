@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from publisher.commands.build import build
-from publisher.commands.digest import send_digests
+from publisher.commands.digest import DIGEST_JOB, send_digests
 from publisher.config import Config
 from publisher.errors import LockBusyError, PublisherError
 from publisher.schedule import Job, Schedule, missed_run, schedules, serve
@@ -55,13 +55,13 @@ def last_runs(config: Config) -> LastRuns:
         return LastRuns(None, None)
     try:
         last_build = store.last_build()
+        last_digest_run = store.last_job_run(DIGEST_JOB)
         digests = store.recent_digests(1)
     finally:
         store.close()
-    return LastRuns(
-        last_build.finished_at if last_build else None,
-        digests[0][0].created_at if digests else None,
-    )
+    # A digest run that found nothing new makes no digest row, but it did run.
+    last_digest = last_digest_run or (digests[0][0].created_at if digests else None)
+    return LastRuns(last_build.finished_at if last_build else None, last_digest)
 
 
 def missed_runs(config: Config, now: datetime) -> dict[str, datetime]:

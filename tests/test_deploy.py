@@ -114,7 +114,7 @@ def test_crontab_example_lines_are_five_fields_and_a_real_command() -> None:
         for line in (DEPLOY / "crontab.example").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    assert len(entries) == 2
+    assert len(entries) == 1
     for entry in entries:
         fields = entry.split(None, 5)
         assert len(fields) == 6, entry

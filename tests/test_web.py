@@ -226,8 +226,12 @@ def clock() -> Clock:
     return Clock(NOW)
 
 
-def running_site(config: Config, smtp_sink: SmtpSink, clock: Clock, **web: Any) -> Iterator[Site]:
-    config = smtp_sink.configure(config)
+def running_site(
+    config: Config, smtp_sink: SmtpSink, clock: Clock, *, outbox: bool = False, **web: Any
+) -> Iterator[Site]:
+    """The endpoint serving `config`, mailing through the sink (or into the outbox folder)."""
+    if not outbox:
+        config = smtp_sink.configure(config)
     config = dataclasses.replace(config, web=dataclasses.replace(config.web, **web))
     for root, served in _serve(config, clock):
         yield Site(f"{root}{PREFIX}", root, served, clock, smtp_sink)
@@ -334,6 +338,26 @@ def test_subscribing_stores_pending_mails_a_link_and_the_link_activates(site: Si
     # opening the link again is harmless
     assert Client().get(link).status == 200
     assert site.status("reader@example.org") == "active"
+
+
+def test_with_the_outbox_transport_the_confirmation_email_is_a_file(
+    config: Config, smtp_sink: SmtpSink, clock: Clock
+) -> None:
+    outbox = dataclasses.replace(config, mail=dataclasses.replace(config.mail, transport="outbox"))
+    for site in running_site(outbox, smtp_sink, clock, outbox=True):
+        assert site.subscribe(Client(), "filed@example.org").status == 200
+        folder = outbox.paths.outbox / "confirmations"
+        deadline = time.monotonic() + 20
+        while not list(folder.glob("*.eml")):
+            assert time.monotonic() < deadline, "no confirmation email in the outbox"
+            time.sleep(0.05)
+        (path,) = folder.glob("*.eml")
+        message = email.message_from_bytes(path.read_bytes(), policy=POLICY)
+        assert message["To"] == "filed@example.org"
+        body = message.get_body(("plain",))
+        assert body is not None
+        assert f"{site.url}/confirm?token=" in body.get_content()
+        assert site.sink.messages == []
 
 
 def test_a_head_request_on_the_confirmation_link_activates_nobody(site: Site) -> None:

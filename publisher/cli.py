@@ -344,6 +344,29 @@ def run_command(ctx: Context) -> None:
     _finish_digest(send_digests(config, now, progress=_progress()))
 
 
+@cli.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on; keep 127.0.0.1 behind a reverse proxy.",
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="TCP port to listen on.",
+)
+@pass_context
+@reports_errors
+def serve_command(ctx: Context, host: str, port: int) -> None:
+    """Run the subscriber web endpoint: subscribe, confirm, one-click unsubscribe."""
+    from publisher.web import serve  # keeps Starlette and uvicorn out of the other commands
+
+    serve(ctx.config(), host, port)
+
+
 @cli.command("schedule")
 @click.option(
     "--next",

@@ -248,7 +248,8 @@ class DigestConfig:
     )
     unsubscribe_url: str = setting(
         "",
-        "https URL with {token}; defaults to <base_url>/unsubscribe?token={token}.",
+        "https URL with {token}; defaults to <[web] base_url, else [site] base_url>"
+        "/unsubscribe?token={token}.",
         check=_unsubscribe_url,
     )
     secret_env: str = setting(

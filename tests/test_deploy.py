@@ -36,11 +36,15 @@ def _publisher_arguments(command_line: str) -> list[str]:
     return words[1:]
 
 
+COMMANDS = {"run", "build", "schedule", "serve"}
+
+
 def _assert_is_a_real_command(arguments: list[str]) -> None:
     """The words name a command and options the CLI has: with --help added they parse."""
+    command = next(word for word in arguments if word in COMMANDS)
     result = CliRunner().invoke(cli, [*arguments, "--help"], prog_name="publisher")
     assert result.exit_code == 0, result.output
-    assert f"Usage: publisher {arguments[-1]} " in result.output
+    assert f"Usage: publisher {command} " in result.output
 
 
 def test_there_are_the_run_timer_and_the_schedule_service() -> None:
@@ -79,11 +83,10 @@ def test_services_are_hardened_and_write_only_their_folders(service: Path) -> No
     assert settings["PrivateTmp"] == ["yes"]
     assert settings["CapabilityBoundingSet"] == [""]
     writable = " ".join(settings["ReadWritePaths"]).split()
-    assert writable == [
-        "/srv/publisher/state",
-        "/srv/publisher/public",
-        "/srv/publisher/outbox",
-    ]
+    assert writable[0] == "/srv/publisher/state"
+    assert set(writable) <= {f"/srv/publisher/{name}" for name in ("state", "public", "outbox")}
+    if service.name != "publisher-web.service":  # the web endpoint never writes the feeds
+        assert "/srv/publisher/public" in writable
 
 
 def test_the_schedule_service_restarts_on_failure_and_stops_with_sigterm() -> None:
@@ -104,7 +107,6 @@ def test_the_run_service_is_a_oneshot_started_by_its_timer() -> None:
 def test_service_commands_exist_in_the_cli(service: Path) -> None:
     (command_line,) = _settings(service)["ExecStart"]
     arguments = _publisher_arguments(command_line)
-    assert arguments[-1] in {"run", "build", "schedule"}
     _assert_is_a_real_command(arguments)
 
 

@@ -111,9 +111,8 @@ class Sender:
 
     def unsubscribe_url(self, subscriber_id: int, email_key: str) -> str:
         token = unsubscribe_token(self.secret, subscriber_id, email_key)
-        template = self.config.digest.unsubscribe_url or (
-            f"{self.config.site.base_url}/unsubscribe?token={{token}}"
-        )
+        base = self.config.web.base_url or self.config.site.base_url
+        template = self.config.digest.unsubscribe_url or f"{base}/unsubscribe?token={{token}}"
         return template.replace("{token}", token)
 
     def recipient(self, subscriber_id: int, email: str, email_key: str, name: str) -> Recipient:

@@ -409,6 +409,13 @@ class Store:
             )
             return cursor.rowcount
 
+    def digests_with_ambiguous(self) -> list[int]:
+        rows = self._db.execute(
+            "SELECT DISTINCT digest_id FROM deliveries WHERE status = 'ambiguous' "
+            "ORDER BY digest_id"
+        )
+        return [row[0] for row in rows]
+
     def requeue_ambiguous(self, digest_id: int, now: datetime) -> int:
         with self.transaction() as db:
             cursor = db.execute(

@@ -364,3 +364,71 @@ def test_sigkill_mid_send_then_a_second_run_leaves_everyone_exactly_one_copy(
         assert set(statuses(site_dir).values()) <= {"sent", "ambiguous"}
         # An ambiguous row is one the server did take before the kill: reported, not resent.
         assert (second.returncode == 3) == bool(ambiguous)
+
+
+def test_preview_writes_html_and_eml_and_records_nothing(site_dir: Path, sink: SmtpSink) -> None:
+    config = smtp_site(site_dir, sink)
+    subscribe_all(config)
+
+    result = publisher(config, "digest", "--preview")
+
+    assert result.exit_code == 0, result.output
+    preview = site_dir / "outbox" / "preview"
+    html = (preview / "preview.html").read_text(encoding="utf-8")
+    message = parsed((preview / "preview.eml").read_bytes())
+    assert message.get_content_type() == "multipart/alternative"
+    assert part(message, "html").count("<a ") == html.count("<a ")
+    assert "__publisher_" not in html, "every per-subscriber marker is filled in"
+    assert sink.messages == []
+    real = publisher(config, "digest")
+    assert real.exit_code == 0 and "3 sent" in real.output, "the preview recorded nothing"
+
+
+def test_a_test_copy_goes_to_one_address_and_records_nothing(
+    site_dir: Path, sink: SmtpSink
+) -> None:
+    config = smtp_site(site_dir, sink)
+    subscribe_all(config)
+
+    result = publisher(config, "digest", "--to", "editor@example.com")
+
+    assert result.exit_code == 0, result.output
+    assert [m.rcpt_tos for m in sink.messages] == [("editor@example.com",)]
+    assert parsed(sink.messages[0].data)["To"].addresses[0].addr_spec == "editor@example.com"
+    real = publisher(config, "digest")
+    assert real.exit_code == 0 and "3 sent" in real.output, "the test copy recorded nothing"
+    assert len(sink.messages) == 4
+
+
+def test_mark_sent_starts_the_next_digest_from_now(site_dir: Path, sink: SmtpSink) -> None:
+    config = smtp_site(site_dir, sink)
+    subscribe_all(config)
+
+    marked = publisher(config, "digest", "--mark-sent")
+
+    assert marked.exit_code == 0 and "marked 5 posts" in marked.output
+    result = publisher(config, "digest")
+    assert result.exit_code == 0, result.output
+    assert "no new posts" in result.output
+    assert sink.messages == []
+
+
+def test_an_ambiguous_send_is_reported_and_resent_only_when_asked(
+    site_dir: Path, sink: SmtpSink
+) -> None:
+    config = smtp_site(site_dir, sink, connections=1)
+    subscribe_all(config)
+    sink.drop_data_for = {"lee@example.org"}  # content read, then no reply: did it arrive?
+
+    first = publisher(config, "digest")
+
+    assert first.exit_code == 3, first.output
+    assert "1 ambiguous" in first.output
+    assert statuses(site_dir)["lee@example.org"] == "ambiguous"
+    again = publisher(config, "digest")
+    assert again.exit_code == 0, again.output
+    assert sink.messages_for("lee@example.org") == []
+    resent = publisher(config, "digest", "--resend-ambiguous")
+    assert resent.exit_code == 0, resent.output
+    assert len(sink.messages_for("lee@example.org")) == 1
+    assert [len(sink.messages_for(a)) for a, _ in SUBSCRIBERS] == [1, 1, 1]

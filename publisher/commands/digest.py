@@ -279,6 +279,9 @@ def send_digests(
             should_stop=should_stop,
             progress=progress,
         )
+        if resend_ambiguous:  # also in digests finished with ambiguous rows
+            for digest_id in store.digests_with_ambiguous():
+                store.requeue_ambiguous(digest_id, now)
         for digest_id in store.unfinished_digest_ids():
             if should_stop():
                 return report

@@ -136,6 +136,17 @@ class Recipient:
     unsubscribe_mailto: str
 
 
+def first_digest_cutoff(now: datetime, config: Config) -> datetime:
+    return now.astimezone(UTC) - timedelta(days=config.digest.first_digest_days)
+
+
+def archive(posts: Sequence[Post], *, now: datetime, config: Config) -> list[Post]:
+    """The posts older than the first digest's window: recorded as mailed when it goes out,
+    so later digests never send the archive either."""
+    cutoff = first_digest_cutoff(now, config)
+    return [post for post in posts if post.published.astimezone(UTC) < cutoff]
+
+
 def select_posts(
     posts: Sequence[Post],
     already_mailed: Collection[str],
@@ -150,7 +161,7 @@ def select_posts(
     existing archive is not mailed in one go.
     """
     now_utc = now.astimezone(UTC)
-    cutoff = now_utc - timedelta(days=config.digest.first_digest_days)
+    cutoff = first_digest_cutoff(now, config)
     chosen = [
         post
         for post in posts

@@ -432,3 +432,34 @@ def test_an_ambiguous_send_is_reported_and_resent_only_when_asked(
     assert resent.exit_code == 0, resent.output
     assert len(sink.messages_for("lee@example.org")) == 1
     assert [len(sink.messages_for(a)) for a, _ in SUBSCRIBERS] == [1, 1, 1]
+
+
+def test_the_archive_left_out_of_the_first_digest_is_never_mailed_later(
+    site_dir: Path, sink: SmtpSink
+) -> None:
+    config = smtp_site(site_dir, sink)
+    content = site_dir / "content"
+    for month in range(1, 6):
+        (content / f"old-{month}.md").write_text(
+            f"---\ntitle: Old {month}\ndate: 2024-0{month}-01\n---\nArchive.\n", encoding="utf-8"
+        )
+    subscribe_all(config, SUBSCRIBERS[:1])
+    assert publisher(config, "digest").exit_code == 0
+    (content / "next.md").write_text(
+        "---\ntitle: Next week\ndate: 2024-06-25 09:00:00 +0900\n---\nNew.\n", encoding="utf-8"
+    )
+
+    later = CliRunner().invoke(
+        cli, ["--config", str(config), "--now", "2024-06-27T09:00:00+09:00", "digest"]
+    )
+
+    assert later.exit_code == 0, later.output
+    first, second = (parsed(m.data) for m in sink.messages)
+    assert not any(f"Old {m}" in part(first, "plain") for m in range(1, 6))
+    second_text = part(second, "plain")
+    assert "Next week" in second_text
+    assert not any(f"Old {m}" in second_text for m in range(1, 6))
+    with sqlite3.connect(site_dir / "state" / "publisher.sqlite3") as db:
+        by_digest = dict(db.execute("SELECT post_id, digest_id FROM mailed_posts").fetchall())
+    assert by_digest["tag:news.example.org,2024:next"] == 2
+    assert by_digest["tag:news.example.org,2024:old-1"] is None  # the recorded baseline

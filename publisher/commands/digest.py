@@ -24,6 +24,7 @@ from publisher.credentials import signing_secret, smtp_password
 from publisher.digest import (
     Recipient,
     RenderedDigest,
+    archive,
     compose,
     message_bytes,
     preview_html,
@@ -288,12 +289,9 @@ def send_digests(
             report.runs.append(deliver(digest_id, new=False, resend_ambiguous=resend_ambiguous))
         if should_stop():
             return report
+        first_digest = not store.has_mailed_anything()
         posts = select_posts(
-            site.posts,
-            store.mailed_post_ids(),
-            first_digest=not store.has_mailed_anything(),
-            now=now,
-            config=config,
+            site.posts, store.mailed_post_ids(), first_digest=first_digest, now=now, config=config
         )
         report.new_posts = len(posts)
         if not posts:
@@ -302,6 +300,10 @@ def send_digests(
             report.note = f"{len(posts)} new posts but no active subscribers; nothing sent"
         else:
             rendered = render_digest(config, posts, now=now)
+            if first_digest:
+                store.mark_posts_mailed(
+                    (p.id for p in archive(site.posts, now=now, config=config)), now
+                )
             digest_id = store.create_digest(
                 now, rendered.subject, rendered.html, rendered.text, rendered.post_ids
             )

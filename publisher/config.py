@@ -271,7 +271,9 @@ def _schedule_spec(value: str) -> str | None:
         return None if int(match.group(1)) > 0 else "must be longer than 0"
     if len(value.split()) != 5:
         return "must be an interval like '15m' or a crontab expression like '0 8 * * mon'"
-    return None
+    from publisher.schedule import spec_problem  # the only importer of apscheduler
+
+    return spec_problem(value)
 
 
 def _optional_timezone(value: str) -> str | None:

@@ -123,6 +123,15 @@ def make_schedule(job: str, spec: str, zone: ZoneInfo) -> Schedule:
     return Schedule(job, spec, zone, trigger)
 
 
+def spec_problem(spec: str) -> str | None:
+    """Why a [schedule] value cannot be a schedule, or None when it can."""
+    try:
+        make_schedule("check", spec, ZoneInfo("UTC"))
+    except ValueError as e:
+        return f"is not a valid crontab expression ({e})"
+    return None
+
+
 def schedules(config: Config) -> tuple[Schedule, Schedule]:
     """The build and digest schedules from [schedule]."""
     zone = ZoneInfo(config.schedule.timezone) if config.schedule.timezone else config.site.zone

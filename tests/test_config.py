@@ -135,6 +135,12 @@ def test_an_unknown_key_far_from_any_setting_has_no_guess(tmp_path: Path) -> Non
         ("feeds", "hub = 'hub.example.com'", "hub: must be an absolute http(s) URL"),
         ("paths", "content = 5", "content: must be a folder path string"),
         ("paths", "output = ''", "output: must be a folder path string"),
+        ("schedule", "digest = '99 8 * * mon'", "digest: is not a valid crontab expression"),
+        ("schedule", "build = '0 8 * * funday'", "build: is not a valid crontab expression"),
+        ("schedule", "build = 'often'", "build: must be an interval like '15m'"),
+        ("schedule", "timezone = 'Seoul'", "timezone: is not an IANA time zone name"),
+        ("smtp", "security = 'tls'", "security: must be one of starttls, ssl, none"),
+        ("digest", "unsubscribe_url = 'http://x.org/u?t={token}'", "unsubscribe_url: must be"),
     ],
 )
 def test_each_bad_value_is_named_with_its_table(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -30,17 +34,54 @@ from publisher.errors import ExitCode, PublisherError
 from publisher.mailer import Result
 from publisher.store import SUBSCRIBER_STATUSES, open_store
 
+log = logging.getLogger("publisher")
+
 
 class Context:
-    def __init__(self, config_path: Path, now: datetime | None) -> None:
+    def __init__(
+        self, config_path: Path, now: datetime | None, *, quiet: bool = False, json: bool = False
+    ) -> None:
         self.config_path = config_path
         self._now = now
+        self.quiet = quiet
+        """Print summaries only when something needs a look (for cron, which mails output)."""
+        self.json = json
+        """Warnings and errors as JSON log lines on stderr, like every other log line."""
 
     def config(self) -> Config:
         return load_config(self.config_path)
 
     def now(self) -> datetime:
         return self._now or datetime.now(UTC)
+
+    def say(self, text: str, *, needs_a_look: bool = False) -> None:
+        """A command's summary on stdout; --quiet keeps only those that need a look."""
+        if needs_a_look or not self.quiet:
+            click.echo(text)
+
+    def warn(self, text: str) -> None:
+        if self.json:
+            log.warning(text)
+        else:
+            click.echo(f"warning: {text}", err=True)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """SIGTERM and SIGINT ask the work to stop after the message in flight, instead of killing
+    it mid-send; the ledger then holds every row as sent or pending, none as in flight."""
+    stop = threading.Event()
+
+    def ask_to_stop(signum: int, _frame: object) -> None:
+        log.warning("%s: finishing the message in flight, then stopping", signal.strsignal(signum))
+        stop.set()
+
+    previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
@@ -56,6 +97,13 @@ def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 def fail(error: PublisherError) -> NoReturn:
+    click_ctx = click.get_current_context(silent=True)
+    if click_ctx is not None and isinstance(click_ctx.obj, Context) and click_ctx.obj.json:
+        log.error(
+            error.message,
+            extra={"problems": [str(p) for p in error.problems], "hint": error.hint},
+        )
+        sys.exit(int(error.exit_code))
     click.echo(f"error: {error.message}", err=True)
     for problem in error.problems:
         click.echo(f"  {problem}", err=True)
@@ -118,7 +166,7 @@ def cli(
     if verbose and quiet:
         raise click.UsageError("-v/--verbose and -q/--quiet cannot be used together")
     logs.configure(log_format, verbose=verbose, quiet=quiet)
-    ctx.obj = Context(config_path, now)
+    ctx.obj = Context(config_path, now, quiet=quiet, json=log_format == "json")
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -131,8 +179,8 @@ def build_command(ctx: Context) -> None:
     """Write the feeds and index.html into the output folder."""
     report = build(ctx.config(), ctx.now())
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(report.summary())
+        ctx.warn(warning)
+    ctx.say(report.summary())
 
 
 @cli.command("check")
@@ -175,12 +223,12 @@ def _progress() -> _ProgressBar | None:
     return _ProgressBar() if sys.stderr.isatty() else None
 
 
-def _finish_digest(report: DigestReport) -> None:
+def _finish_digest(ctx: Context, report: DigestReport) -> None:
     if sys.stderr.isatty() and report.runs:
         click.echo("", err=True)
-    click.echo(report.summary())
-    if report.partial:
-        sys.exit(int(ExitCode.PARTIAL))
+    ctx.say(report.summary(), needs_a_look=report.partial)
+    if report.exit_code != ExitCode.OK:
+        sys.exit(int(report.exit_code))
 
 
 @cli.group("digest", invoke_without_command=True)
@@ -221,8 +269,15 @@ def digest_command(
         count = mark_all_sent(config, now)
         click.echo(f"marked {count} posts as already mailed")
     else:
-        report = send_digests(config, now, resend_ambiguous=resend_ambiguous, progress=_progress())
-        _finish_digest(report)
+        with stop_on_signals() as stop:
+            report = send_digests(
+                config,
+                now,
+                resend_ambiguous=resend_ambiguous,
+                progress=_progress(),
+                should_stop=stop.is_set,
+            )
+        _finish_digest(ctx, report)
 
 
 @digest_command.command("status")
@@ -333,15 +388,20 @@ def unsubscribe_command(ctx: Context, token_or_email: str) -> None:
 def run_command(ctx: Context) -> None:
     """The main job, for cron and `make run`: build the feeds, then send the digest if due."""
     config, now = ctx.config(), ctx.now()
-    report = build(config, now)
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(report.summary())
-    due = digest_due(config, now)
-    if not due.due:
-        click.echo(due.reason)
-        return
-    _finish_digest(send_digests(config, now, progress=_progress()))
+    with stop_on_signals() as stop:
+        report = build(config, now)
+        for warning in report.warnings:
+            ctx.warn(warning)
+        ctx.say(report.summary())
+        if stop.is_set():
+            ctx.say("stopped on request before the digest")
+            return
+        due = digest_due(config, now)
+        if not due.due:
+            ctx.say(due.reason)
+            return
+        digest = send_digests(config, now, progress=_progress(), should_stop=stop.is_set)
+    _finish_digest(ctx, digest)
 
 
 @cli.command("serve")

@@ -24,6 +24,7 @@ from publisher.cli import cli
 from publisher.commands.build import load_posts
 from publisher.commands.digest import send_digests
 from publisher.config import load_config
+from publisher.errors import ExitCode
 from publisher.mailer import SmtpTransport
 from publisher.models import Post
 from tests.conftest import NOW, ROOT
@@ -264,7 +265,7 @@ def test_an_unreachable_relay_leaves_the_rest_for_the_next_run(
 
     report = send_digests(dead, NOW, transport_for=transport_for)
 
-    assert report.partial
+    assert report.partial and report.exit_code == ExitCode.TEMPFAIL  # deferred, not lost
     assert "left for the next run" in report.summary()
     assert no_wait, "connection errors were retried with backoff"
     assert sink.messages == []
@@ -463,3 +464,41 @@ def test_the_archive_left_out_of_the_first_digest_is_never_mailed_later(
         by_digest = dict(db.execute("SELECT post_id, digest_id FROM mailed_posts").fetchall())
     assert by_digest["tag:news.example.org,2024:next"] == 2
     assert by_digest["tag:news.example.org,2024:old-1"] is None  # the recorded baseline
+
+
+def test_sigterm_mid_send_finishes_the_message_in_flight_and_exits_0(site_dir: Path) -> None:
+    with SmtpSink(data_delay=0.3) as sink:
+        config = smtp_site(site_dir, sink, connections=1)
+        subscribe_all(config, KILL_SUBSCRIBERS)
+        command = [
+            sys.executable,
+            "-m",
+            "publisher",
+            "--config",
+            str(config),
+            "--now",
+            NOW.isoformat(),
+            "digest",
+        ]
+        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        first = subprocess.Popen(
+            command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert sink.wait_for_messages(2, timeout=30), "the first run never got going"
+        first.send_signal(signal.SIGTERM)
+        out, err = first.communicate(timeout=30)
+
+        assert first.returncode == 0, err
+        assert "stopped on request" in out
+        assert "finishing the message in flight" in err
+        stopped_after = len(sink.messages)
+        assert stopped_after < len(KILL_SUBSCRIBERS)
+        assert set(statuses(site_dir).values()) == {"sent", "pending"}, "nothing left in flight"
+
+        second = subprocess.run(
+            command, env=environment, capture_output=True, text=True, timeout=60, check=False
+        )
+
+        assert second.returncode == 0, second.stderr
+        for address, _ in KILL_SUBSCRIBERS:
+            assert len(sink.messages_for(address)) == 1, address

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import json
 import re
 import sqlite3
 import subprocess
@@ -149,3 +150,31 @@ def test_run_sends_a_digest_only_when_the_schedule_says_one_is_due(site_dir: Pat
     assert {name.split("/")[0] for name in new_files} == {"digest-00002"}
     again = _publisher(site_dir, "--now", "2024-06-24T09:00:00+09:00", "run")
     assert "digest not due until 2024-07-01T08:00:00+09:00" in again.stdout
+
+
+def test_quiet_run_prints_nothing_when_all_is_well(site_dir: Path) -> None:
+    _import_sample_subscribers(site_dir)
+    assert _publisher(site_dir, "--now", NOW.isoformat(), "run").returncode == 0
+
+    later = (NOW + timedelta(minutes=15)).isoformat()
+    quiet = _publisher(site_dir, "--quiet", "--now", later, "run")
+
+    assert quiet.returncode == 0, quiet.stderr
+    assert (quiet.stdout, quiet.stderr) == ("", "")  # cron mails nothing
+
+
+def test_json_logs_carry_warnings_and_errors_too(site_dir: Path) -> None:
+    (site_dir / "content" / "broken.md").write_text("---\ntitle: [unclosed\n---\n", "utf-8")
+
+    failed = _publisher(site_dir, "--log-format", "json", "--now", NOW.isoformat(), "build")
+
+    assert failed.returncode == 1
+    (line,) = failed.stderr.splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "ERROR" and "problem" in entry["message"]
+    assert any("broken.md" in problem for problem in entry["problems"])
+    (site_dir / "content" / "broken.md").unlink()
+    built = _publisher(site_dir, "--log-format", "json", "--now", NOW.isoformat(), "build")
+    assert built.returncode == 0, built.stderr
+    warnings = [json.loads(line) for line in built.stderr.splitlines()]
+    assert len(warnings) == 5 and all(w["level"] == "WARNING" for w in warnings)

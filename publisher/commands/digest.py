@@ -31,7 +31,7 @@ from publisher.digest import (
     render_digest,
     select_posts,
 )
-from publisher.errors import ConfigError
+from publisher.errors import ConfigError, ExitCode
 from publisher.mailer import Envelope, Outcome, Result, Transport, is_no_such_user, open_transport
 from publisher.output import write_if_changed
 from publisher.schedule import schedules
@@ -66,12 +66,28 @@ class DigestReport:
     new_posts: int = 0
     note: str = ""
 
+    stopped: bool = False
+    """Asked to stop (SIGTERM/SIGINT): what is left waits for the next run, by design."""
+
+    @property
+    def lost(self) -> bool:
+        """Some recipient failed for good, or may or may not have the message."""
+        return any(r.failed or r.ambiguous or r.interrupted for r in self.runs)
+
+    @property
+    def deferred(self) -> bool:
+        """Some recipient waits for the next run because the relay said "later" or was down."""
+        return any(r.temporary or (r.left_pending and not self.stopped) for r in self.runs)
+
     @property
     def partial(self) -> bool:
-        return any(
-            r.failed or r.temporary or r.ambiguous or r.interrupted or r.left_pending
-            for r in self.runs
-        )
+        return self.lost or self.deferred
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.lost:
+            return ExitCode.PARTIAL
+        return ExitCode.TEMPFAIL if self.deferred else ExitCode.OK
 
     def summary(self) -> str:
         if not self.runs:
@@ -90,6 +106,8 @@ class DigestReport:
             parts.append(text)
         if self.note:
             parts.append(self.note)
+        if self.stopped:
+            parts.append("stopped on request; the rest goes out on the next run")
         return "; ".join(parts)
 
 
@@ -285,9 +303,10 @@ def send_digests(
                 store.requeue_ambiguous(digest_id, now)
         for digest_id in store.unfinished_digest_ids():
             if should_stop():
-                return report
+                break
             report.runs.append(deliver(digest_id, new=False, resend_ambiguous=resend_ambiguous))
         if should_stop():
+            report.stopped = True
             return report
         first_digest = not store.has_mailed_anything()
         posts = select_posts(
@@ -308,7 +327,8 @@ def send_digests(
                 now, rendered.subject, rendered.html, rendered.text, rendered.post_ids
             )
             report.runs.append(deliver(digest_id, new=True, resend_ambiguous=False))
-        if not should_stop():
+        report.stopped = should_stop()
+        if not report.stopped:
             store.record_job_run(DIGEST_JOB, now)
     return report
 

@@ -530,15 +530,19 @@ def message_bytes(message: EmailMessage) -> bytes:
     return data
 
 
+def unsubscribe_url(config: Config, token: str) -> str:
+    """[digest] unsubscribe_url, else the web endpoint's, else one under the site."""
+    base = config.web.base_url or config.site.base_url
+    template = config.digest.unsubscribe_url or f"{base}/unsubscribe?token={{token}}"
+    return template.replace("{token}", token)
+
+
 def preview_html(rendered: RenderedDigest, config: Config) -> str:
     """The HTML as a reader sees it, with sample values in place of each subscriber's."""
-    template = (
-        config.digest.unsubscribe_url or f"{config.site.base_url}/unsubscribe?token={{token}}"
-    )
     sample = Recipient(
         email="subscriber@example.org",
         name="",
-        unsubscribe_url=template.replace("{token}", "preview"),
+        unsubscribe_url=unsubscribe_url(config, "preview"),
         unsubscribe_mailto="mailto:unsubscribe@example.org",
     )
     return fill(rendered.html, _values(sample, _language(config)), escape=True)

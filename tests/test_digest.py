@@ -32,6 +32,7 @@ from publisher.digest import (
     preview_html,
     render_digest,
     select_posts,
+    unsubscribe_url,
 )
 from publisher.errors import ConfigError, TemplateError
 from publisher.models import Category, DateSource, Post
@@ -794,3 +795,17 @@ def test_the_sample_digest_matches_the_golden_files(
     compare_golden(request, "digest.html", html_part)
     compare_golden(request, "digest.txt", text)
     compare_golden(request, "headers.txt", normalised_headers(data))
+
+
+def test_the_unsubscribe_link_follows_the_web_endpoint_unless_set(config: Config) -> None:
+    assert unsubscribe_url(config, "t0k") == "https://news.example.org/unsubscribe?token=t0k"
+    web = dataclasses.replace(config.web, base_url="https://news.example.org/newsletter")
+    behind_proxy = dataclasses.replace(config, web=web)
+    assert (
+        unsubscribe_url(behind_proxy, "t0k")
+        == "https://news.example.org/newsletter/unsubscribe?token=t0k"
+    )
+    digest = dataclasses.replace(config.digest, unsubscribe_url="https://x.example/u/{token}")
+    assert unsubscribe_url(dataclasses.replace(behind_proxy, digest=digest), "t0k") == (
+        "https://x.example/u/t0k"
+    )

@@ -30,6 +30,7 @@ from publisher.digest import (
     preview_html,
     render_digest,
     select_posts,
+    unsubscribe_url,
 )
 from publisher.errors import ConfigError, ExitCode
 from publisher.mailer import Envelope, Outcome, Result, Transport, is_no_such_user, open_transport
@@ -129,10 +130,9 @@ class Sender:
     dkim_key: bytes | None
 
     def unsubscribe_url(self, subscriber_id: int, email_key: str) -> str:
-        token = unsubscribe_token(self.secret, subscriber_id, email_key)
-        base = self.config.web.base_url or self.config.site.base_url
-        template = self.config.digest.unsubscribe_url or f"{base}/unsubscribe?token={{token}}"
-        return template.replace("{token}", token)
+        return unsubscribe_url(
+            self.config, unsubscribe_token(self.secret, subscriber_id, email_key)
+        )
 
     def recipient(self, subscriber_id: int, email: str, email_key: str, name: str) -> Recipient:
         return Recipient(

@@ -42,8 +42,14 @@ def parse_address(raw: str) -> Address:
     )
 
 
+MAX_NAME_LENGTH = 100
+
+
 def clean_name(raw: str) -> str:
     """A display name safe for a header: AddressError on line breaks or controls."""
     if _HEADER_BREAKING.search(raw):
         raise AddressError("name contains a line break or control character")
-    return " ".join(raw.split())
+    name = " ".join(raw.split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise AddressError(f"name is longer than {MAX_NAME_LENGTH} characters")
+    return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from publisher.commands.subscribers import (
 from publisher.commands.unsubscribe import unsubscribe
 from publisher.config import Config
 from publisher.credentials import signing_secret
+from publisher.locking import exclusive
 from publisher.store import MIGRATIONS, open_store
 from publisher.tokens import unsubscribe_token
 from tests.conftest import NOW
@@ -65,14 +67,16 @@ def test_import_reports_bad_rows_by_line_and_imports_the_good_ones(
         "\n"
         "one@EXAMPLE.com,Duplicate differing only in the domain's case\n"
         "three@example.com,Three,extra\n"
+        "five@example.com,Five,active,more\n"
         'four@example.com,"Four, Esq."\n',
         encoding="utf-8",
     )
     report = import_subscribers(config, csv_file, NOW)
     assert report.added == 3
-    assert [line for line, _ in report.bad_rows] == [3, 7]
+    assert [line for line, _ in report.bad_rows] == [3, 7, 8]
     assert "not-an-address" in report.bad_rows[0][1]
-    assert "3 fields" in report.bad_rows[1][1]
+    assert "status 'extra' is not one of" in report.bad_rows[1][1]
+    assert "4 fields" in report.bad_rows[2][1]
     emails = {s.email: s.name for s in list_subscribers(config, "active")}
     assert emails == {
         "one@example.com": "One",
@@ -163,3 +167,37 @@ def test_the_store_migrates_in_order_and_refuses_a_newer_schema(config: Config) 
 
     with pytest.raises(StateError, match="newer"):
         open_store(config.state_db)
+
+
+def test_an_export_imports_back_with_every_status_kept(config: Config, tmp_path: Path) -> None:
+    add_subscriber(config, "kim@example.org", "김철수", NOW)
+    add_subscriber(config, "gone@example.org", "", NOW)
+    remove_subscriber(config, "gone@example.org", NOW)
+    backup = tmp_path / "backup.csv"
+    backup.write_text(export_subscribers(config), encoding="utf-8")
+    fresh = dataclasses.replace(
+        config, paths=dataclasses.replace(config.paths, state=tmp_path / "fresh-state")
+    )
+
+    report = import_subscribers(fresh, backup, NOW)
+
+    assert report.bad_rows == []
+    restored = {s.email: (s.name, s.status) for s in list_subscribers(fresh, None)}
+    assert restored == {
+        "kim@example.org": ("김철수", "active"),
+        "gone@example.org": ("", "unsubscribed"),
+    }
+
+
+def test_a_name_longer_than_100_characters_is_refused(config: Config) -> None:
+    with pytest.raises(SubscriberError, match="longer than 100"):
+        add_subscriber(config, "long@example.org", "가" * 101, NOW)
+    assert add_subscriber(config, "ok@example.org", "가" * 100, NOW).created
+
+
+def test_listing_and_unsubscribing_never_wait_for_a_send_in_progress(config: Config) -> None:
+    add_subscriber(config, "kim@example.org", "", NOW)
+    with exclusive(config, wait_seconds=0):  # a digest is being sent
+        assert [s.email for s in list_subscribers(config, "active")] == ["kim@example.org"]
+        row, changed = unsubscribe(config, "kim@example.org", NOW)
+    assert changed and row.status == "unsubscribed"

@@ -14,7 +14,13 @@ from publisher.addresses import AddressError, clean_name, parse_address
 from publisher.config import Config
 from publisher.errors import PublisherError
 from publisher.locking import exclusive
-from publisher.store import Store, SubscriberRow, open_store
+from publisher.store import (
+    SUBSCRIBER_STATUSES,
+    Store,
+    SubscriberRow,
+    open_store,
+    read_only_store,
+)
 
 
 class SubscriberError(PublisherError):
@@ -31,13 +37,26 @@ def ledger(config: Config) -> Iterator[Store]:
             store.close()
 
 
+@contextmanager
+def unlocked(config: Config) -> Iterator[Store]:
+    """For one-row changes that may happen while a digest is being sent (an unsubscribe):
+    SQLite keeps them consistent, and the sender skips inactive subscribers page by page."""
+    store = open_store(config.state_db)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @dataclass(frozen=True)
 class AddOutcome:
     subscriber: SubscriberRow
     created: bool
 
 
-def _add(store: Store, raw_email: str, raw_name: str, now: datetime) -> AddOutcome:
+def _add(
+    store: Store, raw_email: str, raw_name: str, now: datetime, status: str = "active"
+) -> AddOutcome:
     try:
         address = parse_address(raw_email)
         name = clean_name(raw_name)
@@ -46,7 +65,7 @@ def _add(store: Store, raw_email: str, raw_name: str, now: datetime) -> AddOutco
     existing = store.find_subscriber(address.key)
     if existing is not None:
         return AddOutcome(existing, created=False)
-    return AddOutcome(store.add_subscriber(address.email, address.key, name, "active", now), True)
+    return AddOutcome(store.add_subscriber(address.email, address.key, name, status, now), True)
 
 
 def add_subscriber(config: Config, email: str, name: str, now: datetime) -> AddOutcome:
@@ -79,8 +98,14 @@ def find(store: Store, email: str) -> SubscriberRow:
 
 
 def list_subscribers(config: Config, status: str | None) -> list[SubscriberRow]:
-    with ledger(config) as store:
+    """Read without the lock, so a listing never waits for a digest being sent."""
+    store = read_only_store(config.state_db)
+    if store is None:
+        return []
+    try:
         return list(store.subscribers(status))
+    finally:
+        store.close()
 
 
 @dataclass
@@ -112,11 +137,19 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
                 continue
             if line == 1 and row[0].strip().casefold() == "email":
                 continue
-            if len(row) > 2:
-                report.bad_rows.append((line, f"expected email,name but found {len(row)} fields"))
+            if len(row) > 3:
+                report.bad_rows.append(
+                    (line, f"expected email,name[,status] but found {len(row)} fields")
+                )
+                continue
+            status = row[2].strip() if len(row) > 2 else "active"
+            if status not in SUBSCRIBER_STATUSES:
+                report.bad_rows.append(
+                    (line, f"status {status!r} is not one of {', '.join(SUBSCRIBER_STATUSES)}")
+                )
                 continue
             try:
-                outcome = _add(store, row[0], row[1] if len(row) > 1 else "", now)
+                outcome = _add(store, row[0], row[1] if len(row) > 1 else "", now, status)
             except SubscriberError as e:
                 report.bad_rows.append((line, e.message))
                 continue

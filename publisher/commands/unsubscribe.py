@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from publisher.commands.subscribers import SubscriberError, find, ledger
+from publisher.commands.subscribers import SubscriberError, find, unlocked
 from publisher.config import Config
 from publisher.credentials import signing_secret
 from publisher.store import Store, SubscriberRow
@@ -25,7 +25,7 @@ def subscriber_for_token(store: Store, secret: bytes, token: str) -> SubscriberR
 
 def unsubscribe(config: Config, token_or_email: str, now: datetime) -> tuple[SubscriberRow, bool]:
     """(subscriber, changed): changed is False when they were already unsubscribed."""
-    with ledger(config) as store:
+    with unlocked(config) as store:
         if "@" in token_or_email:
             subscriber = find(store, token_or_email)
         else:

@@ -227,6 +227,11 @@ class SmtpConfig:
     password_env: str = setting(
         "", "Name of the environment variable holding the password.", check=_env_name
     )
+    helo_name: str = setting(
+        "",
+        "Name this host gives in EHLO; defaults to the machine's fully qualified name. "
+        "Set it to a name that resolves to this host if the relay or its filters are picky.",
+    )
     timeout: float = setting(30.0, "Seconds to wait for the relay.", check=_positive_float)
     connections: int = setting(2, "Parallel connections to the relay.", check=_positive)
     rate: float = setting(

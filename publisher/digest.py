@@ -447,11 +447,21 @@ def _list_domain(config: Config, sender_address: str) -> str:
     return config.mail.message_id_domain or _address(sender_address).rsplit("@", 1)[1]
 
 
-def message_id(config: Config, digest_number: int, address: str) -> str:
-    """The same for the same (site, digest, recipient), so a retried send is one message."""
+TEST_COPY = 0
+"""The digest number of previews and test copies, which are never recorded."""
+
+
+def message_id(
+    config: Config, digest_number: int, address: str, sent_at: datetime | None = None
+) -> str:
+    """The same for the same (site, digest, recipient), so a retried send is one message.
+    Test copies also vary with the time they were made, so mail clients don't fold
+    one test into the last as a duplicate."""
     _, sender_address = _sender(config)
     local, _, domain = address.rpartition("@")
     key = f"{config.site.id_authority}\0{digest_number}\0{local}@{domain.casefold()}"
+    if digest_number == TEST_COPY and sent_at is not None:
+        key += f"\0{sent_at.astimezone(UTC).isoformat()}"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
     return f"<digest-{digest_number}.{digest}@{_list_domain(config, sender_address)}>"
 
@@ -486,7 +496,7 @@ def compose(
     else:
         message["Subject"] = subject
     message["Date"] = format_datetime(sent_at.astimezone(config.site.zone))
-    message["Message-ID"] = message_id(config, digest_number, recipient.email)
+    message["Message-ID"] = message_id(config, digest_number, recipient.email, sent_at)
     list_id = f"<digest.{_list_domain(config, sender_address)}>"
     site = plain_line(config.site.title)
     if _needs_encoding(site):

@@ -302,7 +302,7 @@ class SmtpTransport:
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                     settings.host,
                     settings.port,
-                    local_hostname=_helo_name(),
+                    local_hostname=settings.helo_name or _helo_name(),
                     timeout=settings.timeout,
                     context=self.ssl_context,
                 )
@@ -310,7 +310,7 @@ class SmtpTransport:
                 smtp = smtplib.SMTP(
                     settings.host,
                     settings.port,
-                    local_hostname=_helo_name(),
+                    local_hostname=settings.helo_name or _helo_name(),
                     timeout=settings.timeout,
                 )
         except ssl.SSLCertVerificationError as e:

@@ -166,6 +166,7 @@ class SmtpSink:
         self._dropped: list[Received] = []
         self._events: list[Event] = []
         self._logins: list[str] = []
+        self._hello_names: list[str] = []
         self._contents_seen = 0
         self._dropped_before_mail = False
         self._controller: Controller | None = None
@@ -200,6 +201,12 @@ class SmtpSink:
             return list(self._events)
 
     @property
+    def hello_names(self) -> list[str]:
+        """The EHLO/HELO name of the session behind each MAIL FROM."""
+        with self._lock:
+            return list(self._hello_names)
+
+    @property
     def logins(self) -> list[str]:
         with self._lock:
             return list(self._logins)
@@ -217,7 +224,9 @@ class SmtpSink:
 
     def smtp_config(self, **overrides: Any) -> SmtpConfig:
         security = "ssl" if self.implicit_tls else "starttls" if self.starttls else "none"
-        settings = SmtpConfig(host=HOST, port=self.port, security=security, timeout=10.0)
+        settings = SmtpConfig(
+            host=HOST, port=self.port, security=security, timeout=10.0, helo_name="publisher.test"
+        )
         if self.require_auth:
             settings = dataclasses.replace(settings, username=self.username)
         return dataclasses.replace(settings, **overrides)
@@ -357,6 +366,8 @@ class _Handler:
             await self._drop(server, f"MAIL {address}")
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        with self.sink._lock:
+            self.sink._hello_names.append(str(session.host_name))
         self.sink._record(server, "MAIL", " ".join([address, *mail_options]), 250)
         return "250 2.1.0 OK"
 

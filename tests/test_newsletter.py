@@ -502,3 +502,30 @@ def test_sigterm_mid_send_finishes_the_message_in_flight_and_exits_0(site_dir: P
         assert second.returncode == 0, second.stderr
         for address, _ in KILL_SUBSCRIBERS:
             assert len(sink.messages_for(address)) == 1, address
+
+
+def test_the_relay_hears_the_configured_helo_name(site_dir: Path, sink: SmtpSink) -> None:
+    config = smtp_site(site_dir, sink, helo_name="mail.news.example.org")
+    subscribe_all(config, SUBSCRIBERS[:1])
+
+    assert publisher(config, "digest").exit_code == 0
+
+    assert sink.hello_names == ["mail.news.example.org"]
+
+
+def test_each_test_copy_has_its_own_message_id_and_digests_keep_theirs(
+    site_dir: Path, sink: SmtpSink
+) -> None:
+    config = smtp_site(site_dir, sink)
+    for minute in (1, 2):
+        moment = NOW.replace(minute=minute).isoformat()
+        result = CliRunner().invoke(
+            cli, ["--config", str(config), "--now", moment, "digest", "--to", "me@example.com"]
+        )
+        assert result.exit_code == 0, result.output
+    first, second = (parsed(m.data)["Message-ID"] for m in sink.messages)
+    assert first != second
+    subscribe_all(config, SUBSCRIBERS[:1])
+    assert publisher(config, "digest").exit_code == 0
+    digest_id = parsed(sink.messages[-1].data)["Message-ID"]
+    assert digest_id.startswith("<digest-1.")

@@ -22,6 +22,7 @@ from publisher.commands.subscribers import ledger
 from publisher.config import Config
 from publisher.credentials import signing_secret, smtp_password
 from publisher.digest import (
+    TEST_COPY,
     Recipient,
     RenderedDigest,
     archive,
@@ -397,7 +398,7 @@ def preview_digest(config: Config, now: datetime) -> Path | None:
     )
     folder = config.paths.outbox / PREVIEW_FOLDER
     write_if_changed(folder / "preview.html", preview_html(rendered, config).encode("utf-8"))
-    write_if_changed(folder / "preview.eml", sender.wire_bytes(rendered, recipient, 0, now))
+    write_if_changed(folder / "preview.eml", sender.wire_bytes(rendered, recipient, TEST_COPY, now))
     return folder
 
 
@@ -417,7 +418,7 @@ def send_test_copy(
     address = parse_address(email)
     sender = make_sender(config)
     recipient = sender.recipient(SAMPLE_RECIPIENT_ID, address.email, address.key, "")
-    data = sender.wire_bytes(rendered, recipient, 0, now)
+    data = sender.wire_bytes(rendered, recipient, TEST_COPY, now)
     folder = config.paths.outbox / TEST_FOLDER
     if transport_for is None:
         password = smtp_password(config) if config.mail.transport == "smtp" else None

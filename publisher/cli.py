@@ -193,6 +193,8 @@ def check_command(ctx: Context) -> None:
         click.echo(f"warning: {warning}")
     for name, reason in report.site.hidden:
         click.echo(f"skipped: {name}: {reason}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo(f"ok: {len(report.site.posts)} posts, {len(report.warnings)} with fallback dates")
 
 

@@ -529,3 +529,41 @@ def test_each_test_copy_has_its_own_message_id_and_digests_keep_theirs(
     assert publisher(config, "digest").exit_code == 0
     digest_id = parsed(sink.messages[-1].data)["Message-ID"]
     assert digest_id.startswith("<digest-1.")
+
+
+def test_check_finds_what_would_stop_the_next_digest(site_dir: Path) -> None:
+    config = site_dir / "config.toml"
+    template = site_dir / "templates" / "email" / "digest.html.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace("{{ site.title }}", "{{ site.titel }}", 1),
+        encoding="utf-8",
+    )
+    text = config.read_text(encoding="utf-8").replace('transport = "outbox"', 'transport = "smtp"')
+    text = text.replace('host = "localhost"', 'host = "smtp.example.com"')
+    text = text.replace('security = "starttls"', 'security = "none"')
+    text = text.replace("[digest]\n", '[digest]\ndkim_selector = "s1"\ndkim_key_file = "no.pem"\n')
+    config.write_text(text, encoding="utf-8")
+
+    result = publisher(config, "check")
+
+    assert result.exit_code == 1
+    assert "the newsletter cannot be sent as configured: 3 problems" in result.output
+    assert re.search(r"templates/email: .*digest\.html\.j2:\d+: .*titel", result.output)
+    assert "[smtp]: [smtp] security = 'none' would send mail to smtp.example.com" in result.output
+    assert "[digest] DKIM: " in result.output and "no.pem" in result.output
+    assert not (site_dir / "state").exists() and not (site_dir / "public").exists()
+
+
+def test_check_only_notes_a_missing_sender_while_nobody_subscribed(site_dir: Path) -> None:
+    config = site_dir / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(re.sub(r"(?m)^from = .*\n", "", text), encoding="utf-8")
+
+    quiet = publisher(config, "check")
+
+    assert quiet.exit_code == 0, quiet.output
+    assert "note: [mail] from is not set" in quiet.output
+    subscribe_all(config, SUBSCRIBERS[:1])
+    loud = publisher(config, "check")
+    assert loud.exit_code == 1
+    assert "[mail] from: [mail] from is not set" in loud.output

@@ -1,22 +1,64 @@
-"""`publisher check`: validate config, content and templates; write nothing."""
+"""`publisher check`: validate config, content and templates, for feeds and for mail;
+write nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from publisher.commands.build import fallback_date_warnings, load_posts, render_site
+from publisher.commands.digest import dkim_key, sender_address
 from publisher.config import Config
 from publisher.content import LoadedSite
+from publisher.credentials import smtp_password
+from publisher.digest import render_digest, select_posts
+from publisher.errors import Problem, PublisherError, many
+from publisher.mailer import SmtpTransport
+from publisher.store import read_only_store
 
 
 @dataclass(frozen=True)
 class CheckReport:
     site: LoadedSite
     warnings: tuple[str, ...]
+    """Posts whose date is a fallback."""
+    notes: tuple[str, ...] = ()
+    """What is not an error yet but will stop a digest."""
 
 
 def check(config: Config, now: datetime) -> CheckReport:
     site = load_posts(config, now)
     render_site(config, site)  # templates and feeds must render too
-    return CheckReport(site, fallback_date_warnings(site))
+    problems: list[Problem] = []
+
+    def attempt(where: str, step: Callable[[], object]) -> None:
+        try:
+            step()
+        except PublisherError as e:
+            problems.append(Problem(where, e.message, e.hint))
+
+    notes: list[str] = []
+    if not config.mail.sender and not _has_subscribers(config):
+        notes.append("[mail] from is not set: digests cannot be sent until it is")
+    else:
+        attempt("[mail] from", lambda: sender_address(config))
+    attempt("[digest] DKIM", lambda: dkim_key(config))
+    if site.posts:
+        newest = select_posts(site.posts, (), first_digest=False, now=now, config=config)
+        attempt("templates/email", lambda: render_digest(config, newest, now=now))
+    if config.mail.transport == "smtp":
+        attempt("[smtp]", lambda: SmtpTransport(config.smtp, smtp_password(config)))
+    if problems:
+        raise many(PublisherError, "the newsletter cannot be sent as configured", problems)
+    return CheckReport(site, fallback_date_warnings(site), tuple(notes))
+
+
+def _has_subscribers(config: Config) -> bool:
+    store = read_only_store(config.state_db)
+    if store is None:
+        return False
+    try:
+        return any(store.subscriber_counts().values())
+    finally:
+        store.close()

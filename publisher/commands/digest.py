@@ -158,19 +158,29 @@ class Sender:
         return data
 
 
-def make_sender(config: Config) -> Sender:
+def sender_address(config: Config) -> str:
     address = parseaddr(config.mail.sender)[1]
     if not address:
         raise ConfigError(
             "[mail] from is not set",
             hint='add `from = "Site name <news@example.org>"` to [mail] in config.toml',
         )
-    key = None
-    if config.digest.dkim_selector:
-        if not config.digest.dkim_key_file:
-            raise ConfigError("[digest] dkim_selector is set but dkim_key_file is not")
-        key = load_dkim_key(config.source.parent / config.digest.dkim_key_file)
-    return Sender(config, signing_secret(config), address, key)
+    return address
+
+
+def dkim_key(config: Config) -> bytes | None:
+    if not config.digest.dkim_selector:
+        return None
+    if not config.digest.dkim_key_file:
+        raise ConfigError(
+            "[digest] dkim_selector is set but dkim_key_file is not",
+            hint="set dkim_key_file to the PEM private key, or remove dkim_selector",
+        )
+    return load_dkim_key(config.source.parent / config.digest.dkim_key_file)
+
+
+def make_sender(config: Config) -> Sender:
+    return Sender(config, signing_secret(config), sender_address(config), dkim_key(config))
 
 
 def _stored_digest(store: Store, digest_id: int) -> RenderedDigest:

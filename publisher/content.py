@@ -3,25 +3,39 @@
 Posts are Jekyll-style files: YAML front matter, then an HTML or Markdown body.
 Every file is read and checked before anything is returned, and every problem
 found is reported in one ContentError.
+
+A post goes through three steps, so that a rebuild redoes only what changed:
+- parsing (the file's bytes and the settings → `ParsedPost`), where every check
+  happens; a `SourceCache` hands the result back for a file whose size and
+  mtime, or failing that whose bytes, are unchanged;
+- finishing (→ `Post` without content): first-seen dates, `now`, the URL;
+- rendering (Markdown, the syndication-safe HTML pass, the summary), the
+  expensive step, done only for the posts the caller asks for (`content_for`)
+  and cached by the file's hash and the post's URL. It never finds a problem
+  that parsing did not.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import frontmatter
 import yaml
 from markdown_it import MarkdownIt
 from slugify import slugify
 
-from publisher.config import Config
+from publisher.config import Config, SiteConfig
 from publisher.errors import ContentError, Problem, many
 from publisher.html import (
     absolute_url,
@@ -36,6 +50,7 @@ from publisher.models import Category, DateSource, Post
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".txt"})
+POST_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES
 AUTO_EXCERPT_LENGTH = 280
 
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
@@ -76,6 +91,65 @@ class _YAMLHandler(frontmatter.YAMLHandler):  # type: ignore[name-defined,misc]
         return data
 
 
+_HANDLER = _YAMLHandler()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A post file as found on disk, before it is read."""
+
+    path: str
+    """The file's path as found under the content folder."""
+    name: str
+    """Path under the content folder, with forward slashes."""
+    size: int
+    """-1 when the file could not be stat'ed."""
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class CachedSource:
+    """What a SourceCache remembers of one file: its stat, its hash and its `ParsedPost`."""
+
+    size: int
+    mtime_ns: int
+    digest: bytes
+    record: str
+    """`ParsedPost.to_record()`."""
+
+
+class SourceCache(Protocol):
+    """Parsed posts and rendered content from earlier builds (see publisher/cache.py)."""
+
+    def sources(self) -> Mapping[str, CachedSource]: ...
+
+    def rendered(self, digest: bytes, markdown: bool, url: str) -> tuple[str, str] | None: ...
+
+
+@dataclass
+class CacheStats:
+    """How each post was had: by stat, by hash, or by parsing; its content cached or rendered."""
+
+    stat_hits: int = 0
+    hash_hits: int = 0
+    parsed: int = 0
+    render_hits: int = 0
+    rendered: int = 0
+
+
+@dataclass
+class CacheUpdate:
+    """What a SourceCache should remember after this load, for the caller to save."""
+
+    sources: dict[str, CachedSource] = field(default_factory=dict)
+    """New or changed entries by source name."""
+    removed: list[str] = field(default_factory=list)
+    """Source names to forget: deleted, renamed, or now failing."""
+    rendered: list[tuple[bytes, bool, str, str, str]] = field(default_factory=list)
+    """(digest, markdown, url, content_html, summary)."""
+    stats: CacheStats = field(default_factory=CacheStats)
+
+
 @dataclass(frozen=True)
 class LoadedSite:
     posts: tuple[Post, ...]
@@ -84,38 +158,71 @@ class LoadedSite:
     """(source name, reason) for drafts, unpublished and future posts."""
     first_seen_now: tuple[Post, ...]
     """Posts dated by `now` because this is the first time they were seen."""
+    with_content: frozenset[str] | None = None
+    """Ids of the posts whose content_html and summary were rendered; None means all.
+    The others have both empty."""
+    cache_update: CacheUpdate = field(default_factory=CacheUpdate, compare=False)
+
+    def has_content(self, post: Post) -> bool:
+        return self.with_content is None or post.id in self.with_content
 
 
 class _FileProblems:
     """Collects the problems of one file, named the way a user finds it."""
 
-    def __init__(self, where: str, sink: list[Problem]) -> None:
+    def __init__(self, where: Callable[[], str], sink: list[Problem]) -> None:
         self.where = where
         self.sink = sink
         self.count = 0
 
     def add(self, message: str, hint: str = "", line: int | None = None) -> None:
-        where = f"{self.where}:{line}" if line else self.where
-        self.sink.append(Problem(where, message, hint))
+        where = self.where()
+        self.sink.append(Problem(f"{where}:{line}" if line else where, message, hint))
         self.count += 1
 
 
-def find_sources(content_dir: Path) -> list[Path]:
-    """Every post file below `content_dir`, skipping dotfiles, dot-folders and other kinds."""
+def scan_sources(content_dir: Path) -> list[SourceFile]:
+    """Every post file below `content_dir` with its size and mtime, ordered by name;
+    dotfiles, dot-folders, other kinds of file and symlinked folders are skipped."""
     if not content_dir.is_dir():
         raise ContentError(
             f"no content folder at {content_dir}",
             hint="create it, or set [paths] content in config.toml",
         )
-    found = []
-    for folder, subfolders, files in os.walk(content_dir):
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-        for name in files:
-            suffix = Path(name).suffix.lower()
-            if name.startswith(".") or suffix not in MARKDOWN_SUFFIXES | HTML_SUFFIXES:
+    found: list[SourceFile] = []
+    folders = [(str(content_dir), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue  # like os.walk: an unreadable folder is passed over
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            found.append(Path(folder) / name)
-    return sorted(found, key=lambda p: p.relative_to(content_dir).as_posix())
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:
+                if not entry.is_symlink():
+                    folders.append((entry.path, f"{prefix}{name}/"))
+            elif os.path.splitext(name)[1].lower() in POST_SUFFIXES:
+                try:
+                    stat = entry.stat()
+                    size, mtime_ns = stat.st_size, stat.st_mtime_ns
+                except OSError:
+                    size, mtime_ns = -1, -1
+                found.append(SourceFile(entry.path, prefix + name, size, mtime_ns))
+    found.sort(key=lambda source: source.name)
+    return found
+
+
+def find_sources(content_dir: Path) -> list[Path]:
+    """Every post file below `content_dir`, skipping dotfiles, dot-folders and other kinds."""
+    return [Path(source.path) for source in scan_sources(content_dir)]
 
 
 def _decode(raw: bytes, problems: _FileProblems) -> str | None:
@@ -143,7 +250,7 @@ def _split(text: str, problems: _FileProblems) -> tuple[dict[str, Any], str] | N
         )
         return None
     try:
-        metadata, body = frontmatter.parse(text, handler=_YAMLHandler())
+        metadata, body = frontmatter.parse(text, handler=_HANDLER)
     except _FrontMatterShapeError as e:
         problems.add(str(e), "write one `key: value` per line, like `title: My post`", 2)
         return None
@@ -221,6 +328,7 @@ def _first(metadata: Mapping[str, Any], *names: str) -> tuple[str, Any]:
     return names[0], None
 
 
+@lru_cache(maxsize=4096)
 def category_slug(name: str) -> str:
     """A folder name for the category's feeds; never '.' or '..', which would escape it."""
     return slugify(name, allow_unicode=True) or quote(name, safe="").replace(".", "%2E")
@@ -250,38 +358,112 @@ def tag_uri(authority: str, source_name: str) -> str:
     return f"tag:{authority}:{specific}"
 
 
-@dataclass(frozen=True)
-class _Draft:
-    """A post read from disk, before ids are checked against each other."""
-
-    post: Post
-    hidden_reason: str | None
-    first_seen_now: bool
-
-
-def _read_post(
-    path: Path,
-    source_name: str,
-    where: str,
-    config: Config,
-    first_seen: Mapping[str, datetime],
-    now: datetime,
-    sink: list[Problem],
-) -> _Draft | None:
-    problems = _FileProblems(where, sink)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
+def _moment_text(moment: datetime | None) -> str | None:
+    """ISO 8601; without an offset when in the site's zone (the only ZoneInfo a post gets)."""
+    if moment is None:
         return None
+    if isinstance(moment.tzinfo, ZoneInfo):
+        return moment.replace(tzinfo=None).isoformat()
+    return moment.isoformat()
+
+
+def _moment_from_text(text: str | None, zone: ZoneInfo) -> datetime | None:
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPost:
+    """Everything a post's file and the settings decide, before `now` and first-seen dates."""
+
+    title: str
+    id: str
+    date_source: DateSource
+    published: datetime | None
+    """None when the post is dated by when it was first seen."""
+    updated: datetime | None
+    """None when only `published` is given."""
+    categories: tuple[Category, ...]
+    tags: tuple[str, ...]
+    image: str | None
+    """Absolute when `url` is known, else as written (percent-encoded)."""
+    author: str
+    lang: str | None
+    slug: str
+    url: str | None
+    """None when it depends on the first-seen date."""
+    hidden: str | None
+    """'draft' or 'published: false'; a future date is decided when finishing."""
+    markdown: bool
+
+    def to_record(self) -> str:
+        """The post as one line of JSON, for a SourceCache."""
+        return json.dumps(
+            [
+                self.title,
+                self.id,
+                self.date_source.value,
+                _moment_text(self.published),
+                _moment_text(self.updated),
+                [[c.name, c.slug] for c in self.categories],
+                list(self.tags),
+                self.image,
+                self.author,
+                self.lang,
+                self.slug,
+                self.url,
+                self.hidden,
+                self.markdown,
+            ],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_record(cls, record: str, zone: ZoneInfo) -> ParsedPost:
+        """The post `to_record` wrote; ValueError when the record is not one."""
+        try:
+            fields = json.loads(record)
+            (title, entry_id, source, published, updated, categories, tags, image) = fields[:8]
+            (author, lang, slug, url, hidden, markdown) = fields[8:]
+            parsed = cls(
+                title=title,
+                id=entry_id,
+                date_source=DateSource(source),
+                published=_moment_from_text(published, zone),
+                updated=_moment_from_text(updated, zone),
+                categories=tuple(Category(name, slug) for name, slug in categories),
+                tags=tuple(tags),
+                image=image,
+                author=author,
+                lang=lang,
+                slug=slug,
+                url=url,
+                hidden=hidden,
+                markdown=markdown,
+            )
+        except (ValueError, TypeError, AttributeError) as e:
+            raise ValueError(f"not a post record: {e}") from e
+        if not (isinstance(title, str) and isinstance(entry_id, str) and isinstance(slug, str)):
+            raise ValueError("not a post record")
+        return parsed
+
+
+def _parse(
+    raw: bytes, source: SourceFile, site: SiteConfig, problems: _FileProblems
+) -> ParsedPost | None:
+    """Every check on one file; None when it has problems."""
     text = _decode(raw, problems)
     if text is None:
         return None
     split = _split(text, problems)
     if split is None:
         return None
-    metadata, body = split
-    site = config.site
+    metadata, _ = split
+    zone = site.zone
+    source_name = source.name
 
     raw_title = metadata.get("title")
     title = plain_line(str(raw_title)) if raw_title is not None else ""
@@ -297,13 +479,12 @@ def _read_post(
                 "use a URI like 'tag:example.org,2024:my-post', or remove it for an automatic one",
             )
 
-    stem = Path(source_name).stem
+    stem = os.path.splitext(source_name.rsplit("/", 1)[-1])[0]
     date_source = DateSource.FRONT_MATTER
     published: datetime | None = None
-    seen_now = False
     if metadata.get("date") is not None:
         try:
-            published = parse_moment(metadata["date"], site.zone)
+            published = parse_moment(metadata["date"], zone)
         except ValueError as e:
             problems.add(
                 f"`date`: {e}",
@@ -312,7 +493,7 @@ def _read_post(
     elif match := _DATE_PREFIX.match(stem):
         try:
             year, month, day = (int(part) for part in match.groups()[:3])
-            published = datetime(year, month, day, tzinfo=site.zone)
+            published = datetime(year, month, day, tzinfo=zone)
             date_source = DateSource.FILENAME
         except ValueError:
             problems.add(
@@ -321,19 +502,14 @@ def _read_post(
             )
     else:
         date_source = DateSource.FIRST_SEEN
-        if entry_id in first_seen:
-            published = first_seen[entry_id].astimezone(site.zone)
-        else:
-            published = now.astimezone(site.zone).replace(microsecond=0)
-            seen_now = True
 
-    field, raw_updated = _first(metadata, "updated", "last_modified_at")
-    updated = published
+    field_name, raw_updated = _first(metadata, "updated", "last_modified_at")
+    updated = None
     if raw_updated is not None:
         try:
-            updated = parse_moment(raw_updated, site.zone)
+            updated = parse_moment(raw_updated, zone)
         except ValueError as e:
-            problems.add(f"`{field}`: {e}", "write it like 2024-06-19T09:30:00+09:00")
+            problems.add(f"`{field_name}`: {e}", "write it like 2024-06-19T09:30:00+09:00")
 
     categories = _string_list(metadata.get("categories"), "categories", problems)
     if not categories and isinstance(metadata.get("category"), str):
@@ -361,80 +537,249 @@ def _read_post(
                 f"`{flag}` must be true or false", f"write `{flag}: true` or `{flag}: false`"
             )
 
-    if problems.count or published is None or updated is None:
+    if problems.count:
         return None
 
     slug = _post_slug(metadata, title, stem)
     permalink = metadata.get("permalink")
+    url: str | None
     if isinstance(permalink, str) and urlsplit(permalink).scheme in ("http", "https"):
         url = _uri(permalink)
     elif isinstance(permalink, str) and permalink.strip():
         url = site.base_url + "/" + _uri(permalink).lstrip("/")
-    else:
+    elif published is not None:
         url = site.base_url + _expand_permalink(site.permalink, slug, published)
-
-    html = _markdown.render(body) if path.suffix.lower() in MARKDOWN_SUFFIXES else body
-    content_html = syndication_html(html, url)
-
-    _, raw_summary = _first(metadata, "excerpt", "summary", "description")
-    if raw_summary is not None:
-        summary = plain_line(plain_text(str(raw_summary)))
     else:
-        summary = shorten(first_paragraph(content_html), AUTO_EXCERPT_LENGTH)
+        url = None
+
+    image = _uri(image_value) if image_value else None
+    if image is not None and url is not None:
+        image = absolute_url(image, url)
 
     author = metadata.get("author")
     if isinstance(author, dict):
         author = author.get("name")
 
-    post = Post(
-        source=path,
-        source_name=source_name,
-        id=entry_id,
-        title=title,
-        url=url,
-        slug=slug,
-        published=published,
-        updated=max(updated, published),
-        date_source=date_source,
-        categories=tuple(Category(name, category_slug(name)) for name in categories),
-        tags=tags,
-        author=plain_line(str(author)) if author else site.author,
-        summary=summary,
-        content_html=content_html,
-        image=absolute_url(_uri(image_value), url) if image_value else None,
-        lang=plain_line(str(lang)) if lang else None,
-    )
     hidden = None
     if metadata.get("draft") is True:
         hidden = "draft"
     elif metadata.get("published") is False:
         hidden = "published: false"
-    elif published.astimezone(UTC) > now.astimezone(UTC):
+
+    return ParsedPost(
+        title=title,
+        id=entry_id,
+        date_source=date_source,
+        published=published,
+        updated=updated,
+        categories=tuple(Category(name, category_slug(name)) for name in categories),
+        tags=tags,
+        image=image,
+        author=plain_line(str(author)) if author else site.author,
+        lang=plain_line(str(lang)) if lang else None,
+        slug=slug,
+        url=url,
+        hidden=hidden,
+        markdown=os.path.splitext(source_name)[1].lower() in MARKDOWN_SUFFIXES,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """A post read from disk, before ids are checked against each other."""
+
+    post: Post
+    hidden_reason: str | None
+    first_seen_now: bool
+    digest: bytes
+    markdown: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Moment:
+    """`now` and the site, as finishing needs them."""
+
+    site: SiteConfig
+    zone: ZoneInfo
+    now: datetime
+    now_utc: datetime
+
+
+def _finish(
+    parsed: ParsedPost,
+    source: SourceFile,
+    digest: bytes,
+    first_seen: Mapping[str, datetime],
+    moment: _Moment,
+) -> _Draft:
+    """The post as of `now`, without its content."""
+    site, zone, now = moment.site, moment.zone, moment.now
+    published = parsed.published
+    seen_now = False
+    if published is None:
+        if parsed.id in first_seen:
+            published = first_seen[parsed.id].astimezone(zone)
+        else:
+            published = now.astimezone(zone).replace(microsecond=0)
+            seen_now = True
+    url, image = parsed.url, parsed.image
+    if url is None:
+        url = site.base_url + _expand_permalink(site.permalink, parsed.slug, published)
+        image = absolute_url(image, url) if image else None
+    updated = published if parsed.updated is None else parsed.updated
+    post = Post(
+        source=Path(source.path),
+        source_name=source.name,
+        id=parsed.id,
+        title=parsed.title,
+        url=url,
+        slug=parsed.slug,
+        published=published,
+        updated=max(updated, published),
+        date_source=parsed.date_source,
+        categories=parsed.categories,
+        tags=parsed.tags,
+        author=parsed.author,
+        summary="",
+        content_html="",
+        image=image,
+        lang=parsed.lang,
+    )
+    hidden = parsed.hidden
+    if hidden is None and published.astimezone(UTC) > moment.now_utc:
         hidden = f"dated in the future ({published.isoformat()})"
-    return _Draft(post, hidden, seen_now and hidden is None)
+    return _Draft(post, hidden, seen_now and hidden is None, digest, parsed.markdown)
 
 
-def _shown(path: Path, config: Config) -> str:
+def render_content(raw: bytes, markdown: bool, url: str) -> tuple[str, str] | None:
+    """(content_html, summary) of a post file that parses; None when it does not."""
+    problems = _FileProblems(lambda: "", [])
+    text = _decode(raw, problems)
+    split = _split(text, problems) if text is not None else None
+    if split is None:
+        return None
+    metadata, body = split
+    html = _markdown.render(body) if markdown else body
+    content_html = syndication_html(html, url)
+    _, raw_summary = _first(metadata, "excerpt", "summary", "description")
+    if raw_summary is not None:
+        summary = plain_line(plain_text(str(raw_summary)))
+    else:
+        summary = shorten(first_paragraph(content_html), AUTO_EXCERPT_LENGTH)
+    return content_html, summary
+
+
+def _digest(raw: bytes) -> bytes:
+    return hashlib.sha256(raw).digest()
+
+
+def _read(path: str | Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+class _Shown:
     """A post's path as the user finds it: relative to the config file's folder."""
-    try:
-        return path.relative_to(config.source.parent).as_posix()
-    except ValueError:
-        return str(path)
+
+    def __init__(self, config: Config) -> None:
+        self.base = config.source.parent
+        self.prefix: str | None = None
+        try:
+            inside = config.paths.content.relative_to(self.base).as_posix()
+            self.prefix = "" if inside == "." else inside + "/"
+        except ValueError:
+            pass
+
+    def __call__(self, source: SourceFile) -> str:
+        if self.prefix is not None:
+            return self.prefix + source.name
+        return str(Path(source.path))
 
 
-def load_site(config: Config, first_seen: Mapping[str, datetime], now: datetime) -> LoadedSite:
-    """Read and check every post. Raises one ContentError listing every problem."""
+class _StaleStat(Exception):
+    """A file's bytes differ from what its unchanged size and mtime promised."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def load_site(
+    config: Config,
+    first_seen: Mapping[str, datetime],
+    now: datetime,
+    *,
+    cache: SourceCache | None = None,
+    content_for: Callable[[Sequence[Post]], Iterable[Post]] | None = None,
+) -> LoadedSite:
+    """Read and check every post. Raises one ContentError listing every problem.
+
+    Only the posts `content_for` picks from the published ones (newest first,
+    without content) get content_html and summary; by default every one does.
+    What `cache` should remember afterwards is in the result's `cache_update`.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    distrusted: set[str] = set()
+    while True:
+        try:
+            return _load(config, first_seen, now, cache, content_for, distrusted)
+        except _StaleStat as stale:
+            distrusted.add(stale.name)
+
+
+def _load(
+    config: Config,
+    first_seen: Mapping[str, datetime],
+    now: datetime,
+    cache: SourceCache | None,
+    content_for: Callable[[Sequence[Post]], Iterable[Post]] | None,
+    distrusted: set[str],
+) -> LoadedSite:
     content_dir = config.paths.content
+    site = config.site
+    shown = _Shown(config)
+    known = cache.sources() if cache is not None else {}
+    moment = _Moment(site, site.zone, now, now.astimezone(UTC))
+    update = CacheUpdate()
+    stats = update.stats
     problems: list[Problem] = []
     drafts: list[_Draft] = []
-    for path in find_sources(content_dir):
-        source_name = path.relative_to(content_dir).as_posix()
-        where = _shown(path, config)
-        draft = _read_post(path, source_name, where, config, first_seen, now, problems)
-        if draft is not None:
-            drafts.append(draft)
+    sources = scan_sources(content_dir)
+    for source in sources:
+        cached = known.get(source.name)
+        parsed: ParsedPost | None = None
+        if (
+            cached is not None
+            and cached.size == source.size
+            and cached.mtime_ns == source.mtime_ns
+            and source.size >= 0
+            and source.name not in distrusted
+        ):
+            parsed = _from_cache(cached, site)
+            digest = cached.digest
+            if parsed is not None:
+                stats.stat_hits += 1
+        if parsed is None:
+            file_problems = _FileProblems(partial(shown, source), problems)
+            try:
+                raw = _read(source.path)
+            except OSError as e:
+                file_problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
+                continue
+            digest = _digest(raw)
+            if cached is not None and cached.digest == digest:
+                parsed = _from_cache(cached, site)
+                if parsed is not None:
+                    stats.hash_hits += 1
+            if parsed is None:
+                parsed = _parse(raw, source, site, file_problems)
+                if parsed is None:
+                    continue
+                stats.parsed += 1
+            update.sources[source.name] = CachedSource(
+                source.size, source.mtime_ns, digest, parsed.to_record()
+            )
+        drafts.append(_finish(parsed, source, digest, first_seen, moment))
 
     by_id: dict[str, Post] = {}
     by_url: dict[str, Post] = {}
@@ -443,18 +788,18 @@ def load_site(config: Config, first_seen: Mapping[str, datetime], now: datetime)
         if post.id in by_id:
             problems.append(
                 Problem(
-                    _shown(post.source, config),
-                    f"has the same id as {_shown(by_id[post.id].source, config)}: {post.id}",
+                    _shown_path(post.source, config),
+                    f"has the same id as {_shown_path(by_id[post.id].source, config)}: {post.id}",
                     "give one of them a different `id`, or remove the `id` lines",
                 )
             )
         by_id.setdefault(post.id, post)
         if draft.hidden_reason is None:
             if post.url in by_url:
-                other = _shown(by_url[post.url].source, config)
+                other = _shown_path(by_url[post.url].source, config)
                 problems.append(
                     Problem(
-                        _shown(post.source, config),
+                        _shown_path(post.source, config),
                         f"has the same URL as {other}: {post.url}",
                         "set a different `slug` or `permalink` on one of them",
                     )
@@ -463,10 +808,78 @@ def load_site(config: Config, first_seen: Mapping[str, datetime], now: datetime)
     if problems:
         raise many(ContentError, f"content in {content_dir}", problems)
 
-    visible = [d.post for d in drafts if d.hidden_reason is None]
-    visible.sort(key=lambda p: (-p.published.timestamp(), p.source_name))
+    good = {d.post.source_name for d in drafts}
+    update.removed = [name for name in known if name not in good]
+
+    visible = [d for d in drafts if d.hidden_reason is None]
+    visible.sort(key=lambda d: (-d.post.published.timestamp(), d.post.source_name))
+    light = [d.post for d in visible]
+    wanted = None if content_for is None else {post.id for post in content_for(light)}
+    posts = []
+    for draft in visible:
+        post = draft.post
+        if wanted is None or post.id in wanted:
+            post = _with_content(draft, cache, update, shown, config, problems)
+        posts.append(post)
+    if problems:
+        raise many(ContentError, f"content in {content_dir}", problems)
+    final = {post.id: post for post in posts}
     return LoadedSite(
-        posts=tuple(visible),
+        posts=tuple(posts),
         hidden=tuple((d.post.source_name, d.hidden_reason) for d in drafts if d.hidden_reason),
-        first_seen_now=tuple(d.post for d in drafts if d.first_seen_now),
+        first_seen_now=tuple(final[d.post.id] for d in drafts if d.first_seen_now),
+        with_content=None if wanted is None else frozenset(wanted),
+        cache_update=update,
     )
+
+
+def _from_cache(cached: CachedSource, site: SiteConfig) -> ParsedPost | None:
+    try:
+        return ParsedPost.from_record(cached.record, site.zone)
+    except ValueError:
+        return None
+
+
+def _with_content(
+    draft: _Draft,
+    cache: SourceCache | None,
+    update: CacheUpdate,
+    shown: _Shown,
+    config: Config,
+    problems: list[Problem],
+) -> Post:
+    post = draft.post
+    rendered = cache.rendered(draft.digest, draft.markdown, post.url) if cache else None
+    if rendered is not None:
+        update.stats.render_hits += 1
+    else:
+        source = SourceFile(str(post.source), post.source_name, -1, -1)
+        try:
+            raw = _read(post.source)
+        except OSError as e:
+            problems.append(
+                Problem(shown(source), f"cannot be read: {e.strerror}", "check its permissions")
+            )
+            return post
+        if _digest(raw) != draft.digest:
+            if post.source_name not in update.sources:
+                raise _StaleStat(post.source_name)
+            problems.append(
+                Problem(shown(source), "changed while it was being read", "build again")
+            )
+            return post
+        rendered = render_content(raw, draft.markdown, post.url)
+        if rendered is None:  # it parsed a moment ago, so the bytes cannot differ
+            raise AssertionError(f"{post.source_name} no longer parses")
+        update.stats.rendered += 1
+        update.rendered.append((draft.digest, draft.markdown, post.url, *rendered))
+    content_html, summary = rendered
+    return replace(post, content_html=content_html, summary=summary)
+
+
+def _shown_path(path: Path, config: Config) -> str:
+    """A post's path as the user finds it: relative to the config file's folder."""
+    try:
+        return path.relative_to(config.source.parent).as_posix()
+    except ValueError:
+        return str(path)

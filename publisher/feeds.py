@@ -70,17 +70,21 @@ def feed_specs(config: Config, posts: Sequence[Post]) -> list[FeedSpec]:
     specs = [FeedSpec(site.title, f"tag:{site.id_authority}:feed", "", tuple(posts[:limit]))]
     if config.feeds.categories:
         names: dict[str, str] = {}
+        members: dict[str, list[Post]] = {}
         for post in posts:
             for category in post.categories:
-                names[category.slug] = min(names.get(category.slug, category.name), category.name)
+                slug = category.slug
+                names[slug] = min(names.get(slug, category.name), category.name)
+                newest = members.setdefault(slug, [])
+                if len(newest) < limit and (not newest or newest[-1] is not post):
+                    newest.append(post)
         for slug in sorted(names):
-            members = tuple(p for p in posts if any(c.slug == slug for c in p.categories))
             specs.append(
                 FeedSpec(
                     title=f"{site.title} · {names[slug]}",
                     id=f"tag:{site.id_authority}:category/{slug}",
                     directory=f"categories/{slug}/",
-                    posts=members[:limit],
+                    posts=tuple(members[slug]),
                     category=Category(names[slug], slug),
                 )
             )

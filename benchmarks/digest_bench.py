@@ -288,8 +288,8 @@ def memory_report(results: Sequence[DigestResult]) -> str:
     return (
         f"digest peak RSS by subscribers: {steps}\n"
         f"target memory flat in subscribers (<= {FLAT_MEMORY_GROWTH:.0%} growth): "
-        f"{verdict(flat)} ({growth:+.0%} from {smallest.subscribers:,} to "
-        f"{largest.subscribers:,})"
+        f"{verdict(flat)} ({'no growth' if abs(growth) < 0.005 else f'{growth:+.0%}'} "
+        f"from {smallest.subscribers:,} to {largest.subscribers:,})"
     )
 
 

@@ -1,15 +1,24 @@
-"""The build cache in state/cache.sqlite3: parsed posts and rendered content between builds.
+"""The build cache in state/cache.sqlite3: what one build can spare the next.
 
-It is never trusted blindly:
-- a file is taken from the cache only when its size and mtime are the ones
-  cached, or, when they changed, when its bytes hash to the cached hash;
+Two things are kept:
+- per post file, its parsed front matter, and per file hash and URL, its
+  rendered content (see content.py), so a build reads and renders only what
+  changed;
+- a note of the last build: a hash of all its inputs and of every file it
+  wrote. When the inputs are the same and public/ still holds those files, the
+  build has nothing to do.
+
+Nothing in it is trusted blindly:
+- a post file is taken from the cache only when its size and mtime are the
+  ones cached, or, when they changed, when its bytes hash to the cached hash;
 - a file changed less than RACY_SECONDS before it was cached is hashed again
   next time, since a second change in the same clock tick keeps its mtime;
-- everything else a post depends on (the cache format, publisher's content
-  code, the libraries that parse and render, [site] and [paths] content) is in
-  a fingerprint; a cache with another fingerprint is emptied;
+- everything else the output depends on (the cache format, publisher's code,
+  the libraries, the settings, the templates, first-seen dates, the time zone
+  data, and `now` against the posts' dates) is hashed in too, and a cache made
+  with other code, libraries or [site] settings is emptied;
 - a file that is not an SQLite database is replaced, and one that cannot be
-  opened at all just means a build without the cache, with a warning.
+  opened means a build without the cache, with a warning.
 Deleting the file is always safe: the next build is a cold one.
 """
 
@@ -18,9 +27,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import sys
 import time
-from collections.abc import Mapping
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -29,13 +42,15 @@ from lxml import etree
 import publisher
 from publisher import content, html, models
 from publisher.config import Config
-from publisher.content import CachedSource, CacheUpdate
+from publisher.content import CachedSource, CacheUpdate, LoadedSite, SourceFile
 from publisher.errors import StateError
 from publisher.store import CacheDatabase, open_cache_database
 
 CACHE_NAME = "cache.sqlite3"
 RACY_SECONDS = 2
-_LIBRARIES = (
+_RACY_NS = RACY_SECONDS * 1_000_000_000
+_LAST_BUILD = "last build"
+_POST_LIBRARIES = (
     "markdown-it-py",
     "mdurl",
     "nh3",
@@ -46,6 +61,7 @@ _LIBRARIES = (
     "text-unidecode",
     "Unidecode",
 )
+_OUTPUT_LIBRARIES = ("feedgen", "python-dateutil", "Jinja2", "MarkupSafe", "tzdata")
 
 
 def cache_path(config: Config) -> Path:
@@ -59,22 +75,152 @@ def _version(distribution: str) -> str:
         return ""
 
 
+def _sha256(*chunks: bytes) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(len(chunk).to_bytes(8, "big"))
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def fingerprint(config: Config) -> str:
     """A hash of everything besides a post's own file that its cached parts depend on."""
-    code = hashlib.sha256()
-    for module in (content, html, models):
-        code.update(Path(module.__file__ or "").read_bytes())
     parts = {
         "publisher": publisher.__version__,
-        "code": code.hexdigest(),
+        "code": _sha256(*(Path(m.__file__ or "").read_bytes() for m in (content, html, models))),
         "python": sys.version,
-        "libraries": {name: _version(name) for name in _LIBRARIES},
+        "libraries": {name: _version(name) for name in _POST_LIBRARIES},
         "libxml2": etree.LIBXML_VERSION,
         "yaml_loader": content._Loader.__mro__[1].__name__,
         "site": dataclasses.asdict(config.site),
         "content": str(config.paths.content),
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+    return _sha256(json.dumps(parts, sort_keys=True).encode("utf-8"))
+
+
+def _files_below(folder: Path) -> list[Path]:
+    found = []
+    for root, folders, names in os.walk(folder):
+        folders.sort()
+        found += [Path(root) / name for name in sorted(names)]
+    return found
+
+
+def _zone_data(key: str) -> bytes:
+    for folder in zoneinfo.TZPATH:
+        path = Path(folder) / key
+        if path.is_file():
+            return path.read_bytes()
+    return b""  # from the tzdata package, whose version is hashed
+
+
+def build_inputs(
+    config: Config, sources: Sequence[SourceFile], first_seen: Mapping[str, datetime]
+) -> str:
+    """A hash of every input of a build but `now` and the bytes of the post files,
+    which stand in by name, size and mtime."""
+    package = Path(publisher.__file__).parent
+    code = [p.read_bytes() for p in _files_below(package) if p.suffix == ".py"]
+    folder = config.paths.templates
+    templates = [
+        chunk
+        for path in _files_below(folder)
+        for chunk in (path.relative_to(folder).as_posix().encode(), path.read_bytes())
+    ]
+    listing = "\n".join(f"{s.name}\0{s.size}\0{s.mtime_ns}" for s in sources)
+    seen = "\n".join(f"{key}\0{moment.isoformat()}" for key, moment in sorted(first_seen.items()))
+    settings = {
+        "posts": fingerprint(config),
+        "config": repr(config),
+        "libraries": {name: _version(name) for name in _OUTPUT_LIBRARIES},
+        "zone": _sha256(_zone_data(config.site.timezone)),
+    }
+    return _sha256(
+        json.dumps(settings, sort_keys=True).encode("utf-8"),
+        _sha256(*code).encode(),
+        _sha256(*templates).encode(),
+        seen.encode("utf-8"),
+        listing.encode("utf-8", "surrogateescape"),
+    )
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    """What a build needs to know to tell that the next one would change nothing."""
+
+    inputs: str
+    """`build_inputs` as the next build will find them if nothing changes."""
+    valid_from: str | None
+    """ISO time of the newest published post: `now` before it would hide that post."""
+    valid_until: str | None
+    """ISO time of the next post dated in the future: from then on, it is published."""
+    recheck: dict[str, str]
+    """Post files changed too recently for their mtime to vouch for them: name → sha256."""
+    outputs: dict[str, str]
+    """Every file written under the output folder: name → sha256."""
+    posts: int
+
+    @classmethod
+    def of(
+        cls,
+        inputs: str,
+        site: LoadedSite,
+        sources: Sequence[SourceFile],
+        files: Mapping[str, bytes],
+    ) -> LastBuild:
+        racy_after = time.time_ns() - _RACY_NS  # the file system's clock, not the build's `now`
+        digests = site.cache_update.digests
+        newest = max((post.published for post in site.posts), default=None)
+        return cls(
+            inputs=inputs,
+            valid_from=newest.isoformat() if newest else None,
+            valid_until=site.next_publication.isoformat() if site.next_publication else None,
+            recheck={s.name: digests[s.name].hex() for s in sources if s.mtime_ns >= racy_after},
+            outputs={name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+            posts=len(site.posts),
+        )
+
+    def to_text(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_text(cls, text: str) -> LastBuild | None:
+        try:
+            fields = json.loads(text)
+            return cls(**fields)
+        except (ValueError, TypeError):
+            return None
+
+    def holds(self, inputs: str, now: datetime, config: Config) -> bool:
+        """Whether a build with these inputs at `now` would write exactly what is there."""
+        if inputs != self.inputs:
+            return False
+        if self.valid_from is not None and now < datetime.fromisoformat(self.valid_from):
+            return False
+        if self.valid_until is not None and now >= datetime.fromisoformat(self.valid_until):
+            return False
+        for name, digest in self.recheck.items():
+            if _file_sha256(config.paths.content / name) != digest:
+                return False
+        return all(
+            _file_sha256(config.paths.output / name) == digest
+            for name, digest in self.outputs.items()
+        )
+
+    def without_settled(self, sources: Sequence[SourceFile]) -> LastBuild:
+        """The same, minus the rechecks whose mtime is now old enough to vouch for them."""
+        racy_after = time.time_ns() - _RACY_NS
+        recent = {s.name for s in sources if s.mtime_ns >= racy_after}
+        recheck = {name: digest for name, digest in self.recheck.items() if name in recent}
+        return dataclasses.replace(self, recheck=recheck)
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 class BuildCache:
@@ -112,29 +258,35 @@ class BuildCache:
             self._damaged = True
             return None
 
-    def save(self, update: CacheUpdate) -> str | None:
+    def last_build(self) -> LastBuild | None:
+        if self._database is None or self._damaged:
+            return None
+        try:
+            text = self._database.note(_LAST_BUILD)
+        except StateError:
+            self._damaged = True
+            return None
+        return LastBuild.from_text(text) if text else None
+
+    def save(self, update: CacheUpdate, last_build: LastBuild | None = None) -> str | None:
         """Remember what this build learned; a warning when that failed."""
         if self._database is None:
             return None
-        # A file changed within RACY_SECONDS of now may change again in the same mtime tick.
-        trusted_before = time.time_ns() - RACY_SECONDS * 1_000_000_000
+        racy_after = time.time_ns() - _RACY_NS
         sources = [
-            (
-                name,
-                entry.size,
-                entry.mtime_ns if entry.mtime_ns < trusted_before else -1,
-                entry.digest,
-                entry.record,
-            )
-            for name, entry in update.sources.items()
+            (name, e.size, e.mtime_ns if e.mtime_ns < racy_after else -1, e.digest, e.record)
+            for name, e in update.sources.items()
         ]
+        notes = {_LAST_BUILD: last_build.to_text() if last_build else None}
         try:
             if self._damaged:
                 self._database.close()
-                self.path.unlink(missing_ok=True)
-                self._database = open_cache_database(self.path, self.key, writable=True)
-                assert self._database is not None
-            self._database.save(sources, update.removed, update.rendered)
+                self._database = open_cache_database(
+                    self.path, self.key, writable=True, start_over=True
+                )
+                if self._database is None:
+                    return None
+            self._database.save(sources, update.removed, update.rendered, notes)
         except (StateError, OSError) as e:
             return f"cannot update the build cache: {e}; the next build reads the posts again"
         return None

@@ -17,11 +17,18 @@ A post goes through three steps, so that a rebuild redoes only what changed:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import gc
 import hashlib
 import json
+import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from functools import lru_cache, partial
@@ -52,6 +59,12 @@ MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".txt"})
 POST_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES
 AUTO_EXCERPT_LENGTH = 280
+PARALLEL_FROM = 2000
+"""Files to read and parse from which forked helpers share the work."""
+MAX_HELPERS = 3
+_CHUNK = 100
+_F_SETPIPE_SZ = 1031
+_PIPE_BYTES = 1 << 20
 
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _URI_SAFE = "/:@!$&'()*+,;=-._~%?#[]"
@@ -147,6 +160,8 @@ class CacheUpdate:
     """Source names to forget: deleted, renamed, or now failing."""
     rendered: list[tuple[bytes, bool, str, str, str]] = field(default_factory=list)
     """(digest, markdown, url, content_html, summary)."""
+    digests: dict[str, bytes] = field(default_factory=dict)
+    """The hash of every post file that was loaded, by source name."""
     stats: CacheStats = field(default_factory=CacheStats)
 
 
@@ -158,6 +173,8 @@ class LoadedSite:
     """(source name, reason) for drafts, unpublished and future posts."""
     first_seen_now: tuple[Post, ...]
     """Posts dated by `now` because this is the first time they were seen."""
+    next_publication: datetime | None = None
+    """The earliest date of the posts hidden because they are dated in the future."""
     with_content: frozenset[str] | None = None
     """Ids of the posts whose content_html and summary were rendered; None means all.
     The others have both empty."""
@@ -337,8 +354,8 @@ def category_slug(name: str) -> str:
 def _post_slug(metadata: Mapping[str, Any], title: str, stem: str) -> str:
     if isinstance(metadata.get("slug"), str) and metadata["slug"].strip():
         return slugify(metadata["slug"], allow_unicode=True)
-    if title.isascii() and slugify(title):
-        return str(slugify(title))
+    if title.isascii() and (from_title := slugify(title)):
+        return str(from_title)
     match = _DATE_PREFIX.match(stem)
     return slugify(match.group(4) if match else stem, allow_unicode=True) or "post"
 
@@ -350,6 +367,26 @@ def _expand_permalink(pattern: str, slug: str, published: datetime) -> str:
         .replace(":month", f"{published.month:02d}")
         .replace(":day", f"{published.day:02d}")
     )
+
+
+@lru_cache(maxsize=64)
+def _origin(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+@lru_cache(maxsize=4096)
+def _from_origin(path: str, origin: str) -> str:
+    return absolute_url(path, origin)
+
+
+def _absolute(url: str, page_url: str, base_url: str) -> str:
+    """`absolute_url(url, page_url)`, remembered for a path from the root of the site's
+    host (like /assets/a.png), where the result depends only on that host."""
+    origin, url = _origin(base_url), url.strip()
+    if page_url.startswith(origin) and url.startswith("/") and not url.startswith("//"):
+        return _from_origin(url, origin)
+    return absolute_url(url, page_url)
 
 
 def tag_uri(authority: str, source_name: str) -> str:
@@ -554,7 +591,7 @@ def _parse(
 
     image = _uri(image_value) if image_value else None
     if image is not None and url is not None:
-        image = absolute_url(image, url)
+        image = _absolute(image, url, site.base_url)
 
     author = metadata.get("author")
     if isinstance(author, dict):
@@ -584,7 +621,7 @@ def _parse(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Draft:
     """A post read from disk, before ids are checked against each other."""
 
@@ -593,32 +630,29 @@ class _Draft:
     first_seen_now: bool
     digest: bytes
     markdown: bool
+    future: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Moment:
-    """`now` and the site, as finishing needs them."""
+    """What finishing a post needs besides the post: the site, `now`, first-seen dates."""
 
     site: SiteConfig
     zone: ZoneInfo
     now: datetime
     now_utc: datetime
+    first_seen: Mapping[str, datetime]
+    shown: _Shown
 
 
-def _finish(
-    parsed: ParsedPost,
-    source: SourceFile,
-    digest: bytes,
-    first_seen: Mapping[str, datetime],
-    moment: _Moment,
-) -> _Draft:
+def _finish(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: _Moment) -> _Draft:
     """The post as of `now`, without its content."""
     site, zone, now = moment.site, moment.zone, moment.now
     published = parsed.published
     seen_now = False
     if published is None:
-        if parsed.id in first_seen:
-            published = first_seen[parsed.id].astimezone(zone)
+        if parsed.id in moment.first_seen:
+            published = moment.first_seen[parsed.id].astimezone(zone)
         else:
             published = now.astimezone(zone).replace(microsecond=0)
             seen_now = True
@@ -646,9 +680,10 @@ def _finish(
         lang=parsed.lang,
     )
     hidden = parsed.hidden
-    if hidden is None and published.astimezone(UTC) > moment.now_utc:
+    future = published.astimezone(UTC) > moment.now_utc
+    if hidden is None and future:
         hidden = f"dated in the future ({published.isoformat()})"
-    return _Draft(post, hidden, seen_now and hidden is None, digest, parsed.markdown)
+    return _Draft(post, hidden, seen_now and hidden is None, digest, parsed.markdown, future)
 
 
 def render_content(raw: bytes, markdown: bool, url: str) -> tuple[str, str] | None:
@@ -696,6 +731,201 @@ class _Shown:
         return str(Path(source.path))
 
 
+# reading and parsing -------------------------------------------------------------
+
+ParseJob = tuple[SourceFile, bytes | None]
+"""A file to read, and the hash under which the cache holds a post for it (or None)."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What reading and parsing one file gave."""
+
+    digest: bytes | None
+    """None when the file could not be read."""
+    problems: tuple[Problem, ...] = ()
+    record: str | None = None
+    """`ParsedPost.to_record()`; None when the file has problems or is `same`."""
+    draft: _Draft | None = None
+    same: bool = False
+    """The bytes hash to the cached hash: the cached post stands."""
+
+
+def _read_and_parse(job: ParseJob, moment: _Moment, finish: bool = True) -> _Outcome:
+    """Read the file, and parse and finish it unless it hashes to the cached hash."""
+    source, cached_digest = job
+    sink: list[Problem] = []
+    problems = _FileProblems(partial(moment.shown, source), sink)
+    try:
+        raw = _read(source.path)
+    except OSError as e:
+        problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
+        return _Outcome(None, tuple(sink))
+    digest = _digest(raw)
+    if digest == cached_digest:
+        return _Outcome(digest, same=True)
+    parsed = _parse(raw, source, moment.site, problems)
+    if parsed is None:
+        return _Outcome(digest, tuple(sink))
+    draft = _finish(parsed, source, digest, moment) if finish else None
+    return _Outcome(digest, (), parsed.to_record(), draft)
+
+
+def _finish_outcome(job: ParseJob, outcome: _Outcome, moment: _Moment) -> _Outcome:
+    """An outcome parsed elsewhere, finished here (a post travels faster as its record)."""
+    if outcome.record is None or outcome.digest is None:
+        return outcome
+    parsed = ParsedPost.from_record(outcome.record, moment.zone)
+    return replace(outcome, draft=_finish(parsed, job[0], outcome.digest, moment))
+
+
+# rendering -----------------------------------------------------------------------
+
+RenderJob = tuple[str, bytes, bool, str]
+"""(path, hash, markdown, url) of a post whose content is needed."""
+
+
+def _render_file(job: RenderJob) -> tuple[str, str] | None:
+    """The post's (content_html, summary); None when the file is gone or has changed."""
+    path, digest, markdown, url = job
+    try:
+        raw = _read(path)
+    except OSError:
+        return None
+    return render_content(raw, markdown, url) if _digest(raw) == digest else None
+
+
+# sharing the work with forked helpers --------------------------------------------
+
+
+def helper_count(work: int, worth_it: int = PARALLEL_FROM) -> int:
+    """Processes to fork for `work`: none below `worth_it`, or when forking is unsafe
+    (another thread may hold a lock the child would wait on forever) or unavailable."""
+    if work < worth_it or threading.active_count() > 1 or not hasattr(os, "fork"):
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(0, min(cores - 1, MAX_HELPERS))
+
+
+def _take(bounds: Any, from_back: bool) -> int | None:
+    """The next chunk from the front or the back; None when they met."""
+    with bounds.get_lock():
+        front, back = bounds[0], bounds[1]
+        if front >= back:
+            return None
+        if from_back:
+            bounds[1] = back - 1
+            return int(back - 1)
+        bounds[0] = front + 1
+        return int(front)
+
+
+def _serve(
+    bounds: Any, chunks: Sequence[Sequence[Any]], remote: Callable[[Any], Any], out: Any
+) -> None:
+    """A helper's life: results of chunks from the back, each sent as soon as it is done."""
+    with contextlib.suppress(OSError):  # a bigger pipe, so sending rarely waits (Linux)
+        fcntl.fcntl(out.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+    while (index := _take(bounds, from_back=True)) is not None:
+        out.send((index, [remote(job) for job in chunks[index]]))
+
+
+def shared_map(
+    jobs: Sequence[Any],
+    local: Callable[[Any], Any],
+    *,
+    helpers: int,
+    remote: Callable[[Any], Any] | None = None,
+    absorb: Callable[[Any, Any], Any] | None = None,
+) -> list[Any]:
+    """`local(job)` for every job, in order, with `helpers` forked processes.
+
+    This process takes chunks of jobs from the front, the helpers from the back,
+    until they meet. A helper computes `remote(job)` (default: `local`), which
+    must pickle, and sends each chunk back as it is done; this process turns
+    each into `absorb(job, result)` (default: the result) between chunks of its
+    own. A helper that fails only means its chunks are done here, so an error
+    in a job is raised here as it would be without helpers.
+    """
+    remote = remote or local
+    chunk_size = max(1, min(_CHUNK, len(jobs) // (4 * (helpers + 1))))
+    chunks = _chunks(jobs, chunk_size)
+    results: list[list[Any] | None] = [None] * len(chunks)
+    bounds = multiprocessing.get_context("fork").Array("q", [0, len(chunks)])
+    readers: dict[int, Any] = {}
+
+    def take_in(block: bool) -> None:
+        for pid, reader in list(readers.items()):
+            while block or reader.poll():
+                try:
+                    index, got = reader.recv()
+                except (EOFError, OSError):  # the helper is done, or gone
+                    reader.close()
+                    del readers[pid]
+                    os.waitpid(pid, 0)
+                    break
+                results[index] = [
+                    absorb(job, result) if absorb else result
+                    for job, result in zip(chunks[index], got, strict=True)
+                ]
+
+    for stream in (sys.stdout, sys.stderr):  # or the helper would write their buffers again
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        for _ in range(helpers):
+            reader, writer = multiprocessing.Pipe(duplex=False)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover (the helper, reported through its pipe)
+                code = 0
+                try:
+                    reader.close()
+                    _serve(bounds, chunks, remote, writer)
+                except BaseException:
+                    code = 1
+                finally:
+                    os._exit(code)
+            writer.close()
+            readers[pid] = reader
+        while (index := _take(bounds, from_back=False)) is not None:
+            results[index] = [local(job) for job in chunks[index]]
+            take_in(block=False)
+        take_in(block=True)
+    finally:
+        for pid, reader in readers.items():  # only after an error here
+            reader.close()
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    for index, chunk in enumerate(chunks):
+        if results[index] is None:
+            results[index] = [local(job) for job in chunk]
+    return [result for chunk_results in results if chunk_results for result in chunk_results]
+
+
+def _chunks(jobs: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+@contextlib.contextmanager
+def collections_paused() -> Iterator[None]:
+    """No cyclic garbage collection while many long-lived objects are made: it would
+    walk them again and again for nothing (parsing makes no cycles)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# loading the site ----------------------------------------------------------------
+
+
 class _StaleStat(Exception):
     """A file's bytes differ from what its unchanged size and mtime promised."""
 
@@ -710,19 +940,24 @@ def load_site(
     *,
     cache: SourceCache | None = None,
     content_for: Callable[[Sequence[Post]], Iterable[Post]] | None = None,
+    sources: Sequence[SourceFile] | None = None,
 ) -> LoadedSite:
     """Read and check every post. Raises one ContentError listing every problem.
 
     Only the posts `content_for` picks from the published ones (newest first,
     without content) get content_html and summary; by default every one does.
     What `cache` should remember afterwards is in the result's `cache_update`.
+    `sources` is what `scan_sources` found, when the caller already looked.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if sources is None:
+        sources = scan_sources(config.paths.content)
     distrusted: set[str] = set()
     while True:
         try:
-            return _load(config, first_seen, now, cache, content_for, distrusted)
+            with collections_paused():
+                return _load(config, first_seen, now, cache, content_for, sources, distrusted)
         except _StaleStat as stale:
             distrusted.add(stale.name)
 
@@ -733,54 +968,105 @@ def _load(
     now: datetime,
     cache: SourceCache | None,
     content_for: Callable[[Sequence[Post]], Iterable[Post]] | None,
+    sources: Sequence[SourceFile],
     distrusted: set[str],
 ) -> LoadedSite:
     content_dir = config.paths.content
     site = config.site
-    shown = _Shown(config)
+    moment = _Moment(site, site.zone, now, now.astimezone(UTC), first_seen, _Shown(config))
     known = cache.sources() if cache is not None else {}
-    moment = _Moment(site, site.zone, now, now.astimezone(UTC))
     update = CacheUpdate()
     stats = update.stats
     problems: list[Problem] = []
-    drafts: list[_Draft] = []
-    sources = scan_sources(content_dir)
+
+    from_stat: dict[str, _Draft] = {}
+    maybe_same: dict[str, ParsedPost] = {}
+    jobs: list[ParseJob] = []
     for source in sources:
         cached = known.get(source.name)
-        parsed: ParsedPost | None = None
-        if (
-            cached is not None
-            and cached.size == source.size
+        decoded = _from_cache(cached, site) if cached is not None else None
+        if decoded is None or cached is None:
+            jobs.append((source, None))
+        elif (
+            cached.size == source.size
             and cached.mtime_ns == source.mtime_ns
             and source.size >= 0
             and source.name not in distrusted
         ):
-            parsed = _from_cache(cached, site)
-            digest = cached.digest
-            if parsed is not None:
-                stats.stat_hits += 1
-        if parsed is None:
-            file_problems = _FileProblems(partial(shown, source), problems)
-            try:
-                raw = _read(source.path)
-            except OSError as e:
-                file_problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
-                continue
-            digest = _digest(raw)
-            if cached is not None and cached.digest == digest:
-                parsed = _from_cache(cached, site)
-                if parsed is not None:
-                    stats.hash_hits += 1
-            if parsed is None:
-                parsed = _parse(raw, source, site, file_problems)
-                if parsed is None:
-                    continue
-                stats.parsed += 1
-            update.sources[source.name] = CachedSource(
-                source.size, source.mtime_ns, digest, parsed.to_record()
-            )
-        drafts.append(_finish(parsed, source, digest, first_seen, moment))
+            from_stat[source.name] = _finish(decoded, source, cached.digest, moment)
+        else:
+            maybe_same[source.name] = decoded
+            jobs.append((source, cached.digest))
 
+    helpers = helper_count(len(jobs))
+    outcomes = shared_map(
+        jobs,
+        partial(_read_and_parse, moment=moment),
+        helpers=helpers,
+        remote=partial(_read_and_parse, moment=moment, finish=False),
+        absorb=partial(_finish_outcome, moment=moment),
+    )
+    by_name = dict(zip((source.name for source, _ in jobs), outcomes, strict=True))
+    drafts: list[_Draft] = []
+    for source in sources:
+        if (draft := from_stat.get(source.name)) is not None:
+            stats.stat_hits += 1
+        else:
+            outcome = by_name[source.name]
+            problems.extend(outcome.problems)
+            if outcome.digest is None:
+                continue
+            if outcome.same:
+                record = known[source.name].record
+                draft = _finish(maybe_same[source.name], source, outcome.digest, moment)
+                stats.hash_hits += 1
+            elif outcome.record is not None and outcome.draft is not None:
+                record, draft = outcome.record, outcome.draft
+                stats.parsed += 1
+            else:
+                continue
+            update.sources[source.name] = CachedSource(
+                source.size, source.mtime_ns, outcome.digest, record
+            )
+        update.digests[source.name] = draft.digest
+        drafts.append(draft)
+
+    _check_unique(drafts, config, problems)
+    if problems:
+        raise many(ContentError, f"content in {content_dir}", problems)
+
+    good = {d.post.source_name for d in drafts}
+    update.removed = [name for name in known if name not in good]
+
+    visible = [d for d in drafts if d.hidden_reason is None]
+    visible.sort(key=lambda d: (-d.post.published.timestamp(), d.post.source_name))
+    light = [d.post for d in visible]
+    wanted = None if content_for is None else {post.id for post in content_for(light)}
+    chosen = [d for d in visible if wanted is None or d.post.id in wanted]
+    contents = _contents(chosen, cache, update, moment, helpers, problems)
+    if problems:
+        raise many(ContentError, f"content in {content_dir}", problems)
+
+    posts = [
+        replace(d.post, content_html=contents[d.post.id][0], summary=contents[d.post.id][1])
+        if d.post.id in contents
+        else d.post
+        for d in visible
+    ]
+    final = {post.id: post for post in posts}
+    future = [d.post.published for d in drafts if d.hidden_reason and d.future]
+    return LoadedSite(
+        posts=tuple(posts),
+        hidden=tuple((d.post.source_name, d.hidden_reason) for d in drafts if d.hidden_reason),
+        first_seen_now=tuple(final[d.post.id] for d in drafts if d.first_seen_now),
+        next_publication=min(future, default=None),
+        with_content=None if wanted is None else frozenset(wanted),
+        cache_update=update,
+    )
+
+
+def _check_unique(drafts: Sequence[_Draft], config: Config, problems: list[Problem]) -> None:
+    """Ids must be unique among all posts, URLs among the published ones."""
     by_id: dict[str, Post] = {}
     by_url: dict[str, Post] = {}
     for draft in drafts:
@@ -805,32 +1091,57 @@ def _load(
                     )
                 )
             by_url.setdefault(post.url, post)
-    if problems:
-        raise many(ContentError, f"content in {content_dir}", problems)
 
-    good = {d.post.source_name for d in drafts}
-    update.removed = [name for name in known if name not in good]
 
-    visible = [d for d in drafts if d.hidden_reason is None]
-    visible.sort(key=lambda d: (-d.post.published.timestamp(), d.post.source_name))
-    light = [d.post for d in visible]
-    wanted = None if content_for is None else {post.id for post in content_for(light)}
-    posts = []
-    for draft in visible:
+def _contents(
+    chosen: Sequence[_Draft],
+    cache: SourceCache | None,
+    update: CacheUpdate,
+    moment: _Moment,
+    helpers: int,
+    problems: list[Problem],
+) -> dict[str, tuple[str, str]]:
+    """(content_html, summary) by post id: from the cache, else rendered."""
+    contents: dict[str, tuple[str, str]] = {}
+    missing: list[_Draft] = []
+    for draft in chosen:
         post = draft.post
-        if wanted is None or post.id in wanted:
-            post = _with_content(draft, cache, update, shown, config, problems)
-        posts.append(post)
-    if problems:
-        raise many(ContentError, f"content in {content_dir}", problems)
-    final = {post.id: post for post in posts}
-    return LoadedSite(
-        posts=tuple(posts),
-        hidden=tuple((d.post.source_name, d.hidden_reason) for d in drafts if d.hidden_reason),
-        first_seen_now=tuple(final[d.post.id] for d in drafts if d.first_seen_now),
-        with_content=None if wanted is None else frozenset(wanted),
-        cache_update=update,
-    )
+        found = cache.rendered(draft.digest, draft.markdown, post.url) if cache else None
+        if found is None:
+            missing.append(draft)
+        else:
+            contents[post.id] = found
+            update.stats.render_hits += 1
+    jobs = [(str(d.post.source), d.digest, d.markdown, d.post.url) for d in missing]
+    rendered_all = shared_map(jobs, _render_file, helpers=helpers if len(jobs) > 16 else 0)
+    for draft, rendered in zip(missing, rendered_all, strict=True):
+        post = draft.post
+        if rendered is None:
+            _explain_unrendered(draft, update, moment, problems)
+            continue
+        contents[post.id] = rendered
+        update.stats.rendered += 1
+        update.rendered.append((draft.digest, draft.markdown, post.url, *rendered))
+    return contents
+
+
+def _explain_unrendered(
+    draft: _Draft, update: CacheUpdate, moment: _Moment, problems: list[Problem]
+) -> None:
+    """A file that parsed could not be rendered: it went away or changed meanwhile."""
+    post = draft.post
+    where = moment.shown(SourceFile(str(post.source), post.source_name, -1, -1))
+    try:
+        raw = _read(post.source)
+    except OSError as e:
+        problems.append(Problem(where, f"cannot be read: {e.strerror}", "check its permissions"))
+        return
+    if post.source_name not in update.sources:
+        raise _StaleStat(post.source_name)  # it was taken from the cache by size and mtime
+    if _digest(raw) != draft.digest:
+        problems.append(Problem(where, "changed while it was being read", "build again"))
+        return
+    raise AssertionError(f"{post.source_name} parses but does not render")
 
 
 def _from_cache(cached: CachedSource, site: SiteConfig) -> ParsedPost | None:
@@ -838,43 +1149,6 @@ def _from_cache(cached: CachedSource, site: SiteConfig) -> ParsedPost | None:
         return ParsedPost.from_record(cached.record, site.zone)
     except ValueError:
         return None
-
-
-def _with_content(
-    draft: _Draft,
-    cache: SourceCache | None,
-    update: CacheUpdate,
-    shown: _Shown,
-    config: Config,
-    problems: list[Problem],
-) -> Post:
-    post = draft.post
-    rendered = cache.rendered(draft.digest, draft.markdown, post.url) if cache else None
-    if rendered is not None:
-        update.stats.render_hits += 1
-    else:
-        source = SourceFile(str(post.source), post.source_name, -1, -1)
-        try:
-            raw = _read(post.source)
-        except OSError as e:
-            problems.append(
-                Problem(shown(source), f"cannot be read: {e.strerror}", "check its permissions")
-            )
-            return post
-        if _digest(raw) != draft.digest:
-            if post.source_name not in update.sources:
-                raise _StaleStat(post.source_name)
-            problems.append(
-                Problem(shown(source), "changed while it was being read", "build again")
-            )
-            return post
-        rendered = render_content(raw, draft.markdown, post.url)
-        if rendered is None:  # it parsed a moment ago, so the bytes cannot differ
-            raise AssertionError(f"{post.source_name} no longer parses")
-        update.stats.rendered += 1
-        update.rendered.append((draft.digest, draft.markdown, post.url, *rendered))
-    content_html, summary = rendered
-    return replace(post, content_html=content_html, summary=summary)
 
 
 def _shown_path(path: Path, config: Config) -> str:

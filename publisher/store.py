@@ -7,7 +7,7 @@ recorded in `schema_migrations`. Datetimes are stored as UTC ISO 8601 text.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -610,6 +610,7 @@ _CACHE_TABLES = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
+_SIDE_FILES = ("-journal", "-wal", "-shm")
 SourceRow = tuple[str, int, int, bytes, str]
 """(name, size, mtime_ns, digest, record)."""
 RenderedRow = tuple[bytes, bool, str, str, str]
@@ -650,13 +651,32 @@ class CacheDatabase:
             raise self._error(e) from e
         return (str(row[0]), str(row[1])) if row else None
 
+    def note(self, key: str) -> str | None:
+        """A value kept with `save(notes=…)`."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", ("note:" + key,))
+            found = row.fetchone()
+        except sqlite3.Error as e:
+            raise self._error(e) from e
+        return str(found[0]) if found else None
+
     def save(
-        self, sources: Iterable[SourceRow], removed: Iterable[str], rendered: Iterable[RenderedRow]
+        self,
+        sources: Iterable[SourceRow],
+        removed: Iterable[str],
+        rendered: Iterable[RenderedRow],
+        notes: Mapping[str, str | None] | None = None,
     ) -> None:
-        """Remember these sources and renderings, forget the removed sources and the
-        renderings no source has any more."""
+        """Remember these sources, renderings and notes (None forgets a note); forget the
+        removed sources and the renderings no source has any more."""
         try:
             with self._db:
+                for key, value in (notes or {}).items():
+                    self._db.execute("DELETE FROM meta WHERE key = ?", ("note:" + key,))
+                    if value is not None:
+                        self._db.execute(
+                            "INSERT INTO meta (key, value) VALUES (?, ?)", ("note:" + key, value)
+                        )
                 changed = self._db.executemany(
                     "INSERT OR REPLACE INTO sources (name, size, mtime_ns, digest, record) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -700,6 +720,9 @@ def _open_cache_file(path: Path, fingerprint: str) -> sqlite3.Connection:
     db = sqlite3.connect(f"{path.as_uri()}?mode=rwc", uri=True, timeout=30)
     try:
         db.execute("PRAGMA busy_timeout = 30000")
+        # A lost last commit only makes the cache older, which it checks; no fsync per build.
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
         if not _cache_matches(db, fingerprint):
             _reset_cache(db, fingerprint)
     except BaseException:
@@ -708,13 +731,16 @@ def _open_cache_file(path: Path, fingerprint: str) -> sqlite3.Connection:
     return db
 
 
-def open_cache_database(path: Path, fingerprint: str, *, writable: bool) -> CacheDatabase | None:
+def open_cache_database(
+    path: Path, fingerprint: str, *, writable: bool, start_over: bool = False
+) -> CacheDatabase | None:
     """The build cache at `path` if it was made with this `fingerprint` (the format, the
     code and the settings it depends on).
 
     Writable: one made with another fingerprint is emptied, and a file that is not an
     SQLite database is replaced; StateError when the file cannot be opened or replaced.
     Read-only: None when there is no usable cache; never creates or changes anything.
+    `start_over` replaces whatever is there with an empty cache.
     """
     if not writable:
         if not path.exists():
@@ -731,13 +757,14 @@ def open_cache_database(path: Path, fingerprint: str, *, writable: bool) -> Cach
             pass
         db.close()
         return None
-    try:
-        return CacheDatabase(_open_cache_file(path, fingerprint), path)
-    except sqlite3.DatabaseError as e:
-        if "not a database" not in str(e) and "malformed" not in str(e):
-            raise StateError(f"cannot open build cache {path}: {e}") from e
+    if not start_over:
+        try:
+            return CacheDatabase(_open_cache_file(path, fingerprint), path)
+        except sqlite3.DatabaseError as e:
+            if "not a database" not in str(e) and "malformed" not in str(e):
+                raise StateError(f"cannot open build cache {path}: {e}") from e
     try:  # garbage where the cache should be: start again
-        for leftover in (path, path.with_name(path.name + "-journal")):
+        for leftover in [path, *(path.with_name(path.name + end) for end in _SIDE_FILES)]:
             leftover.unlink(missing_ok=True)
         return CacheDatabase(_open_cache_file(path, fingerprint), path)
     except (OSError, sqlite3.Error) as e:

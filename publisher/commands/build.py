@@ -1,19 +1,30 @@
 """`publisher build`: posts → feeds and index.html, written only where bytes changed.
 
-Posts come through the build cache (publisher/cache.py), and only the ones a
-feed or index.html shows get their content rendered.
+Posts come through the build cache (publisher/cache.py): only new and changed
+files are parsed, only the posts a feed or index.html shows are rendered, and
+when no input changed since the last build and its files are still in place,
+nothing is read at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property, partial
 
-from publisher.cache import BuildCache, open_cache
+from publisher.cache import BuildCache, LastBuild, build_inputs, open_cache
 from publisher.config import Config
-from publisher.content import LoadedSite, load_site
-from publisher.feeds import feed_specs, render_feeds
+from publisher.content import (
+    CacheUpdate,
+    LoadedSite,
+    collections_paused,
+    helper_count,
+    load_site,
+    scan_sources,
+    shared_map,
+)
+from publisher.feeds import FeedSpec, feed_specs, render_feed
 from publisher.locking import exclusive
 from publisher.models import Post
 from publisher.output import WriteReport, write_tree
@@ -21,18 +32,33 @@ from publisher.pages import LATEST_POSTS, index_page
 from publisher.store import BuildRecord, open_store, read_only_store
 
 ContentFor = Callable[[Sequence[Post]], Iterable[Post]]
+FEED_ENTRIES_WORTH_A_HELPER = 600
+"""From how many feed entries in all the feeds a forked process shares their rendering."""
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    site: LoadedSite
     files: WriteReport
     warnings: tuple[str, ...]
+    posts: int
+    """How many posts were published."""
+    loaded: LoadedSite | None = field(default=None, repr=False)
+    reload: Callable[[], LoadedSite] | None = field(default=None, repr=False, compare=False)
+    """How to read the posts when the build had no need to (nothing changed)."""
+
+    @cached_property
+    def site(self) -> LoadedSite:
+        """The posts built; read now if the build found nothing changed and skipped them."""
+        if self.loaded is not None:
+            return self.loaded
+        if self.reload is None:
+            raise ValueError("a BuildReport needs the site or a way to load it")
+        return self.reload()
 
     def summary(self) -> str:
         warnings = len(self.warnings)
         return (
-            f"built {len(self.site.posts)} posts: {len(self.files.written)} files written, "
+            f"built {self.posts} posts: {len(self.files.written)} files written, "
             f"{len(self.files.unchanged)} unchanged, "
             f"{warnings} warning{'s' if warnings != 1 else ''}"
         )
@@ -68,16 +94,14 @@ def shown_posts(config: Config) -> ContentFor:
     return pick
 
 
-def _load(
-    config: Config, now: datetime, cache: BuildCache, content_for: ContentFor | None
-) -> LoadedSite:
+def _first_seen(config: Config) -> dict[str, datetime]:
     store = read_only_store(config.state_db)
+    if store is None:
+        return {}
     try:
-        first_seen = store.first_seen_dates() if store else {}
+        return store.first_seen_dates()
     finally:
-        if store:
-            store.close()
-    return load_site(config, first_seen, now, cache=cache, content_for=content_for)
+        store.close()
 
 
 def load_posts(config: Config, now: datetime, content_for: ContentFor | None = None) -> LoadedSite:
@@ -87,7 +111,7 @@ def load_posts(config: Config, now: datetime, content_for: ContentFor | None = N
     """
     cache = open_cache(config, writable=False)
     try:
-        return _load(config, now, cache, content_for)
+        return load_site(config, _first_seen(config), now, cache=cache, content_for=content_for)
     finally:
         cache.close()
 
@@ -97,43 +121,84 @@ def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
     shown = [post for spec in specs for post in spec.posts] + list(site.posts[:LATEST_POSTS])
     if missing := sorted({p.source_name for p in shown if not site.has_content(p)}):
         raise RuntimeError(f"posts shown without their content: {', '.join(missing[:5])}")
-    files = render_feeds(config, specs)
+    entries = sum(len(spec.posts) for spec in specs) * len(config.feeds.formats)
+    jobs = [(spec, fmt) for spec in specs for fmt in config.feeds.formats]
+    rendered = shared_map(
+        jobs,
+        partial(_render_feed, config),
+        helpers=helper_count(entries, worth_it=FEED_ENTRIES_WORTH_A_HELPER),
+    )
+    files = {spec.filename(fmt): data for (spec, fmt), data in zip(jobs, rendered, strict=True)}
     files["index.html"] = index_page(config, site.posts, specs)
     return files
 
 
+def _render_feed(config: Config, job: tuple[FeedSpec, str]) -> bytes:
+    spec, fmt = job
+    return render_feed(config, spec, fmt)
+
+
 def build(config: Config, now: datetime) -> BuildReport:
-    with exclusive(config):
-        return _build(config, now)
-
-
-def _build(config: Config, now: datetime) -> BuildReport:
-    cache = open_cache(config, writable=True)
-    try:
-        # Gather and render everything first: a bad post must not half-write anything.
-        site = _load(config, now, cache, shown_posts(config))
-        files = render_site(config, site)
-        warnings = new_first_seen_warnings(site)
-        if cache.problem:
-            warnings += (cache.problem,)
-
-        store = open_store(config.state_db)
+    with exclusive(config), collections_paused():
+        cache = open_cache(config, writable=True)
         try:
-            store.record_first_seen((p.id, p.source_name, p.published) for p in site.first_seen_now)
-            written = write_tree(config.paths.output, files)
-            if problem := cache.save(site.cache_update):
-                warnings += (problem,)
-            store.record_build(
-                BuildRecord(
-                    now,
-                    len(site.posts),
-                    len(written.written),
-                    len(written.unchanged),
-                    len(warnings),
-                )
-            )
+            return _build(config, now, cache)
         finally:
-            store.close()
+            cache.close()
+
+
+def _record(config: Config, now: datetime, report: BuildReport) -> None:
+    store = open_store(config.state_db)
+    try:
+        store.record_build(
+            BuildRecord(
+                now,
+                report.posts,
+                len(report.files.written),
+                len(report.files.unchanged),
+                len(report.warnings),
+            )
+        )
     finally:
-        cache.close()
-    return BuildReport(site, written, warnings)
+        store.close()
+
+
+def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
+    first_seen = _first_seen(config)
+    sources = scan_sources(config.paths.content)
+    inputs = build_inputs(config, sources, first_seen)
+    last = cache.last_build()
+    if last is not None and last.holds(inputs, now, config):
+        report = BuildReport(
+            WriteReport((), tuple(sorted(last.outputs))),
+            (),
+            last.posts,
+            reload=lambda: load_posts(config, now, shown_posts(config)),
+        )
+        if last.recheck and (settled := last.without_settled(sources)) != last:
+            cache.save(CacheUpdate(), settled)
+        _record(config, now, report)
+        return report
+
+    # Gather and render everything first: a bad post must not half-write anything.
+    site = load_site(
+        config, first_seen, now, cache=cache, content_for=shown_posts(config), sources=sources
+    )
+    files = render_site(config, site)
+    warnings = new_first_seen_warnings(site)
+    if cache.problem:
+        warnings += (cache.problem,)
+
+    store = open_store(config.state_db)
+    try:
+        store.record_first_seen((p.id, p.source_name, p.published) for p in site.first_seen_now)
+        first_seen_after = store.first_seen_dates()
+    finally:
+        store.close()
+    written = write_tree(config.paths.output, files)
+    last = LastBuild.of(build_inputs(config, sources, first_seen_after), site, sources, files)
+    if problem := cache.save(site.cache_update, last):
+        warnings += (problem,)
+    report = BuildReport(written, warnings, len(site.posts), loaded=site)
+    _record(config, now, report)
+    return report

@@ -148,6 +148,8 @@ class CacheStats:
     parsed: int = 0
     render_hits: int = 0
     rendered: int = 0
+    helpers: int = 0
+    """Processes forked to share the reading and parsing."""
 
 
 @dataclass
@@ -798,10 +800,12 @@ def _render_file(job: RenderJob) -> tuple[str, str] | None:
 # sharing the work with forked helpers --------------------------------------------
 
 
-def helper_count(work: int, worth_it: int = PARALLEL_FROM) -> int:
-    """Processes to fork for `work`: none below `worth_it`, or when forking is unsafe
-    (another thread may hold a lock the child would wait on forever) or unavailable."""
-    if work < worth_it or threading.active_count() > 1 or not hasattr(os, "fork"):
+def helper_count(work: int, worth_it: int | None = None) -> int:
+    """Processes to fork for `work`: none below `worth_it` (default: PARALLEL_FROM), or
+    when forking is unsafe (another thread may hold a lock the child would wait on
+    forever) or unavailable."""
+    threshold = PARALLEL_FROM if worth_it is None else worth_it
+    if work < threshold or threading.active_count() > 1 or not hasattr(os, "fork"):
         return 0
     try:
         cores = len(os.sched_getaffinity(0))
@@ -998,7 +1002,7 @@ def _load(
             maybe_same[source.name] = decoded
             jobs.append((source, cached.digest))
 
-    helpers = helper_count(len(jobs))
+    helpers = stats.helpers = helper_count(len(jobs))
     outcomes = shared_map(
         jobs,
         partial(_read_and_parse, moment=moment),

@@ -42,6 +42,8 @@ class BuildReport:
     warnings: tuple[str, ...]
     posts: int
     """How many posts were published."""
+    nothing_changed: bool = False
+    """No input changed since the last build and its files are in place: no post was read."""
     loaded: LoadedSite | None = field(default=None, repr=False)
     reload: Callable[[], LoadedSite] | None = field(default=None, repr=False, compare=False)
     """How to read the posts when the build had no need to (nothing changed)."""
@@ -173,6 +175,7 @@ def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
             WriteReport((), tuple(sorted(last.outputs))),
             (),
             last.posts,
+            nothing_changed=True,
             reload=lambda: load_posts(config, now, shown_posts(config)),
         )
         if last.recheck and (settled := last.without_settled(sources)) != last:

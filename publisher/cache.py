@@ -25,6 +25,7 @@ Deleting the file is always safe: the next build is a cold one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -44,7 +46,7 @@ from publisher import content, html, models
 from publisher.config import Config
 from publisher.content import CachedSource, CacheUpdate, LoadedSite, SourceFile
 from publisher.errors import StateError
-from publisher.store import CacheDatabase, open_cache_database
+from publisher.store import CacheDatabase, RenderedRow, SourceRow, open_cache_database
 
 CACHE_NAME = "cache.sqlite3"
 RACY_SECONDS = 2
@@ -83,15 +85,32 @@ def _sha256(*chunks: bytes) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(config: Config) -> str:
-    """A hash of everything besides a post's own file that its cached parts depend on."""
-    parts = {
+@functools.cache
+def _this_process() -> dict[str, Any]:
+    """The code and libraries this process runs, read once: a newer version installed
+    while a long-running `publisher schedule` works must not be taken for the one it
+    runs."""
+    package = Path(publisher.__file__).parent
+    post_code = (content, html, models)
+    return {
         "publisher": publisher.__version__,
-        "code": _sha256(*(Path(m.__file__ or "").read_bytes() for m in (content, html, models))),
+        "post code": _sha256(*(Path(m.__file__ or "").read_bytes() for m in post_code)),
+        "code": _sha256(*(p.read_bytes() for p in _files_below(package) if p.suffix == ".py")),
         "python": sys.version,
-        "libraries": {name: _version(name) for name in _POST_LIBRARIES},
+        "post libraries": {name: _version(name) for name in _POST_LIBRARIES},
+        "libraries": {name: _version(name) for name in _OUTPUT_LIBRARIES},
         "libxml2": etree.LIBXML_VERSION,
         "yaml_loader": content._Loader.__mro__[1].__name__,
+    }
+
+
+def fingerprint(config: Config) -> str:
+    """A hash of everything besides a post's own file that its cached parts depend on."""
+    process = _this_process()
+    parts = {
+        **{key: process[key] for key in ("publisher", "post code", "python", "post libraries")},
+        "libxml2": process["libxml2"],
+        "yaml_loader": process["yaml_loader"],
         "site": dataclasses.asdict(config.site),
         "content": str(config.paths.content),
     }
@@ -106,7 +125,9 @@ def _files_below(folder: Path) -> list[Path]:
     return found
 
 
+@functools.cache
 def _zone_data(key: str) -> bytes:
+    """The zone's data file, read once, like ZoneInfo, which keeps what it loaded."""
     for folder in zoneinfo.TZPATH:
         path = Path(folder) / key
         if path.is_file():
@@ -114,34 +135,46 @@ def _zone_data(key: str) -> bytes:
     return b""  # from the tzdata package, whose version is hashed
 
 
-def build_inputs(
-    config: Config, sources: Sequence[SourceFile], first_seen: Mapping[str, datetime]
-) -> str:
-    """A hash of every input of a build but `now` and the bytes of the post files,
-    which stand in by name, size and mtime."""
-    package = Path(publisher.__file__).parent
-    code = [p.read_bytes() for p in _files_below(package) if p.suffix == ".py"]
-    folder = config.paths.templates
-    templates = [
-        chunk
-        for path in _files_below(folder)
-        for chunk in (path.relative_to(folder).as_posix().encode(), path.read_bytes())
-    ]
-    listing = "\n".join(f"{s.name}\0{s.size}\0{s.mtime_ns}" for s in sources)
-    seen = "\n".join(f"{key}\0{moment.isoformat()}" for key, moment in sorted(first_seen.items()))
-    settings = {
-        "posts": fingerprint(config),
-        "config": repr(config),
-        "libraries": {name: _version(name) for name in _OUTPUT_LIBRARIES},
-        "zone": _sha256(_zone_data(config.site.timezone)),
-    }
+def _templates(folder: Path) -> str:
     return _sha256(
-        json.dumps(settings, sort_keys=True).encode("utf-8"),
-        _sha256(*code).encode(),
-        _sha256(*templates).encode(),
-        seen.encode("utf-8"),
-        listing.encode("utf-8", "surrogateescape"),
+        *(
+            chunk
+            for path in _files_below(folder)
+            for chunk in (path.relative_to(folder).as_posix().encode(), path.read_bytes())
+        )
     )
+
+
+class BuildInputs:
+    """Hashes every input of a build but `now` and the bytes of the post files, which
+    stand in by name, size and mtime. What does not change during a build (settings,
+    code, libraries, time zone data) is read once, when it is made."""
+
+    def __init__(self, config: Config) -> None:
+        self._folder = config.paths.templates
+        self.templates = _templates(self._folder)
+        settings = {
+            "posts": fingerprint(config),
+            "config": repr(config),
+            "process": _this_process(),
+            "zone": _sha256(_zone_data(config.site.timezone)),
+            "templates": self.templates,
+        }
+        self._fixed = json.dumps(settings, sort_keys=True).encode("utf-8")
+
+    def templates_unchanged(self) -> bool:
+        """Whether the templates are still the ones hashed: one edited during the build
+        may or may not be in what it wrote."""
+        return _templates(self._folder) == self.templates
+
+    def key(self, sources: Sequence[SourceFile], first_seen: Mapping[str, datetime]) -> str:
+        listing = "\n".join(f"{s.name}\0{s.size}\0{s.mtime_ns}" for s in sources)
+        seen = "\n".join(f"{k}\0{moment.isoformat()}" for k, moment in sorted(first_seen.items()))
+        return _sha256(
+            self._fixed,
+            seen.encode("utf-8"),
+            listing.encode("utf-8", "surrogateescape"),
+        )
 
 
 @dataclass(frozen=True)
@@ -235,6 +268,7 @@ class BuildCache:
         self.problem = problem
         """Why the cache is not used, for a warning; empty when it is fine."""
         self._damaged = False
+        self._failure: str | None = None
 
     def sources(self) -> Mapping[str, CachedSource]:
         if self._database is None:
@@ -268,28 +302,48 @@ class BuildCache:
             return None
         return LastBuild.from_text(text) if text else None
 
-    def save(self, update: CacheUpdate, last_build: LastBuild | None = None) -> str | None:
-        """Remember what this build learned; a warning when that failed."""
-        if self._database is None:
-            return None
+    def save_sources(self, update: CacheUpdate) -> None:
+        """Remember the post files read (a build calls it while content renders)."""
         racy_after = time.time_ns() - _RACY_NS
         sources = [
             (name, e.size, e.mtime_ns if e.mtime_ns < racy_after else -1, e.digest, e.record)
             for name, e in update.sources.items()
         ]
-        notes = {_LAST_BUILD: last_build.to_text() if last_build else None}
+        self._write(sources, update.removed, [], {})
+        update.sources_saved = True
+
+    def save(self, update: CacheUpdate, last_build: LastBuild | None = None) -> str | None:
+        """Remember what this build learned; a warning when that failed."""
+        if not update.sources_saved:
+            self.save_sources(update)
+        self._write(
+            [], [], update.rendered, {_LAST_BUILD: last_build.to_text() if last_build else None}
+        )
+        return self._failure
+
+    def _write(
+        self,
+        sources: list[SourceRow],
+        removed: list[str],
+        rendered: list[RenderedRow],
+        notes: dict[str, str | None],
+    ) -> None:
+        if self._database is None or self._failure:
+            return
         try:
             if self._damaged:
                 self._database.close()
                 self._database = open_cache_database(
                     self.path, self.key, writable=True, start_over=True
                 )
+                self._damaged = False
                 if self._database is None:
-                    return None
-            self._database.save(sources, update.removed, update.rendered, notes)
+                    return
+            self._database.save(sources, removed, rendered, notes)
         except (StateError, OSError) as e:
-            return f"cannot update the build cache: {e}; the next build reads the posts again"
-        return None
+            self._failure = (
+                f"cannot update the build cache: {e}; the next build reads the posts again"
+            )
 
     def close(self) -> None:
         if self._database is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
 
-from publisher.cache import BuildCache, LastBuild, build_inputs, open_cache
+from publisher.cache import BuildCache, BuildInputs, LastBuild, open_cache
 from publisher.config import Config
 from publisher.content import (
     CacheUpdate,
@@ -168,9 +168,10 @@ def _record(config: Config, now: datetime, report: BuildReport) -> None:
 def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
     first_seen = _first_seen(config)
     sources = scan_sources(config.paths.content)
-    inputs = build_inputs(config, sources, first_seen)
+    inputs = BuildInputs(config)
+    key = inputs.key(sources, first_seen)
     last = cache.last_build()
-    if last is not None and last.holds(inputs, now, config):
+    if last is not None and last.holds(key, now, config):
         report = BuildReport(
             WriteReport((), tuple(sorted(last.outputs))),
             (),
@@ -185,7 +186,13 @@ def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
 
     # Gather and render everything first: a bad post must not half-write anything.
     site = load_site(
-        config, first_seen, now, cache=cache, content_for=shown_posts(config), sources=sources
+        config,
+        first_seen,
+        now,
+        cache=cache,
+        content_for=shown_posts(config),
+        sources=sources,
+        meanwhile=cache.save_sources,
     )
     files = render_site(config, site)
     warnings = new_first_seen_warnings(site)
@@ -199,7 +206,9 @@ def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
     finally:
         store.close()
     written = write_tree(config.paths.output, files)
-    last = LastBuild.of(build_inputs(config, sources, first_seen_after), site, sources, files)
+    last = None
+    if inputs.templates_unchanged():
+        last = LastBuild.of(inputs.key(sources, first_seen_after), site, sources, files)
     if problem := cache.save(site.cache_update, last):
         warnings += (problem,)
     report = BuildReport(written, warnings, len(site.posts), loaded=site)

@@ -720,11 +720,14 @@ def _digest(raw: bytes) -> bytes:
     return hashlib.sha256(raw).digest()
 
 
-def _read(path: str | Path) -> bytes:
+def _read(path: str | Path, size: int = -1) -> bytes:
+    """The file's bytes; `size`, when known, saves a read to find the end."""
     # os.read: cheaper than open()'s buffered file object, and this runs per post.
     fd = os.open(path, os.O_RDONLY)
     try:
-        chunks = []
+        chunks = [os.read(fd, size + 1)] if size >= 0 else []
+        if chunks and len(chunks[0]) <= size:
+            return chunks[0]  # all of it: a read asks for one byte more than there is
         while chunk := os.read(fd, _READ_BYTES):
             chunks.append(chunk)
         return b"".join(chunks)
@@ -776,7 +779,7 @@ def _read_and_parse(job: ParseJob, moment: _Moment, finish: bool = True) -> _Out
     sink: list[Problem] = []
     problems = _FileProblems(partial(moment.shown, source), sink)
     try:
-        raw = _read(source.path)
+        raw = _read(source.path, source.size)
     except OSError as e:
         problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
         return _Outcome(None, tuple(sink))

@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import time
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -415,6 +415,12 @@ def test_helpers_build_exactly_what_one_process_builds(site: Path) -> None:
     assert len(with_helpers["files"]) == 3 * 8 + 1  # the site, Alpha, Beta and 5 groups
 
 
+def _children() -> set[str]:
+    """This process's children (Linux)."""
+    tasks = Path("/proc/self/task")
+    return {pid for task in tasks.iterdir() for pid in (task / "children").read_text().split()}
+
+
 def _double_unless_helper(parent: int, job: int) -> int:
     if os.getpid() != parent:
         os._exit(1)  # a helper that dies before sending anything
@@ -422,13 +428,17 @@ def _double_unless_helper(parent: int, job: int) -> int:
 
 
 def test_a_helper_that_dies_costs_time_not_results() -> None:
+    before = _children()
     jobs = list(range(500))
     parent = os.getpid()
     doubled = shared_map(jobs, lambda job: _double_unless_helper(parent, job), helpers=2)
     assert doubled == [job * 2 for job in jobs]
+    assert _children() == before
 
 
 def test_an_error_in_a_job_is_raised_as_without_helpers() -> None:
+    before = _children()
+
     def fails_at_300(job: int) -> int:
         if job == 300:
             raise ValueError("job 300")
@@ -436,15 +446,30 @@ def test_an_error_in_a_job_is_raised_as_without_helpers() -> None:
 
     with pytest.raises(ValueError, match="job 300"):
         shared_map(list(range(500)), fails_at_300, helpers=1)
+    assert _children() == before
 
 
-def _children() -> set[str]:
-    tasks = Path("/proc/self/task")
-    return {pid for task in tasks.iterdir() for pid in (task / "children").read_text().split()}
+def test_what_helpers_do_is_absorbed_here_in_order(tmp_path: Path) -> None:
+    started = tmp_path / "a helper started"
 
+    def here(job: int) -> tuple[str, int]:
+        if job == 0:  # wait for the helper (30 s at most), so that it surely takes a chunk
+            for _ in range(3000):
+                if started.exists():
+                    break
+                time.sleep(0.01)
+        return ("here", job)
 
-@pytest.fixture(autouse=True)
-def _no_leftover_helpers() -> Iterator[None]:
-    before = _children()
-    yield
-    assert _children() <= before
+    def there(job: int) -> int:
+        started.touch()
+        return job
+
+    results = shared_map(
+        list(range(1000)),
+        here,
+        helpers=1,
+        remote=there,
+        absorb=lambda job, result: ("absorbed", result),
+    )
+    assert {kind for kind, _ in results} == {"here", "absorbed"}
+    assert [job for _, job in results] == list(range(1000))

@@ -218,11 +218,20 @@ class LastBuild:
 
     @classmethod
     def from_text(cls, text: str) -> LastBuild | None:
+        """The note `to_text` wrote; None for anything else."""
         try:
-            fields = json.loads(text)
-            return cls(**fields)
+            note = cls(**json.loads(text))
+            datetime.fromisoformat(note.valid_from or "2000-01-01T00:00:00+00:00")
+            datetime.fromisoformat(note.valid_until or "2000-01-01T00:00:00+00:00")
         except (ValueError, TypeError):
             return None
+        shapes = (
+            isinstance(note.inputs, str),
+            isinstance(note.posts, int),
+            all(isinstance(k, str) and isinstance(v, str) for k, v in _items(note.recheck)),
+            all(isinstance(k, str) and isinstance(v, str) for k, v in _items(note.outputs)),
+        )
+        return note if all(shapes) else None
 
     def holds(self, inputs: str, now: datetime, config: Config) -> bool:
         """Whether a build with these inputs at `now` would write exactly what is there."""
@@ -246,6 +255,10 @@ class LastBuild:
         recent = {s.name for s in sources if s.mtime_ns >= racy_after}
         recheck = {name: digest for name, digest in self.recheck.items() if name in recent}
         return dataclasses.replace(self, recheck=recheck)
+
+
+def _items(value: object) -> list[tuple[object, object]]:
+    return list(value.items()) if isinstance(value, dict) else [(None, None)]
 
 
 def _file_sha256(path: Path) -> str | None:
@@ -281,6 +294,7 @@ class BuildCache:
         return {
             name: CachedSource(size, mtime, digest, record)
             for name, size, mtime, digest, record in rows
+            if isinstance(size, int) and isinstance(mtime, int) and isinstance(digest, bytes)
         }
 
     def rendered(self, digest: bytes, markdown: bool, url: str) -> tuple[str, str] | None:

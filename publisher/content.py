@@ -495,7 +495,13 @@ class ParsedPost:
             )
         except (ValueError, TypeError, AttributeError) as e:
             raise ValueError(f"not a post record: {e}") from e
-        if not (isinstance(title, str) and isinstance(entry_id, str) and isinstance(slug, str)):
+        shapes = (
+            all(isinstance(text, str) for text in (title, entry_id, author, slug, *parsed.tags)),
+            all(text is None or isinstance(text, str) for text in (image, lang, url, hidden)),
+            all(isinstance(c.name, str) and isinstance(c.slug, str) for c in parsed.categories),
+            isinstance(markdown, bool),
+        )
+        if not all(shapes):
             raise ValueError("not a post record")
         return parsed
 

@@ -1,3 +1,6 @@
+"""`python -m publisher`: the same as the `publisher` command."""
+
 from publisher.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

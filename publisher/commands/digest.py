@@ -9,7 +9,7 @@ reported as ambiguous and not resent unless asked.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
@@ -35,6 +35,7 @@ from publisher.digest import (
 )
 from publisher.errors import ConfigError, ExitCode
 from publisher.mailer import Envelope, Outcome, Result, Transport, is_no_such_user, open_transport
+from publisher.models import Post
 from publisher.output import write_if_changed
 from publisher.schedule import schedules
 from publisher.signing import dkim_sign, load_dkim_key
@@ -290,7 +291,6 @@ def send_digests(
     transport_for: Callable[[Path], Transport] | None = None,
 ) -> DigestReport:
     """Finish every unfinished digest, then send a new one if there are new posts."""
-    site = load_posts(config, now)
     sender = make_sender(config)
     if transport_for is None:
         password = smtp_password(config) if config.mail.transport == "smtp" else None
@@ -320,9 +320,13 @@ def send_digests(
             report.stopped = True
             return report
         first_digest = not store.has_mailed_anything()
-        posts = select_posts(
-            site.posts, store.mailed_post_ids(), first_digest=first_digest, now=now, config=config
-        )
+        mailed = store.mailed_post_ids()
+
+        def new_posts(posts: Sequence[Post]) -> list[Post]:
+            return select_posts(posts, mailed, first_digest=first_digest, now=now, config=config)
+
+        site = load_posts(config, now, content_for=new_posts)  # renders only what is mailed
+        posts = new_posts(site.posts)
         report.new_posts = len(posts)
         if not posts:
             report.note = "no new posts since the last digest; nothing sent"
@@ -376,13 +380,12 @@ def digest_due(config: Config, now: datetime) -> DigestDue:
 
 def mark_all_sent(config: Config, now: datetime) -> int:
     """Record every published post as already mailed, so the next digest starts from here."""
-    site = load_posts(config, now)
+    site = load_posts(config, now, content_for=lambda _posts: ())
     with ledger(config) as store:
         return store.mark_posts_mailed((post.id for post in site.posts), now)
 
 
 def _next_digest(config: Config, now: datetime) -> RenderedDigest | None:
-    site = load_posts(config, now)
     store = read_only_store(config.state_db)
     try:
         mailed = store.mailed_post_ids() if store else set()
@@ -390,7 +393,11 @@ def _next_digest(config: Config, now: datetime) -> RenderedDigest | None:
     finally:
         if store:
             store.close()
-    posts = select_posts(site.posts, mailed, first_digest=first, now=now, config=config)
+
+    def new_posts(posts: Sequence[Post]) -> list[Post]:
+        return select_posts(posts, mailed, first_digest=first, now=now, config=config)
+
+    posts = new_posts(load_posts(config, now, content_for=new_posts).posts)
     return render_digest(config, posts, now=now) if posts else None
 
 

@@ -76,6 +76,7 @@ cssutils.log.setLog(css_log)
 _WIRE = email.policy.SMTP.clone(refold_source="none")
 """Headers we encoded ourselves are written exactly as stored; the rest are folded."""
 _WIRE_UTF8 = _WIRE.clone(utf8=True)
+WIRE_POLICY = _WIRE
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -354,6 +355,15 @@ def fill(template: str, values: dict[str, str], *, escape: bool) -> str:
     return _MARKER.sub(value, template)
 
 
+def list_unsubscribe(recipient: Recipient) -> str:
+    return f"<{recipient.unsubscribe_url}>,\n <{recipient.unsubscribe_mailto}>"
+
+
+def values_for(config: Config, recipient: Recipient) -> dict[str, str]:
+    """What goes in place of each per-subscriber marker for `recipient`."""
+    return _values(recipient, _language(config))
+
+
 def _values(recipient: Recipient, language: str) -> dict[str, str]:
     return {
         "greeting": _greeting(recipient.name, language),
@@ -481,8 +491,7 @@ def compose(
     sent_at: datetime,
 ) -> EmailMessage:
     """One subscriber's message: the rendered digest with their values filled in."""
-    language = _language(config)
-    values = _values(recipient, language)
+    values = values_for(config, recipient)
     sender_name, sender_address = _sender(config)
     message = EmailMessage(policy=email.policy.SMTP)
     _set_raw(message, "From", mailbox(sender_name, sender_address, "From"))
@@ -507,11 +516,7 @@ def compose(
         message["List-Id"] = f'"{quoted}" {list_id}'
     else:
         message["List-Id"] = list_id
-    _set_raw(
-        message,
-        "List-Unsubscribe",
-        f"<{recipient.unsubscribe_url}>,\n <{recipient.unsubscribe_mailto}>",
-    )
+    _set_raw(message, "List-Unsubscribe", list_unsubscribe(recipient))
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["MIME-Version"] = "1.0"
     message.set_content(

@@ -35,6 +35,7 @@ from publisher.digest import (
 )
 from publisher.errors import ConfigError, ExitCode
 from publisher.mailer import Envelope, Outcome, Result, Transport, is_no_such_user, open_transport
+from publisher.message_factory import MessageFactory
 from publisher.models import Post
 from publisher.output import write_if_changed
 from publisher.schedule import schedules
@@ -148,7 +149,10 @@ class Sender:
         self, rendered: RenderedDigest, recipient: Recipient, number: int, sent_at: datetime
     ) -> bytes:
         message = compose(self.config, rendered, recipient, digest_number=number, sent_at=sent_at)
-        data = message_bytes(message)
+        return self.signed(message_bytes(message))
+
+    def signed(self, data: bytes) -> bytes:
+        """`data` with a DKIM signature when [digest] asks for one."""
         if self.dkim_key is not None:
             data = dkim_sign(
                 data,
@@ -229,6 +233,8 @@ def _deliver(
             last = page[-1].subscriber_id
             yield from (_envelope(delivery) for delivery in page)
 
+    messages = MessageFactory(config, rendered, digest_number=digest_id, sent_at=row.created_at)
+
     def _envelope(delivery: PendingDelivery) -> Envelope:
         recipient = sender.recipient(
             delivery.subscriber_id, delivery.email, delivery.email_key, delivery.name
@@ -237,7 +243,7 @@ def _deliver(
             key=str(delivery.subscriber_id),
             sender=sender.envelope_from,
             recipient=delivery.email,
-            message=sender.wire_bytes(rendered, recipient, digest_id, row.created_at),
+            message=sender.signed(messages.wire_bytes(recipient)),
             filename=f"{delivery.subscriber_id:08d}",
         )
 

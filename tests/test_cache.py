@@ -26,8 +26,8 @@ from publisher import content
 from publisher.cache import cache_path
 from publisher.commands.build import BuildReport, build, load_posts
 from publisher.config import Config, load_config
-from publisher.content import shared_map
 from publisher.errors import ContentError
+from publisher.parallel import shared_map
 from publisher.store import CACHE_FORMAT
 from tests.conftest import NOW, ROOT
 

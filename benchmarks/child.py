@@ -63,7 +63,7 @@ def build(config_path: Path, now: datetime, profile: Path | None) -> dict[str, A
     return {
         "seconds": done - imported,
         "import_seconds": imported - STARTED,
-        "posts": len(report.site.posts),
+        "posts": report.posts,
         "written": len(report.files.written),
         "unchanged": len(report.files.unchanged),
     }

@@ -1,18 +1,46 @@
-"""Writing files atomically, and only when their bytes change."""
+"""Writing files atomically, only when their bytes change, and removing the ones no longer built.
+
+Which files publisher wrote is kept in a manifest in the state folder (name →
+sha256 of the bytes written), not in the build cache, which may be deleted at
+any time, and not in the output folder, which is published as it is. A file
+leaves the output folder only when the previous build wrote it, this build did
+not produce it, and it still holds the bytes publisher wrote: an operator's own
+files, and files someone changed since, are never removed.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+MANIFEST_NAME = "output-files.json"
+"""In the state folder: the files the last build left in the output folder."""
+_MANIFEST_FORMAT = 1
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class WriteReport:
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
+    removed: tuple[str, ...] = ()
+    """Files an earlier build wrote that this one did not produce."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    files: WriteReport
+    warnings: tuple[str, ...]
+    complete: bool
+    """False when a file that should have gone is still there; the next build tries again."""
 
 
 def write_if_changed(path: Path, data: bytes, mode: int = 0o644) -> bool:
@@ -48,3 +76,129 @@ def write_tree(root: Path, files: Mapping[str, bytes]) -> WriteReport:
     for name in sorted(files):
         (written if write_if_changed(root / name, files[name]) else unchanged).append(name)
     return WriteReport(tuple(written), tuple(unchanged))
+
+
+def digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+
+
+def publish(
+    root: Path,
+    files: Mapping[str, bytes],
+    manifest: Path,
+    fallback: Mapping[str, str] | None = None,
+) -> Publication:
+    """Write `files` under `root`, then remove what the previous build wrote and this one did not.
+
+    The previous build's files come from `manifest`; when it is missing or
+    unreadable, from `fallback` (the build cache's note of the last build), else
+    nothing is removed. Before any file is written, the manifest already lists
+    both builds' files, so a build that stops halfway leaves nothing unaccounted for.
+    """
+    warnings: list[str] = []
+    previous = read_manifest(manifest)
+    if previous is None:
+        if manifest.exists():
+            warnings.append(
+                f"{manifest} is not a list of the files publisher wrote; "
+                "it is rewritten, and files dropped from the output may stay this time"
+            )
+        previous = dict(fallback or {})
+    current = digests(files)
+    stale = {name: digest for name, digest in previous.items() if name not in current}
+    write_manifest(manifest, {**stale, **current})
+    report = write_tree(root, files)
+    removed, left, failed = remove_stale(root, stale)
+    warnings += [f"{root / name}: changed since publisher wrote it; left in place" for name in left]
+    warnings += [
+        f"cannot remove {root / name}: {reason}; the next build tries again"
+        for name, reason in failed.items()
+    ]
+    write_manifest(manifest, {**{name: stale[name] for name in failed}, **current})
+    return Publication(
+        WriteReport(report.written, report.unchanged, removed), tuple(warnings), not failed
+    )
+
+
+def read_manifest(path: Path) -> dict[str, str] | None:
+    """The files a manifest lists; None when it is missing or not one `write_manifest` wrote."""
+    try:
+        note = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(note, dict) or note.get("format") != _MANIFEST_FORMAT:
+        return None
+    files = note.get("files")
+    if not isinstance(files, dict):
+        return None
+    for name, digest in files.items():
+        if not (_relative(name) and isinstance(digest, str) and _SHA256.fullmatch(digest)):
+            return None
+    return files
+
+
+def write_manifest(path: Path, files: Mapping[str, str]) -> None:
+    note = {
+        "format": _MANIFEST_FORMAT,
+        "about": "Files publisher wrote in its output folder, with their sha256. "
+        "Its next build removes those it no longer produces, if unchanged.",
+        "files": dict(sorted(files.items())),
+    }
+    write_if_changed(path, (json.dumps(note, indent=1) + "\n").encode("ascii"), mode=0o600)
+
+
+def remove_stale(
+    root: Path, stale: Mapping[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, str]]:
+    """Remove each file that still has the digest publisher wrote, then its emptied folders.
+
+    Returns the names removed, those left because their bytes changed, and
+    those that could not be removed, with why. Missing files count as neither.
+    """
+    removed: list[str] = []
+    left: list[str] = []
+    failed: dict[str, str] = {}
+    for name in sorted(stale):
+        path = root / name
+        found = _regular_file_sha256(path)
+        if found is None:
+            continue
+        if found != stale[name]:
+            left.append(name)
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            failed[name] = e.strerror or str(e)
+            continue
+        removed.append(name)
+    _remove_empty_folders(root, removed)
+    return tuple(removed), tuple(left), failed
+
+
+def _relative(name: object) -> bool:
+    """Whether `name` is a plain relative path that stays inside the output folder."""
+    if not isinstance(name, str) or not name or name.startswith("/") or "\0" in name:
+        return False
+    return all(part not in ("", ".", "..") and "\\" not in part for part in name.split("/"))
+
+
+def _regular_file_sha256(path: Path) -> str | None:
+    """The file's sha256; None when it is missing or not a regular file (never a link's target)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(handle, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            return None
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _remove_empty_folders(root: Path, removed: Collection[str]) -> None:
+    folders = {parent for name in removed for parent in Path(name).parents if parent != Path(".")}
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: files publisher still writes, or others'
+            (root / folder).rmdir()

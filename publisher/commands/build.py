@@ -19,7 +19,7 @@ from publisher.content import CacheUpdate, LoadedSite, load_site, scan_sources
 from publisher.feeds import FeedSpec, feed_specs, render_feed
 from publisher.locking import exclusive
 from publisher.models import Post
-from publisher.output import WriteReport, write_tree
+from publisher.output import MANIFEST_NAME, WriteReport, publish, write_manifest
 from publisher.pages import LATEST_POSTS, index_page
 from publisher.parallel import collections_paused, helper_count, shared_map
 from publisher.store import BuildRecord, open_store, read_only_store
@@ -52,9 +52,10 @@ class BuildReport:
 
     def summary(self) -> str:
         warnings = len(self.warnings)
+        removed = f"{len(self.files.removed)} removed, " if self.files.removed else ""
         return (
             f"built {self.posts} posts: {len(self.files.written)} files written, "
-            f"{len(self.files.unchanged)} unchanged, "
+            f"{len(self.files.unchanged)} unchanged, {removed}"
             f"{warnings} warning{'s' if warnings != 1 else ''}"
         )
 
@@ -172,6 +173,7 @@ def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
             nothing_changed=True,
             reload=lambda: load_posts(config, now, shown_posts(config)),
         )
+        write_manifest(config.paths.state / MANIFEST_NAME, last.outputs)
         if last.recheck and (settled := last.without_settled(sources)) != last:
             cache.save(CacheUpdate(), settled)
         _record(config, now, report)
@@ -198,12 +200,18 @@ def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
         first_seen_after = store.first_seen_dates()
     finally:
         store.close()
-    written = write_tree(config.paths.output, files)
+    published = publish(
+        config.paths.output,
+        files,
+        config.paths.state / MANIFEST_NAME,
+        fallback=last.outputs if last is not None else None,
+    )
+    warnings += published.warnings
     last = None
-    if inputs.templates_unchanged():
+    if inputs.templates_unchanged() and published.complete:
         last = LastBuild.of(inputs.key(sources, first_seen_after), site, sources, files)
     if problem := cache.save(site.cache_update, last):
         warnings += (problem,)
-    report = BuildReport(written, warnings, len(site.posts), loaded=site)
+    report = BuildReport(published.files, warnings, len(site.posts), loaded=site)
     _record(config, now, report)
     return report

@@ -182,7 +182,7 @@ def _defuse(text: str) -> str:
 
 
 def _language(config: Config) -> str:
-    return "ko" if config.site.language.lower().startswith("ko") else "en"
+    return "ko" if config.site.language.lower().split("-")[0] == "ko" else "en"
 
 
 def _long_date(moment: datetime, language: str) -> str:

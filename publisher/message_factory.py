@@ -71,6 +71,8 @@ def _parsed_header(name: str, value: str) -> bytes:
 class _Skeleton:
     data: bytes
     boundary: str
+    headers: list[bytes]
+    """The skeleton recipient's To, Message-ID and List-Unsubscribe, as written in `data`."""
 
 
 class MessageFactory:
@@ -121,7 +123,7 @@ class MessageFactory:
         boundary = message.get_boundary()
         if boundary is None or not _plain(first):
             return None
-        skeleton = _Skeleton(data, boundary)
+        skeleton = _Skeleton(data, boundary, self._headers(_SKELETON_RECIPIENT))
         if self._filled(skeleton, first) != self._composed(first, boundary):
             log.debug("message factory disagrees with the email package; composing each message")
             return None
@@ -140,9 +142,7 @@ class MessageFactory:
     def _filled(self, skeleton: _Skeleton, recipient: Recipient) -> bytes:
         values = values_for(self.config, recipient)
         data = skeleton.data
-        for before, after in zip(
-            self._headers(_SKELETON_RECIPIENT), self._headers(recipient), strict=True
-        ):
+        for before, after in zip(skeleton.headers, self._headers(recipient), strict=True):
             data = data.replace(before, after, 1)
         text = fill(self.rendered.text, values, escape=False)
         page = fill(self.rendered.html, values, escape=True)

@@ -560,6 +560,9 @@ def open_store(path: Path) -> Store:
     db = _connect(f"{path.as_uri()}?mode=rwc", path)
     try:
         db.execute("PRAGMA journal_mode = WAL")
+        # Every commit reaches the disk before it returns: the ledger's `sending` row must
+        # exist before DATA, or a power loss could lead to a second copy.
+        db.execute("PRAGMA synchronous = FULL")
         _migrate(db, path)
     except sqlite3.DatabaseError as e:
         db.close()

@@ -201,3 +201,12 @@ def test_listing_and_unsubscribing_never_wait_for_a_send_in_progress(config: Con
         assert [s.email for s in list_subscribers(config, "active")] == ["kim@example.org"]
         row, changed = unsubscribe(config, "kim@example.org", NOW)
     assert changed and row.status == "unsubscribed"
+
+
+def test_every_ledger_commit_waits_for_the_disk(config: Config) -> None:
+    store = open_store(config.state_db)
+    try:
+        assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        store.close()

@@ -345,6 +345,22 @@ def _greeting(name: str, language: str) -> str:
     return words["hello_name"].format(name=name) if name else words["hello"]
 
 
+class Filler:
+    """`fill` for one template and many value sets: the template is split once."""
+
+    def __init__(self, template: str, *, escape: bool) -> None:
+        self.pieces = _MARKER.split(template)
+        """Text, marker name, text, marker name, …, text."""
+        self.escape = escape
+
+    def __call__(self, values: dict[str, str]) -> str:
+        pieces = list(self.pieces)
+        for i in range(1, len(pieces), 2):
+            text = values[pieces[i]]
+            pieces[i] = html.escape(text, quote=True) if self.escape else text
+        return "".join(pieces)
+
+
 def fill(template: str, values: dict[str, str], *, escape: bool) -> str:
     """One pass over the markers, so a value holding a marker is never expanded again."""
 

@@ -19,15 +19,16 @@ import binascii
 import dataclasses
 import email.policy
 import logging
+import re
 from datetime import datetime
 
 from publisher.config import Config
 from publisher.digest import (
     WIRE_POLICY,
+    Filler,
     Recipient,
     RenderedDigest,
     compose,
-    fill,
     list_unsubscribe,
     mailbox,
     message_bytes,
@@ -48,14 +49,19 @@ _SKELETON_RECIPIENT = Recipient(
 _BASE64_BYTES_PER_LINE = (WIRE_POLICY.max_line_length or 78) // 4 * 3
 
 
+_BASE64_LINE = re.compile(rb".{1,%d}" % (_BASE64_BYTES_PER_LINE // 3 * 4), re.DOTALL)
+
+
 def _base64_body(text: str) -> bytes:
-    """A text part's body as the email package writes it with cte="base64"."""
+    """A text part's body as the email package writes it with cte="base64": CRLF line
+    ends, then base64 in lines of 76 characters (57 bytes), each ending in CRLF."""
     data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
-    lines = (
-        binascii.b2a_base64(data[i : i + _BASE64_BYTES_PER_LINE])
-        for i in range(0, len(data), _BASE64_BYTES_PER_LINE)
-    )
-    return b"".join(lines).replace(b"\n", b"\r\n")
+    encoded = binascii.b2a_base64(data, newline=False)
+    return b"\r\n".join(_BASE64_LINE.findall(encoded)) + b"\r\n"
+
+
+_TEXT_BODY = _base64_body(_TEXT_PLACEHOLDER)
+_HTML_BODY = _base64_body(_HTML_PLACEHOLDER)
 
 
 def _raw_header(name: str, value: str) -> bytes:
@@ -85,6 +91,8 @@ class MessageFactory:
         self.rendered = rendered
         self.digest_number = digest_number
         self.sent_at = sent_at
+        self._text = Filler(rendered.text, escape=False)
+        self._html = Filler(rendered.html, escape=True)
         self._skeleton: _Skeleton | None = None
         self._checked = False
 
@@ -144,10 +152,8 @@ class MessageFactory:
         data = skeleton.data
         for before, after in zip(skeleton.headers, self._headers(recipient), strict=True):
             data = data.replace(before, after, 1)
-        text = fill(self.rendered.text, values, escape=False)
-        page = fill(self.rendered.html, values, escape=True)
-        data = data.replace(_base64_body(_TEXT_PLACEHOLDER), _base64_body(text), 1)
-        return data.replace(_base64_body(_HTML_PLACEHOLDER), _base64_body(page), 1)
+        data = data.replace(_TEXT_BODY, _base64_body(self._text(values)), 1)
+        return data.replace(_HTML_BODY, _base64_body(self._html(values)), 1)
 
 
 def _plain(recipient: Recipient) -> bool:

@@ -9,7 +9,7 @@ import email.policy
 import pytest
 
 from publisher.config import Config
-from publisher.digest import Recipient, compose, message_bytes
+from publisher.digest import Filler, Recipient, compose, fill, message_bytes
 from publisher.message_factory import MessageFactory
 from tests.conftest import NOW
 from tests.test_digest import parse, parts, recipient, sample_digest
@@ -102,3 +102,18 @@ def test_a_marker_in_the_digest_text_is_filled_like_compose_fills_it(config: Con
     assert factory._skeleton is not None
 
     assert factory.wire_bytes(to) == composed(config, factory, to, factory._skeleton.boundary)
+
+
+@pytest.mark.parametrize("escape", [False, True])
+def test_a_split_template_fills_exactly_like_fill(escape: bool) -> None:
+    template = (
+        "__publisher_greeting__ <a href='__publisher_unsubscribe_url__'>x</a> & "
+        "__publisher_email____publisher_email__ end __publisher_greeting__"
+    )
+    values = {
+        "greeting": "김철수님, <안녕>",
+        "unsubscribe_url": "https://x.example/u?a=1&b=__publisher_email__",
+        "email": '"q"@example.org',
+    }
+
+    assert Filler(template, escape=escape)(values) == fill(template, values, escape=escape)

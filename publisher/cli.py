@@ -99,10 +99,10 @@ def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 def fail(error: PublisherError) -> NoReturn:
     click_ctx = click.get_current_context(silent=True)
     if click_ctx is not None and isinstance(click_ctx.obj, Context) and click_ctx.obj.json:
-        log.error(
-            error.message,
-            extra={"problems": [str(p) for p in error.problems], "hint": error.hint},
-        )
+        problems = [
+            {"where": p.where, "message": p.message, "hint": p.hint} for p in error.problems
+        ]
+        log.error(error.message, extra={"problems": problems, "hint": error.hint})
         sys.exit(int(error.exit_code))
     click.echo(f"error: {error.message}", err=True)
     for problem in error.problems:
@@ -357,7 +357,8 @@ def subscribers_import(ctx: Context, csv_file: Path) -> None:
         click.echo(f"kept as it is (unsubscribed or bounced): {email}", err=True)
     click.echo(
         f"imported {report.added}, already present {report.already_present}, "
-        f"kept inactive {len(report.kept_inactive)}, bad rows {len(report.bad_rows)}"
+        f"kept inactive {len(report.kept_inactive)}, "
+        f"set inactive {len(report.deactivated)}, bad rows {len(report.bad_rows)}"
     )
     if report.bad_rows:
         sys.exit(int(ExitCode.PARTIAL))

@@ -172,7 +172,7 @@ def test_json_logs_carry_warnings_and_errors_too(site_dir: Path) -> None:
     (line,) = failed.stderr.splitlines()
     entry = json.loads(line)
     assert entry["level"] == "ERROR" and "problem" in entry["message"]
-    assert any("broken.md" in problem for problem in entry["problems"])
+    assert any("broken.md" in p["where"] and p["hint"] for p in entry["problems"])
     (site_dir / "content" / "broken.md").unlink()
     built = _publisher(site_dir, "--log-format", "json", "--now", NOW.isoformat(), "build")
     assert built.returncode == 0, built.stderr

@@ -210,3 +210,23 @@ def test_every_ledger_commit_waits_for_the_disk(config: Config) -> None:
         assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         store.close()
+
+
+def test_restoring_a_backup_over_a_live_list_unsubscribes_but_never_reactivates(
+    config: Config, tmp_path: Path
+) -> None:
+    add_subscriber(config, "left@example.org", "", NOW)
+    add_subscriber(config, "gone@example.org", "", NOW)
+    remove_subscriber(config, "gone@example.org", NOW)
+    backup = tmp_path / "backup.csv"
+    backup.write_text(
+        "email,name,status\nleft@example.org,,unsubscribed\ngone@example.org,,active\n",
+        encoding="utf-8",
+    )
+
+    report = import_subscribers(config, backup, NOW)
+
+    assert report.deactivated == ["left@example.org"]
+    assert report.kept_inactive == ["gone@example.org"]
+    statuses = {s.email: s.status for s in list_subscribers(config, None)}
+    assert statuses == {"left@example.org": "unsubscribed", "gone@example.org": "unsubscribed"}

@@ -61,7 +61,8 @@ def _add(
         address = parse_address(raw_email)
         name = clean_name(raw_name)
     except AddressError as e:
-        raise SubscriberError(f"{raw_email!r}: {e}", hint="check the address") from None
+        hint = "shorten the name" if "name" in str(e) else "check the address"
+        raise SubscriberError(f"{raw_email!r}: {e}", hint=hint) from None
     existing = store.find_subscriber(address.key)
     if existing is not None:
         return AddOutcome(existing, created=False)
@@ -108,12 +109,18 @@ def list_subscribers(config: Config, status: str | None) -> list[SubscriberRow]:
         store.close()
 
 
+INACTIVE = ("unsubscribed", "bounced")
+"""Statuses an import may set on an existing address but never lift."""
+
+
 @dataclass
 class ImportReport:
     added: int = 0
     already_present: int = 0
     kept_inactive: list[str] = field(default_factory=list)
     """Addresses that unsubscribed or bounced: left as they are."""
+    deactivated: list[str] = field(default_factory=list)
+    """Active addresses the file says unsubscribed or bounced (restoring a backup)."""
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     """(line number, reason)."""
 
@@ -153,9 +160,13 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
             except SubscriberError as e:
                 report.bad_rows.append((line, e.message))
                 continue
+            existing = outcome.subscriber
             if outcome.created:
                 report.added += 1
-            elif outcome.subscriber.status in ("unsubscribed", "bounced"):
+            elif status in INACTIVE and existing.status not in INACTIVE:
+                store.set_subscriber_status(existing.id, status, now)
+                report.deactivated.append(existing.email)
+            elif existing.status in INACTIVE:
                 report.kept_inactive.append(outcome.subscriber.email)
             else:
                 report.already_present += 1

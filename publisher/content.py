@@ -255,6 +255,16 @@ def _decode(raw: bytes, problems: _FileProblems) -> str | None:
     return text
 
 
+_UNCLOSED_CONTEXTS = frozenset(
+    {
+        "while scanning a quoted scalar",
+        "while parsing a flow sequence",
+        "while parsing a flow mapping",
+    }
+)
+"""PyYAML contexts of a quote or bracket left open: its error points at where the text ends."""
+
+
 def _split(text: str, problems: _FileProblems) -> tuple[dict[str, Any], str] | None:
     if not text.startswith("---"):
         problems.add(
@@ -272,9 +282,21 @@ def _split(text: str, problems: _FileProblems) -> tuple[dict[str, Any], str] | N
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(e, "problem", None) or str(e)
-        problems.add(
-            f"front matter is not valid YAML: {reason}", "check quoting and indentation", line
-        )
+        # An unclosed quote or bracket is noticed only where the text ends; name the line
+        # where it opened (the context), and say where the parser gave up.
+        context, context_mark = getattr(e, "context", None), getattr(e, "context_mark", None)
+        if (
+            context in _UNCLOSED_CONTEXTS
+            and context_mark is not None
+            and line
+            and context_mark.line + 1 < line
+        ):
+            reason = f"{reason} on line {line}, {context} that began on this line"
+            line = context_mark.line + 1
+            hint = "close the quote or bracket opened on this line"
+        else:
+            hint = "check quoting and indentation"
+        problems.add(f"front matter is not valid YAML: {reason}", hint, line)
         return None
     return _xml_safe(dict(metadata)), str(body)
 

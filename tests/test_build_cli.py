@@ -110,7 +110,7 @@ BAD_POSTS: dict[str, tuple[str | bytes, str]] = {
     "bad UTF-8": (b"---\ntitle: ok\n---\n<p>caf\xe9</p>\n", "content/bad.md:4: is not valid UTF-8"),
     "bad YAML": (
         "---\ntitle: ok\nwhen: [1, 2\n---\n",
-        "content/bad.md:4: front matter is not valid YAML",
+        "content/bad.md:3: front matter is not valid YAML",
     ),
     "missing title": ("---\ndate: 2024-06-01\n---\nbody\n", "content/bad.md: `title` is missing"),
     "bad date": ("---\ntitle: t\ndate: 32/13/2024\n---\n", "content/bad.md: `date`: cannot read"),

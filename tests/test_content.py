@@ -464,9 +464,9 @@ def test_undecodable_file_is_named_with_its_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("front", "line", "words"),
     [
-        ("title: a\nfoo: [unclosed\n", 4, "not valid YAML"),
+        ("title: a\nfoo: [unclosed\n", 3, "on line 4, while parsing a flow sequence"),
         ("title: a\n\tindented: tab\n", 3, "not valid YAML"),
-        ("title: 'open quote\nx: y\n", 4, "not valid YAML"),
+        ("title: 'open quote\nx: y\n", 2, "on line 4, while scanning a quoted scalar"),
         ("- a\n- list\n", 2, "key: value"),
         ("just a sentence\n", 2, "key: value"),
     ],

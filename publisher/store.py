@@ -265,6 +265,17 @@ class Store:
         assert row is not None
         return row, created
 
+    def forget_unconfirmed(self, before: datetime) -> int:
+        """Delete sign-ups still `pending` since before `before` (their links have expired);
+        they were never mailed a digest, so nothing refers to them."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM subscribers WHERE status = 'pending' AND updated_at < ? "
+                "AND id NOT IN (SELECT subscriber_id FROM deliveries)",
+                (to_text(before),),
+            )
+            return cursor.rowcount
+
     def activate_subscriber(
         self, subscriber_id: int, unchanged_since: datetime, now: datetime
     ) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,24 @@ def test_restoring_a_backup_over_a_live_list_unsubscribes_but_never_reactivates(
     assert report.kept_inactive == ["gone@example.org"]
     statuses = {s.email: s.status for s in list_subscribers(config, None)}
     assert statuses == {"left@example.org": "unsubscribed", "gone@example.org": "unsubscribed"}
+
+
+def test_unconfirmed_sign_ups_are_forgotten_once_their_links_are_long_expired(
+    config: Config,
+) -> None:
+    add_subscriber(config, "kept@example.org", "", NOW)
+    store = open_store(config.state_db)
+    try:
+        store.add_subscriber_if_new("old@example.org", "old@example.org", "", "pending", NOW)
+        later = NOW + timedelta(days=1)
+        store.add_subscriber_if_new("new@example.org", "new@example.org", "", "pending", later)
+
+        forgotten = store.forget_unconfirmed(NOW + timedelta(hours=12))
+
+        assert forgotten == 1
+        assert {s.email for s in store.subscribers(None)} == {
+            "kept@example.org",
+            "new@example.org",
+        }
+    finally:
+        store.close()

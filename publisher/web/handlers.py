@@ -122,6 +122,8 @@ class Handlers:
 
     def _subscriber_to_confirm(self, address: Address, now: datetime) -> SubscriberRow | None:
         with self._store() as store:
+            # Sign-ups nobody confirmed while their link was valid (and as long again) go.
+            store.forget_unconfirmed(now - 2 * self.link_lifetime)
             return subscriber_to_confirm(store, address, now)
 
     def _send(self, subscriber: SubscriberRow, data: bytes, now: datetime) -> None:

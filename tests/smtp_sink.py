@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -243,6 +244,15 @@ class SmtpSink:
         for spec in dataclasses.fields(settings):
             lines.append(f"{spec.name} = {json.dumps(getattr(settings, spec.name))}")
         return "\n".join(lines) + "\n"
+
+    def send_site_through(self, config_path: Path, **overrides: Any) -> Path:
+        """Rewrite a site's config.toml to send through this sink: [mail] transport = "smtp"
+        and an [smtp] table pointing here, for tests that run `publisher` itself."""
+        text = config_path.read_text(encoding="utf-8")
+        text = text.replace('transport = "outbox"', 'transport = "smtp"')
+        text = re.sub(r"\[smtp\]\n(?:[^\[\n].*\n|\n)*", "", text)
+        config_path.write_text(text + "\n" + self.toml(**overrides), encoding="utf-8")
+        return config_path
 
     # ---- lifecycle
 

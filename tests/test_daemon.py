@@ -6,7 +6,6 @@ import contextlib
 import csv
 import json
 import logging
-import re
 import signal
 import sqlite3
 import subprocess
@@ -206,10 +205,7 @@ def test_serve_lets_the_running_job_finish_after_a_stop_signal(stop_signal: sign
 
 def _smtp_site(site_dir: Path, sink: SmtpSink, subscribers: int) -> Config:
     """The sample site sending through `sink`, slowly, with a digest every 2 seconds."""
-    text = (site_dir / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('transport = "outbox"', 'transport = "smtp"')
-    text = re.sub(r"(?ms)^\[smtp\]\n.*?(?=^\[)", sink.toml(rate=10.0, connections=1) + "\n", text)
-    (site_dir / "config.toml").write_text(text, encoding="utf-8")
+    sink.send_site_through(site_dir / "config.toml", rate=10.0, connections=1)
     config = _set_schedule(site_dir, build="1h", digest="2s", misfire_grace_time=60)
     rows = site_dir / "subscribers.csv"
     with rows.open("w", newline="", encoding="utf-8") as file:

@@ -38,14 +38,9 @@ SUBSCRIBERS = [
 SITE_TITLE = "뉴스다오 속보"
 
 
-def smtp_site(site_dir: Path, sink: SmtpSink, extra: str = "", **smtp: object) -> Path:
+def smtp_site(site_dir: Path, sink: SmtpSink, **smtp: object) -> Path:
     """The sample config, sending through `sink` instead of writing the outbox."""
-    path = site_dir / "config.toml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace('transport = "outbox"', 'transport = "smtp"')
-    text = re.sub(r"\[smtp\]\n(?:[^\[\n].*\n|\n)*", "", text)
-    path.write_text(text + "\n" + sink.toml(**smtp) + extra, encoding="utf-8")
-    return path
+    return sink.send_site_through(site_dir / "config.toml", **smtp)
 
 
 def publisher(config: Path, *args: str) -> Result:
@@ -323,6 +318,13 @@ def test_bad_csv_rows_are_reported_by_line_and_good_rows_imported(site_dir: Path
     assert "evil" not in listed
 
 
+def digest_in_a_subprocess(config: Path) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a real `publisher digest` process."""
+    command = [sys.executable, "-m", "publisher", "--config", str(config)]
+    command += ["--now", NOW.isoformat(), "digest"]
+    return command, {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 KILL_SUBSCRIBERS = [(f"reader{n:02d}@example.org", "") for n in range(8)]
 
 
@@ -332,17 +334,7 @@ def test_sigkill_mid_send_then_a_second_run_leaves_everyone_exactly_one_copy(
     with SmtpSink(data_delay=0.4) as sink:
         config = smtp_site(site_dir, sink, connections=1)
         subscribe_all(config, KILL_SUBSCRIBERS)
-        command = [
-            sys.executable,
-            "-m",
-            "publisher",
-            "--config",
-            str(config),
-            "--now",
-            NOW.isoformat(),
-            "digest",
-        ]
-        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        command, environment = digest_in_a_subprocess(config)
         first = subprocess.Popen(
             command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
@@ -470,17 +462,7 @@ def test_sigterm_mid_send_finishes_the_message_in_flight_and_exits_0(site_dir: P
     with SmtpSink(data_delay=0.3) as sink:
         config = smtp_site(site_dir, sink, connections=1)
         subscribe_all(config, KILL_SUBSCRIBERS)
-        command = [
-            sys.executable,
-            "-m",
-            "publisher",
-            "--config",
-            str(config),
-            "--now",
-            NOW.isoformat(),
-            "digest",
-        ]
-        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        command, environment = digest_in_a_subprocess(config)
         first = subprocess.Popen(
             command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )

@@ -6,7 +6,6 @@ import contextlib
 import email
 import email.policy
 import json
-import re
 import sqlite3
 import subprocess
 import sys
@@ -88,11 +87,7 @@ def test_a_second_run_sends_nothing_and_exits_0(site_dir: Path) -> None:
 
 
 def _send_through(site_dir: Path, sink: SmtpSink) -> Config:
-    text = (site_dir / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('transport = "outbox"', 'transport = "smtp"')
-    text = re.sub(r"(?ms)^\[smtp\]\n.*?(?=^\[)", sink.toml() + "\n", text)
-    (site_dir / "config.toml").write_text(text, encoding="utf-8")
-    return load_config(site_dir / "config.toml")
+    return load_config(sink.send_site_through(site_dir / "config.toml"))
 
 
 def test_run_exits_3_when_a_recipient_is_refused_for_good(

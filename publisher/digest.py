@@ -363,12 +363,7 @@ class Filler:
 
 def fill(template: str, values: dict[str, str], *, escape: bool) -> str:
     """One pass over the markers, so a value holding a marker is never expanded again."""
-
-    def value(match: re.Match[str]) -> str:
-        text = values[match.group(1)]
-        return html.escape(text, quote=True) if escape else text
-
-    return _MARKER.sub(value, template)
+    return Filler(template, escape=escape)(values)
 
 
 def list_unsubscribe(recipient: Recipient) -> str:

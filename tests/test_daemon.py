@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import json
 import logging
 import signal
@@ -24,9 +25,10 @@ from publisher import logs
 from publisher.cli import cli
 from publisher.commands.build import build
 from publisher.commands.digest import send_digests
-from publisher.commands.schedule import missed_runs
+from publisher.commands.schedule import build_job, digest_job, missed_runs
 from publisher.commands.subscribers import add_subscriber, import_subscribers
 from publisher.config import Config, load_config
+from publisher.locking import exclusive
 from publisher.schedule import Job, make_schedule, serve
 from tests.conftest import NOW, SEOUL
 from tests.smtp_sink import SmtpSink
@@ -324,3 +326,23 @@ def _wait_until(condition: Callable[[], bool]) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_a_job_that_finds_the_lock_busy_or_fails_is_logged_and_the_daemon_goes_on(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    impatient = dataclasses.replace(
+        config, schedule=dataclasses.replace(config.schedule, lock_timeout=0.1)
+    )
+    caplog.set_level(logging.INFO, logger="publisher.commands.schedule")
+    with exclusive(impatient, wait_seconds=0):  # another publisher is writing
+        build_job(impatient, lambda: NOW)
+    (impatient.paths.content / "broken.md").write_text("---\ntitle: [open\n---\n", "utf-8")
+    digest_job(impatient, lambda: NOW, lambda: False)
+
+    messages = [(r.levelname, r.getMessage(), getattr(r, "job", "")) for r in caplog.records]
+    assert messages[0][0:1] == ("WARNING",) and messages[0][2] == "build"
+    assert messages[0][1].startswith("build skipped: another publisher is working on")
+    assert messages[1][0] == "ERROR" and messages[1][2] == "digest"
+    assert messages[1][1].startswith("digest failed: content in ")
+    assert not (impatient.paths.output / "feed.atom").exists()

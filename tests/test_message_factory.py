@@ -105,7 +105,7 @@ def test_a_marker_in_the_digest_text_is_filled_like_compose_fills_it(config: Con
 
 
 @pytest.mark.parametrize("escape", [False, True])
-def test_a_split_template_fills_exactly_like_fill(escape: bool) -> None:
+def test_filling_is_one_pass_and_escapes_for_html(escape: bool) -> None:
     template = (
         "__publisher_greeting__ <a href='__publisher_unsubscribe_url__'>x</a> & "
         "__publisher_email____publisher_email__ end __publisher_greeting__"
@@ -116,4 +116,9 @@ def test_a_split_template_fills_exactly_like_fill(escape: bool) -> None:
         "email": '"q"@example.org',
     }
 
-    assert Filler(template, escape=escape)(values) == fill(template, values, escape=escape)
+    filled = Filler(template, escape=escape)(values)
+
+    assert filled == fill(template, values, escape=escape)
+    assert "__publisher_email__" in filled, "a value holding a marker is not expanded again"
+    assert filled.count('"q"@example.org' if not escape else "&quot;q&quot;@example.org") == 2
+    assert ("<안녕>" in filled) != escape

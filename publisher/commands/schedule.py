@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from publisher.commands.build import build
 from publisher.commands.digest import DIGEST_JOB, send_digests
@@ -18,6 +19,7 @@ from publisher.store import read_only_store
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def local_and_utc(moment: datetime, schedule: Schedule) -> str:
@@ -76,14 +78,20 @@ def missed_runs(config: Config, now: datetime) -> dict[str, datetime]:
     return missed
 
 
-def build_job(config: Config, clock: Clock) -> None:
+def _attempt(job: str, work: Callable[[], T]) -> T | None:
+    """Run one job's work; a busy lock or an error is logged and the daemon carries on."""
     try:
-        report = build(config, clock())
+        return work()
     except LockBusyError as e:
-        log.warning("build skipped: %s", e.message, extra={"job": "build"})
-        return
+        log.warning("%s skipped: %s", job, e.message, extra={"job": job})
     except PublisherError as e:
-        log.error("build failed: %s", e.message, extra={"job": "build", "hint": e.hint})
+        log.error("%s failed: %s", job, e.message, extra={"job": job, "hint": e.hint})
+    return None
+
+
+def build_job(config: Config, clock: Clock) -> None:
+    report = _attempt("build", lambda: build(config, clock()))
+    if report is None:
         return
     for warning in report.warnings:
         log.warning(warning, extra={"job": "build"})
@@ -91,13 +99,8 @@ def build_job(config: Config, clock: Clock) -> None:
 
 
 def digest_job(config: Config, clock: Clock, should_stop: Callable[[], bool]) -> None:
-    try:
-        report = send_digests(config, clock(), should_stop=should_stop)
-    except LockBusyError as e:
-        log.warning("digest skipped: %s", e.message, extra={"job": "digest"})
-        return
-    except PublisherError as e:
-        log.error("digest failed: %s", e.message, extra={"job": "digest", "hint": e.hint})
+    report = _attempt("digest", lambda: send_digests(config, clock(), should_stop=should_stop))
+    if report is None:
         return
     level = logging.WARNING if report.partial else logging.INFO
     log.log(level, report.summary(), extra={"job": "digest", "stopped": should_stop()})

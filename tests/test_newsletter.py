@@ -549,3 +549,22 @@ def test_check_only_notes_a_missing_sender_while_nobody_subscribed(site_dir: Pat
     loud = publisher(config, "check")
     assert loud.exit_code == 1
     assert "[mail] from: [mail] from is not set" in loud.output
+
+
+def test_a_reader_who_unsubscribes_before_the_retry_is_skipped(
+    site_dir: Path, sink: SmtpSink
+) -> None:
+    config = smtp_site(site_dir, sink)
+    subscribe_all(config)
+    sink.fail("lee@example.org", (451, "4.7.1 try later"), forever=True)
+    first = publisher(config, "digest")  # retried with backoff (a few seconds), then deferred
+    assert first.exit_code == 75, first.output
+    assert statuses(site_dir)["lee@example.org"] == "pending"
+    assert publisher(config, "unsubscribe", "lee@example.org").exit_code == 0
+
+    retry = publisher(config, "digest")
+
+    assert retry.exit_code == 0, retry.output
+    assert "1 skipped (no longer subscribed)" in retry.output
+    assert sink.messages_for("lee@example.org") == []
+    assert statuses(site_dir)["lee@example.org"] == "failed"

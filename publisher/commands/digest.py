@@ -60,6 +60,7 @@ class DigestRun:
     interrupted: int = 0
     """Rows a previous run left `sending`: now ambiguous, not resent."""
     skipped_inactive: int = 0
+    """Pending rows of people who unsubscribed or bounced since the digest was made."""
     left_pending: int = 0
     """Rows still pending when the run ended (relay unreachable, or asked to stop)."""
 
@@ -67,7 +68,6 @@ class DigestRun:
 @dataclass
 class DigestReport:
     runs: list[DigestRun] = field(default_factory=list)
-    new_posts: int = 0
     note: str = ""
 
     stopped: bool = False
@@ -105,6 +105,8 @@ class DigestReport:
             )
             if run.bounced:
                 text += f", {run.bounced} bounced"
+            if run.skipped_inactive:
+                text += f", {run.skipped_inactive} skipped (no longer subscribed)"
             if run.left_pending:
                 text += f", {run.left_pending} left for the next run"
             parts.append(text)
@@ -333,7 +335,6 @@ def send_digests(
 
         site = load_posts(config, now, content_for=new_posts)  # renders only what is mailed
         posts = new_posts(site.posts)
-        report.new_posts = len(posts)
         if not posts:
             report.note = "no new posts since the last digest; nothing sent"
         elif store.subscriber_counts()["active"] == 0:

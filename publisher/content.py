@@ -234,11 +234,6 @@ def scan_sources(content_dir: Path) -> list[SourceFile]:
     return found
 
 
-def find_sources(content_dir: Path) -> list[Path]:
-    """Every post file below `content_dir`, skipping dotfiles, dot-folders and other kinds."""
-    return [Path(source.path) for source in scan_sources(content_dir)]
-
-
 def _decode(raw: bytes, problems: _FileProblems) -> str | None:
     try:
         text = raw.decode("utf-8")

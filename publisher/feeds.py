@@ -242,12 +242,3 @@ RENDERERS = {"atom": atom_bytes, "rss": rss_bytes, "json": json_feed_bytes}
 
 def render_feed(config: Config, spec: FeedSpec, fmt: str) -> bytes:
     return RENDERERS[fmt](config, spec)
-
-
-def render_feeds(config: Config, specs: Sequence[FeedSpec]) -> dict[str, bytes]:
-    """Every feed file, by path relative to the output folder."""
-    return {
-        spec.filename(fmt): render_feed(config, spec, fmt)
-        for spec in specs
-        for fmt in config.feeds.formats
-    }

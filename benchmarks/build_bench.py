@@ -1,6 +1,6 @@
 """Build benchmark: cold, warm and incremental builds against the front-matter floor.
 
-Every build runs `publisher.commands.build.build` in a fresh child process
+Every build runs `publisher.build.pipeline.build` in a fresh child process
 (see child.py); the figure is the time of the build call itself, and the
 `process` column adds interpreter start-up and imports.
 """

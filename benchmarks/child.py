@@ -53,8 +53,8 @@ def profiled(profile: Path | None, function: Callable[..., T], *args: Any) -> T:
 
 
 def build(config_path: Path, now: datetime, profile: Path | None) -> dict[str, Any]:
-    from publisher.commands.build import build as run_build
-    from publisher.config import load_config
+    from publisher.build.pipeline import build as run_build
+    from publisher.core.config import load_config
 
     imported = time.perf_counter()
     config = load_config(config_path)
@@ -97,9 +97,9 @@ def floor(content: Path) -> dict[str, Any]:
 
 def digest(config_path: Path, now: datetime, profile: Path | None) -> dict[str, Any]:
     """`send_digests` as `publisher digest` runs it, with the render call timed in place."""
-    from publisher.commands import digest as command
-    from publisher.config import load_config
-    from publisher.digest import render_digest as real_render
+    from publisher.core.config import load_config
+    from publisher.newsletter import delivery as command
+    from publisher.newsletter.digest import render_digest as real_render
 
     imported = time.perf_counter()
     config = load_config(config_path)

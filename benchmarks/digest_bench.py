@@ -32,8 +32,8 @@ from benchmarks.measure import (
     table,
     verdict,
 )
-from publisher.config import load_config
-from publisher.store import open_store, to_text
+from publisher.core.config import load_config
+from publisher.state.store import open_store, to_text
 
 SITE_POSTS = 200
 """Enough for a full digest: the dateless tenth are new at NOW."""

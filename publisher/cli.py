@@ -14,11 +14,15 @@ from typing import Any, NoReturn
 
 import click
 
-from publisher import __version__, logs
-from publisher.commands import subscribers as subscriber_commands
-from publisher.commands.build import build
-from publisher.commands.check import check
-from publisher.commands.digest import (
+from publisher import __version__
+from publisher.build.pipeline import build
+from publisher.check import check
+from publisher.core import logs
+from publisher.core.config import Config, load_config
+from publisher.core.errors import ExitCode, PublisherError
+from publisher.jobs import run_schedule, upcoming
+from publisher.newsletter import subscribers as subscriber_commands
+from publisher.newsletter.delivery import (
     DigestReport,
     digest_due,
     mark_all_sent,
@@ -26,13 +30,10 @@ from publisher.commands.digest import (
     send_digests,
     send_test_copy,
 )
-from publisher.commands.schedule import run_schedule, upcoming
-from publisher.commands.status import status
-from publisher.commands.unsubscribe import unsubscribe
-from publisher.config import Config, load_config
-from publisher.errors import ExitCode, PublisherError
-from publisher.mailer import Result
-from publisher.store import SUBSCRIBER_STATUSES, open_store
+from publisher.newsletter.transports import Result
+from publisher.newsletter.unsubscribe import unsubscribe
+from publisher.state.store import SUBSCRIBER_STATUSES, open_store
+from publisher.status import status
 
 log = logging.getLogger("publisher")
 

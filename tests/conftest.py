@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from publisher.config import Config, load_config
+from publisher.core.config import Config, load_config
 
 pytest_plugins = ["tests.smtp_sink"]
 

@@ -52,7 +52,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 from aiosmtpd.smtp import Envelope as ServerEnvelope
 
-from publisher.config import Config, SmtpConfig
+from publisher.core.config import Config, SmtpConfig
 
 HOST = "127.0.0.1"
 SERVER_NAME = "sink.test"

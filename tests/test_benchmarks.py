@@ -18,9 +18,9 @@ from benchmarks.corpus import (
     make_post,
     make_site,
 )
-from publisher.commands.build import build
-from publisher.config import load_config
-from publisher.models import DateSource
+from publisher.build.pipeline import build
+from publisher.core.config import load_config
+from publisher.core.models import DateSource
 
 ROOT = Path(__file__).resolve().parent.parent
 

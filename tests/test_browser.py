@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 
-from publisher.commands.digest import send_digests
-from publisher.commands.subscribers import add_subscriber
-from publisher.config import Config
+from publisher.core.config import Config
+from publisher.newsletter.delivery import send_digests
+from publisher.newsletter.subscribers import add_subscriber
 from tests.conftest import NOW
 from tests.smtp_sink import SmtpSink
 from tests.test_web import POLICY, Client, Clock, Site, running_site

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from publisher import __version__
 from publisher.cli import cli
-from publisher.errors import ExitCode
+from publisher.core.errors import ExitCode
 from tests.conftest import NOW
 from tests.test_content import make_site, post
 

@@ -22,13 +22,13 @@ from typing import Any
 
 import pytest
 
-from publisher import content
-from publisher.cache import cache_path
-from publisher.commands.build import BuildReport, build, load_posts
-from publisher.config import Config, load_config
-from publisher.errors import ContentError
-from publisher.parallel import shared_map
-from publisher.store import CACHE_FORMAT
+from publisher.build.cache import cache_path
+from publisher.build.pipeline import BuildReport, build, load_posts
+from publisher.core.config import Config, load_config
+from publisher.core.errors import ContentError
+from publisher.core.parallel import shared_map
+from publisher.sources import content
+from publisher.state.store import CACHE_FORMAT
 from tests.conftest import NOW, ROOT
 
 CONFIG = """\
@@ -366,10 +366,10 @@ def _build_in_a_process(root: Path, parallel_from: int) -> dict[str, Any]:
         import hashlib, json, sys
         from datetime import datetime
         from pathlib import Path
-        from publisher import content
-        from publisher.commands.build import build
-        from publisher.config import load_config
-        from publisher.errors import ContentError
+        from publisher.sources import content
+        from publisher.build.pipeline import build
+        from publisher.core.config import load_config
+        from publisher.core.errors import ContentError
         content.PARALLEL_FROM = int(sys.argv[1])
         root, now = Path(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
         try:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from publisher.config import TABLES, FeedsConfig, documented_settings, load_config
-from publisher.errors import ConfigError, ExitCode
+from publisher.core.config import TABLES, FeedsConfig, documented_settings, load_config
+from publisher.core.errors import ConfigError, ExitCode
 from tests.conftest import ROOT
 
 MINIMAL = (

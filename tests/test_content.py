@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from publisher.commands.build import build, load_posts
-from publisher.config import Config, load_config
-from publisher.content import LoadedSite, load_site
-from publisher.errors import ContentError
-from publisher.models import DateSource, Post
+from publisher.build.pipeline import build, load_posts
+from publisher.core.config import Config, load_config
+from publisher.core.errors import ContentError
+from publisher.core.models import DateSource, Post
+from publisher.sources.content import LoadedSite, load_site
 from tests.conftest import NOW, ROOT, SEOUL
 
 SITE: dict[str, Any] = {

@@ -21,15 +21,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from publisher import logs
+from publisher.build.pipeline import build
 from publisher.cli import cli
-from publisher.commands.build import build
-from publisher.commands.digest import send_digests
-from publisher.commands.schedule import build_job, digest_job, missed_runs
-from publisher.commands.subscribers import add_subscriber, import_subscribers
-from publisher.config import Config, load_config
-from publisher.locking import exclusive
+from publisher.core import logs
+from publisher.core.config import Config, load_config
+from publisher.jobs import build_job, digest_job, missed_runs
+from publisher.newsletter.delivery import send_digests
+from publisher.newsletter.subscribers import add_subscriber, import_subscribers
 from publisher.schedule import Job, make_schedule, serve
+from publisher.state.locking import exclusive
 from tests.conftest import NOW, SEOUL
 from tests.smtp_sink import SmtpSink
 
@@ -334,7 +334,7 @@ def test_a_job_that_finds_the_lock_busy_or_fails_is_logged_and_the_daemon_goes_o
     impatient = dataclasses.replace(
         config, schedule=dataclasses.replace(config.schedule, lock_timeout=0.1)
     )
-    caplog.set_level(logging.INFO, logger="publisher.commands.schedule")
+    caplog.set_level(logging.INFO, logger="publisher.jobs")
     with exclusive(impatient, wait_seconds=0):  # another publisher is writing
         build_job(impatient, lambda: NOW)
     (impatient.paths.content / "broken.md").write_text("---\ntitle: [open\n---\n", "utf-8")

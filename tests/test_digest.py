@@ -22,9 +22,11 @@ import dkim
 import lxml.html
 import pytest
 
-from publisher.commands.build import load_posts
-from publisher.config import Config
-from publisher.digest import (
+from publisher.build.pipeline import load_posts
+from publisher.core.config import Config
+from publisher.core.errors import ConfigError, TemplateError
+from publisher.core.models import Category, DateSource, Post
+from publisher.newsletter.digest import (
     Recipient,
     RenderedDigest,
     compose,
@@ -34,10 +36,8 @@ from publisher.digest import (
     select_posts,
     unsubscribe_url,
 )
-from publisher.errors import ConfigError, TemplateError
-from publisher.models import Category, DateSource, Post
-from publisher.signing import dkim_sign, load_dkim_key
-from publisher.store import open_store
+from publisher.newsletter.signing import dkim_sign, load_dkim_key
+from publisher.state.store import open_store
 from tests.conftest import NOW, ROOT, openssl
 
 GOLDEN = ROOT / "tests" / "golden" / "digest"
@@ -636,11 +636,11 @@ def test_cssutils_noise_goes_to_logging_not_stderr(
         "<style>", "<style>\n@keyframes fade { from { opacity: 0; } }\np { color: ; }\n", 1
     )
     template.write_text(noisy, encoding="utf-8")
-    with caplog.at_level(logging.DEBUG, logger="publisher.digest.css"):
+    with caplog.at_level(logging.DEBUG, logger="publisher.newsletter.digest.css"):
         render_digest(config, [make_post(1, NOW)], now=NOW)
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
-    css = [r for r in caplog.records if r.name == "publisher.digest.css"]
+    css = [r for r in caplog.records if r.name == "publisher.newsletter.digest.css"]
     assert any(r.levelno == logging.ERROR and "color" in r.getMessage() for r in css)
     warnings = [r for r in css if "@keyframes" in r.getMessage()]
     assert warnings and all(r.levelno == logging.DEBUG for r in warnings)
@@ -651,7 +651,9 @@ def test_the_sample_template_logs_nothing_above_debug(
 ) -> None:
     with caplog.at_level(logging.INFO):
         sample_digest(config)
-    assert [r.getMessage() for r in caplog.records if r.name.startswith("publisher.digest")] == []
+    assert [
+        r.getMessage() for r in caplog.records if r.name.startswith("publisher.newsletter.digest")
+    ] == []
 
 
 def test_stylesheet_links_are_never_fetched(config: Config) -> None:

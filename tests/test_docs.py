@@ -7,8 +7,8 @@ import re
 import click
 
 from publisher.cli import cli
-from publisher.config import TABLES, documented_settings
-from publisher.errors import ExitCode
+from publisher.core.config import TABLES, documented_settings
+from publisher.core.errors import ExitCode
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -17,8 +17,8 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from publisher.commands.build import build
-from publisher.config import Config, load_config
+from publisher.build.pipeline import build
+from publisher.core.config import Config, load_config
 from tests.conftest import NOW, ROOT, SEOUL, SHARED
 from tests.test_content import make_site, post, write_config
 

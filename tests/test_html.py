@@ -7,7 +7,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from publisher.html import (
+from publisher.render.html import (
     first_paragraph,
     plain_line,
     plain_text,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from publisher.commands.subscribers import add_subscriber
-from publisher.config import Config, load_config
-from publisher.errors import ExitCode
+from publisher.core.config import Config, load_config
+from publisher.core.errors import ExitCode
+from publisher.newsletter.subscribers import add_subscriber
 from tests.conftest import NOW
 
 DEADLINE = 120.0
@@ -23,8 +23,8 @@ DEADLINE = 120.0
 HOLD_THE_LOCK = """
 import sys
 from pathlib import Path
-from publisher.config import load_config
-from publisher.locking import exclusive
+from publisher.core.config import load_config
+from publisher.state.locking import exclusive
 with exclusive(load_config(Path(sys.argv[1])), wait_seconds=0):
     print("held", flush=True)
     sys.stdin.read()  # until the test closes our stdin

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from publisher.config import Config, SmtpConfig
-from publisher.errors import DeliveryError
-from publisher.mailer import (
+from publisher.core.config import Config, SmtpConfig
+from publisher.core.errors import DeliveryError
+from publisher.newsletter.transports import (
     Envelope,
     OutboxTransport,
     Outcome,

@@ -8,9 +8,9 @@ import email.policy
 
 import pytest
 
-from publisher.config import Config
-from publisher.digest import Filler, Recipient, compose, fill, message_bytes
-from publisher.message_factory import MessageFactory
+from publisher.core.config import Config
+from publisher.newsletter.digest import Filler, Recipient, compose, fill, message_bytes
+from publisher.newsletter.message_factory import MessageFactory
 from tests.conftest import NOW
 from tests.test_digest import parse, parts, recipient, sample_digest
 

@@ -20,13 +20,13 @@ import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 
+from publisher.build.pipeline import load_posts
 from publisher.cli import cli
-from publisher.commands.build import load_posts
-from publisher.commands.digest import send_digests
-from publisher.config import load_config
-from publisher.errors import ExitCode
-from publisher.mailer import SmtpTransport
-from publisher.models import Post
+from publisher.core.config import load_config
+from publisher.core.errors import ExitCode
+from publisher.core.models import Post
+from publisher.newsletter.delivery import send_digests
+from publisher.newsletter.transports import SmtpTransport
 from tests.conftest import NOW, ROOT
 from tests.smtp_sink import SmtpSink, free_port
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from publisher.cache import cache_path
-from publisher.commands.build import BuildReport, build
-from publisher.config import Config, load_config
-from publisher.errors import ContentError
-from publisher.output import MANIFEST_NAME, read_manifest
+from publisher.build.cache import cache_path
+from publisher.build.pipeline import BuildReport, build
+from publisher.core.config import Config, load_config
+from publisher.core.errors import ContentError
+from publisher.outputs.files import MANIFEST_NAME, read_manifest
 from tests.conftest import NOW
 from tests.test_content import make_site, post, write_config
 

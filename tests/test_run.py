@@ -15,7 +15,7 @@ from pathlib import Path
 
 import feedparser
 
-from publisher.config import Config, load_config
+from publisher.core.config import Config, load_config
 from tests.conftest import NOW, ROOT
 from tests.smtp_sink import SmtpSink
 

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from publisher.commands.build import build
-from publisher.config import Config
+from publisher.build.pipeline import build
+from publisher.core.config import Config
 from tests.conftest import NOW
 
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from publisher.build.pipeline import build
 from publisher.cli import cli
-from publisher.commands.build import build
-from publisher.commands.digest import send_digests
-from publisher.commands.status import status
-from publisher.commands.subscribers import add_subscriber, remove_subscriber
-from publisher.config import Config
-from publisher.locking import exclusive
-from publisher.mailer import Result
+from publisher.core.config import Config
+from publisher.newsletter.delivery import send_digests
+from publisher.newsletter.subscribers import add_subscriber, remove_subscriber
+from publisher.newsletter.transports import Result
+from publisher.state.locking import exclusive
+from publisher.status import status
 from tests.conftest import NOW
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from publisher.commands.subscribers import (
+from publisher.core.config import Config
+from publisher.newsletter.credentials import signing_secret
+from publisher.newsletter.subscribers import (
     SubscriberError,
     add_subscriber,
     export_subscribers,
@@ -17,12 +19,10 @@ from publisher.commands.subscribers import (
     list_subscribers,
     remove_subscriber,
 )
-from publisher.commands.unsubscribe import unsubscribe
-from publisher.config import Config
-from publisher.credentials import signing_secret
-from publisher.locking import exclusive
-from publisher.store import MIGRATIONS, open_store
-from publisher.tokens import unsubscribe_token
+from publisher.newsletter.tokens import unsubscribe_token
+from publisher.newsletter.unsubscribe import unsubscribe
+from publisher.state.locking import exclusive
+from publisher.state.store import MIGRATIONS, open_store
 from tests.conftest import NOW
 
 
@@ -164,7 +164,7 @@ def test_the_store_migrates_in_order_and_refuses_a_newer_schema(config: Config) 
     with store.transaction() as db:
         db.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')")
     store.close()
-    from publisher.errors import StateError
+    from publisher.core.errors import StateError
 
     with pytest.raises(StateError, match="newer"):
         open_store(config.state_db)

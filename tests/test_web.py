@@ -27,15 +27,12 @@ from urllib.error import HTTPError
 import lxml.html
 import pytest
 
-from publisher.commands.digest import send_digests
-from publisher.commands.subscribers import add_subscriber
-from publisher.config import Config, parse_config
-from publisher.credentials import signing_secret
-from publisher.errors import ConfigError, TemplateError
-from publisher.feeds import feed_specs
-from publisher.pages import index_page
-from publisher.store import SubscriberRow, open_store
-from publisher.tokens import (
+from publisher.core.config import Config, parse_config
+from publisher.core.errors import ConfigError, TemplateError
+from publisher.newsletter.credentials import signing_secret
+from publisher.newsletter.delivery import send_digests
+from publisher.newsletter.subscribers import add_subscriber
+from publisher.newsletter.tokens import (
     BadToken,
     ExpiredToken,
     confirmation_token,
@@ -44,6 +41,9 @@ from publisher.tokens import (
     read_confirmation_token,
     unsubscribe_token,
 )
+from publisher.outputs.feeds import feed_specs
+from publisher.outputs.index_page import index_page
+from publisher.state.store import SubscriberRow, open_store
 from publisher.web import create_app
 from publisher.web.server import ServeError, listening_socket, make_server
 from tests.conftest import NOW

@@ -14,11 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from publisher.config import Config
-from publisher.confirmation import make_confirmation_mailer
-from publisher.credentials import signing_secret
-from publisher.errors import ConfigError
-from publisher.store import open_store
+from publisher.core.config import Config
+from publisher.core.errors import ConfigError
+from publisher.newsletter.confirmation import make_confirmation_mailer
+from publisher.newsletter.credentials import signing_secret
+from publisher.state.store import open_store
 from publisher.web.handlers import Handlers
 from publisher.web.security import PathPrefix, SecurityHeaders
 from publisher.web.views import Views

@@ -18,20 +18,20 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from publisher.addresses import Address, AddressError, parse_address
-from publisher.commands.subscribers import SubscriberError
-from publisher.commands.unsubscribe import subscriber_for_token
-from publisher.config import Config
-from publisher.confirmation import (
+from publisher.core.config import Config
+from publisher.core.errors import PublisherError
+from publisher.newsletter.addresses import Address, AddressError, parse_address
+from publisher.newsletter.confirmation import (
     ConfirmationError,
     ConfirmationMailer,
     confirm_subscription,
     confirmation_link,
     subscriber_to_confirm,
 )
-from publisher.errors import PublisherError
-from publisher.store import Store, SubscriberRow, open_store, read_only_store
-from publisher.tokens import form_token_matches
+from publisher.newsletter.subscribers import SubscriberError
+from publisher.newsletter.tokens import form_token_matches
+from publisher.newsletter.unsubscribe import subscriber_for_token
+from publisher.state.store import Store, SubscriberRow, open_store, read_only_store
 from publisher.web.limits import RateLimiter
 from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Form, Views
 

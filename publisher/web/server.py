@@ -8,8 +8,8 @@ import socket
 import uvicorn
 from starlette.types import ASGIApp
 
-from publisher.config import Config
-from publisher.errors import PublisherError
+from publisher.core.config import Config
+from publisher.core.errors import PublisherError
 from publisher.web.app import create_app
 
 

@@ -12,11 +12,11 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from publisher.config import Config
-from publisher.errors import TemplateError
-from publisher.feeds import FeedLink, feed_links, feed_specs
-from publisher.templating import environment, render
-from publisher.tokens import form_token
+from publisher.core.config import Config
+from publisher.core.errors import TemplateError
+from publisher.newsletter.tokens import form_token
+from publisher.outputs.feeds import FeedLink, feed_links, feed_specs
+from publisher.render.templating import environment, render
 from publisher.web.messages import Messages, messages_for
 
 FORM_COOKIE = "publisher_form"

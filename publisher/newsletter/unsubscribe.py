@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from publisher.commands.subscribers import SubscriberError, find, unlocked
-from publisher.config import Config
-from publisher.credentials import signing_secret
-from publisher.store import Store, SubscriberRow
-from publisher.tokens import read_unsubscribe_token, token_matches
+from publisher.core.config import Config
+from publisher.newsletter.credentials import signing_secret
+from publisher.newsletter.subscribers import SubscriberError, find, unlocked
+from publisher.newsletter.tokens import read_unsubscribe_token, token_matches
+from publisher.state.store import Store, SubscriberRow
 
 
 def subscriber_for_token(store: Store, secret: bytes, token: str) -> SubscriberRow:

@@ -27,11 +27,11 @@ from urllib.parse import urlsplit
 import cssutils
 import premailer
 
-from publisher.config import Config
-from publisher.errors import ConfigError, TemplateError
-from publisher.html import plain_line, plain_text, shorten
-from publisher.models import Post
-from publisher.templating import environment, render
+from publisher.core.config import Config
+from publisher.core.errors import ConfigError, TemplateError
+from publisher.core.models import Post
+from publisher.render.html import plain_line, plain_text, shorten
+from publisher.render.templating import environment, render
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -58,7 +58,7 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # cssutils logs through a stderr handler it installs at import, and warns about every
 # vendor property (mso-*, -ms-*) an email needs. Route it to our logger, once: its warnings
 # become debug detail (`-v`), its errors (broken CSS in a template) stay errors.
-css_log = logging.getLogger("publisher.digest.css")
+css_log = logging.getLogger("publisher.newsletter.digest.css")
 css_log.addHandler(logging.NullHandler())
 
 

@@ -13,22 +13,22 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from publisher.addresses import Address
-from publisher.config import Config
-from publisher.credentials import smtp_password
-from publisher.digest import encoded_words, mailbox, message_bytes
-from publisher.errors import ConfigError, PublisherError
-from publisher.html import plain_line
-from publisher.mailer import Envelope, Result, open_transport
-from publisher.signing import dkim_sign, load_dkim_key
-from publisher.store import Store, SubscriberRow
-from publisher.tokens import (
+from publisher.core.config import Config
+from publisher.core.errors import ConfigError, PublisherError
+from publisher.newsletter.addresses import Address
+from publisher.newsletter.credentials import smtp_password
+from publisher.newsletter.digest import encoded_words, mailbox, message_bytes
+from publisher.newsletter.signing import dkim_sign, load_dkim_key
+from publisher.newsletter.tokens import (
     BadToken,
     ExpiredToken,
     confirmation_token,
     read_confirmation_token,
     token_matches,
 )
+from publisher.newsletter.transports import Envelope, Result, open_transport
+from publisher.render.html import plain_line
+from publisher.state.store import Store, SubscriberRow
 
 CONFIRMATION_FOLDER = "confirmations"
 """Under [paths] outbox: where the outbox transport writes confirmation emails."""

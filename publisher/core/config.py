@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from publisher.errors import ConfigError, Problem, many
+from publisher.core.errors import ConfigError, Problem, many
 
 Check = Callable[[Any], str | None]
 """Returns a complaint, or None when the value is fine."""

@@ -25,9 +25,9 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
-from publisher.config import Config, SmtpConfig
-from publisher.errors import DeliveryError
-from publisher.output import write_if_changed
+from publisher.core.config import Config, SmtpConfig
+from publisher.core.errors import DeliveryError
+from publisher.outputs.files import write_if_changed
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 """Hosts a plain-text (security = 'none') connection may go to."""

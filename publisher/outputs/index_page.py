@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from publisher.config import Config
-from publisher.feeds import MEDIA_TYPES, FeedLink, FeedSpec, feed_url
-from publisher.models import Post
-from publisher.templating import environment, render
+from publisher.core.config import Config
+from publisher.core.models import Post
+from publisher.outputs.feeds import MEDIA_TYPES, FeedLink, FeedSpec, feed_url
+from publisher.render.templating import environment, render
 
 INDEX_TEMPLATE = "site/index.html.j2"
 LATEST_POSTS = 10

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from publisher.commands.build import build
-from publisher.commands.digest import DIGEST_JOB, send_digests
-from publisher.config import Config
-from publisher.errors import LockBusyError, PublisherError
+from publisher.build.pipeline import build
+from publisher.core.config import Config
+from publisher.core.errors import LockBusyError, PublisherError
+from publisher.newsletter.delivery import DIGEST_JOB, send_digests
 from publisher.schedule import Job, Schedule, missed_run, schedules, serve
-from publisher.store import read_only_store
+from publisher.state.store import read_only_store
 
 log = logging.getLogger(__name__)
 

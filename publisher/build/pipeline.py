@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
 
-from publisher.cache import BuildCache, BuildInputs, LastBuild, open_cache
-from publisher.config import Config
-from publisher.content import CacheUpdate, LoadedSite, load_site, scan_sources
-from publisher.feeds import FeedSpec, feed_specs, render_feed
-from publisher.locking import exclusive
-from publisher.models import Post
-from publisher.output import MANIFEST_NAME, WriteReport, publish, write_manifest
-from publisher.pages import LATEST_POSTS, index_page
-from publisher.parallel import collections_paused, helper_count, shared_map
-from publisher.store import BuildRecord, open_store, read_only_store
+from publisher.build.cache import BuildCache, BuildInputs, LastBuild, open_cache
+from publisher.core.config import Config
+from publisher.core.models import Post
+from publisher.core.parallel import collections_paused, helper_count, shared_map
+from publisher.outputs.feeds import FeedSpec, feed_specs, render_feed
+from publisher.outputs.files import MANIFEST_NAME, WriteReport, publish, write_manifest
+from publisher.outputs.index_page import LATEST_POSTS, index_page
+from publisher.sources.content import CacheUpdate, LoadedSite, load_site, scan_sources
+from publisher.state.locking import exclusive
+from publisher.state.store import BuildRecord, open_store, read_only_store
 
 ContentFor = Callable[[Sequence[Post]], Iterable[Post]]
 FEED_ENTRIES_WORTH_A_HELPER = 600

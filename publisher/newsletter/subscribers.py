@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from publisher.addresses import AddressError, clean_name, parse_address
-from publisher.config import Config
-from publisher.errors import PublisherError
-from publisher.locking import exclusive
-from publisher.store import (
+from publisher.core.config import Config
+from publisher.core.errors import PublisherError
+from publisher.newsletter.addresses import AddressError, clean_name, parse_address
+from publisher.state.locking import exclusive
+from publisher.state.store import (
     SUBSCRIBER_STATUSES,
     Store,
     SubscriberRow,

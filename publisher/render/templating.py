@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from publisher.errors import TemplateError
+from publisher.core.errors import TemplateError
 
 
 def environment(folder: Path, *, html: bool) -> jinja2.Environment:

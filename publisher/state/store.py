@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from publisher.errors import StateError
+from publisher.core.errors import StateError
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from publisher.commands.schedule import local_and_utc
-from publisher.config import Config
+from publisher.core.config import Config
+from publisher.jobs import local_and_utc
 from publisher.schedule import Schedule, schedules
-from publisher.store import (
+from publisher.state.store import (
     DELIVERY_STATUSES,
     SUBSCRIBER_STATUSES,
     BuildRecord,

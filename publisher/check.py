@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from publisher.commands.build import fallback_date_warnings, load_posts, render_site
-from publisher.commands.digest import dkim_key, sender_address
-from publisher.config import Config
-from publisher.content import LoadedSite
-from publisher.credentials import smtp_password
-from publisher.digest import render_digest, select_posts
-from publisher.errors import Problem, PublisherError, many
-from publisher.mailer import SmtpTransport
-from publisher.store import read_only_store
+from publisher.build.pipeline import fallback_date_warnings, load_posts, render_site
+from publisher.core.config import Config
+from publisher.core.errors import Problem, PublisherError, many
+from publisher.newsletter.credentials import smtp_password
+from publisher.newsletter.delivery import dkim_key, sender_address
+from publisher.newsletter.digest import render_digest, select_posts
+from publisher.newsletter.transports import SmtpTransport
+from publisher.sources.content import LoadedSite
+from publisher.state.store import read_only_store
 
 
 @dataclass(frozen=True)

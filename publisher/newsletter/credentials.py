@@ -6,8 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
-from publisher.config import Config
-from publisher.errors import ConfigError, StateError
+from publisher.core.config import Config
+from publisher.core.errors import ConfigError, StateError
 
 GENERATED_SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 

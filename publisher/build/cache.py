@@ -42,11 +42,13 @@ from typing import Any
 from lxml import etree
 
 import publisher
-from publisher import content, html, models
-from publisher.config import Config
-from publisher.content import CachedSource, CacheUpdate, LoadedSite, SourceFile
-from publisher.errors import StateError
-from publisher.store import CacheDatabase, RenderedRow, SourceRow, open_cache_database
+from publisher.core import models
+from publisher.core.config import Config
+from publisher.core.errors import StateError
+from publisher.render import html
+from publisher.sources import content
+from publisher.sources.content import CachedSource, CacheUpdate, LoadedSite, SourceFile
+from publisher.state.store import CacheDatabase, RenderedRow, SourceRow, open_cache_database
 
 CACHE_NAME = "cache.sqlite3"
 RACY_SECONDS = 2

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 from filelock import FileLock, Timeout
 
-from publisher.config import Config
-from publisher.errors import LockBusyError
+from publisher.core.config import Config
+from publisher.core.errors import LockBusyError
 
 LOCK_NAME = "publisher.lock"
 

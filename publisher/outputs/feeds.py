@@ -21,8 +21,8 @@ from urllib.parse import quote
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from publisher.config import Config
-from publisher.models import Category, Post
+from publisher.core.config import Config
+from publisher.core.models import Category, Post
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

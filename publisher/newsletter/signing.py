@@ -7,7 +7,7 @@ from pathlib import Path
 import dkim
 from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 
-from publisher.errors import ConfigError
+from publisher.core.errors import ConfigError
 
 SIGNED_HEADERS = (
     "From",

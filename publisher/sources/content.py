@@ -35,9 +35,11 @@ import yaml
 from markdown_it import MarkdownIt
 from slugify import slugify
 
-from publisher.config import Config, SiteConfig
-from publisher.errors import ContentError, Problem, many
-from publisher.html import (
+from publisher.core.config import Config, SiteConfig
+from publisher.core.errors import ContentError, Problem, many
+from publisher.core.models import Category, DateSource, Post
+from publisher.core.parallel import collections_paused, helper_count, shared_map
+from publisher.render.html import (
     absolute_url,
     first_paragraph,
     plain_line,
@@ -46,8 +48,6 @@ from publisher.html import (
     strip_xml_illegal,
     syndication_html,
 )
-from publisher.models import Category, DateSource, Post
-from publisher.parallel import collections_paused, helper_count, shared_map
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".txt"})

@@ -17,11 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from publisher.commands.build import load_posts
-from publisher.commands.subscribers import ledger
-from publisher.config import Config
-from publisher.credentials import signing_secret, smtp_password
-from publisher.digest import (
+from publisher.build.pipeline import load_posts
+from publisher.core.config import Config
+from publisher.core.errors import ConfigError, ExitCode
+from publisher.core.models import Post
+from publisher.newsletter.credentials import signing_secret, smtp_password
+from publisher.newsletter.digest import (
     TEST_COPY,
     Recipient,
     RenderedDigest,
@@ -33,15 +34,21 @@ from publisher.digest import (
     select_posts,
     unsubscribe_url,
 )
-from publisher.errors import ConfigError, ExitCode
-from publisher.mailer import Envelope, Outcome, Result, Transport, is_no_such_user, open_transport
-from publisher.message_factory import MessageFactory
-from publisher.models import Post
-from publisher.output import write_if_changed
+from publisher.newsletter.message_factory import MessageFactory
+from publisher.newsletter.signing import dkim_sign, load_dkim_key
+from publisher.newsletter.subscribers import ledger
+from publisher.newsletter.tokens import unsubscribe_token
+from publisher.newsletter.transports import (
+    Envelope,
+    Outcome,
+    Result,
+    Transport,
+    is_no_such_user,
+    open_transport,
+)
+from publisher.outputs.files import write_if_changed
 from publisher.schedule import schedules
-from publisher.signing import dkim_sign, load_dkim_key
-from publisher.store import PendingDelivery, Store, read_only_store
-from publisher.tokens import unsubscribe_token
+from publisher.state.store import PendingDelivery, Store, read_only_store
 
 DIGEST_JOB = "digest"
 PREVIEW_FOLDER = "preview"
@@ -434,7 +441,7 @@ def send_test_copy(
     transport_for: Callable[[Path], Transport] | None = None,
 ) -> Result | None:
     """Send the next digest to one address through the configured transport; records nothing."""
-    from publisher.addresses import parse_address
+    from publisher.newsletter.addresses import parse_address
 
     rendered = _next_digest(config, now)
     if rendered is None:

@@ -22,8 +22,8 @@ import logging
 import re
 from datetime import datetime
 
-from publisher.config import Config
-from publisher.digest import (
+from publisher.core.config import Config
+from publisher.newsletter.digest import (
     WIRE_POLICY,
     Filler,
     Recipient,

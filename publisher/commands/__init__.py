@@ -1,1 +1,0 @@
-"""One module per verb: each orchestrates one job, read → transform → write."""

@@ -1,8 +1,15 @@
 """publisher: feeds and email digests from a folder of posts."""
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("publisher")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
+
+def __getattr__(name: str) -> Any:
+    # Read lazily: importlib.metadata costs more than the rest of `publisher --help`.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("publisher")
+        except PackageNotFoundError:  # a source tree without installation
+            return "0.0.0"
+    raise AttributeError(name)

@@ -12,7 +12,8 @@ from typing import TypeVar
 from publisher.build.pipeline import build
 from publisher.core.config import Config
 from publisher.core.errors import LockBusyError, PublisherError
-from publisher.newsletter.delivery import DIGEST_JOB, send_digests
+from publisher.newsletter.delivery import send_digests
+from publisher.newsletter.due import DIGEST_JOB
 from publisher.schedule import Job, Schedule, missed_run, schedules, serve
 from publisher.state.store import read_only_store
 

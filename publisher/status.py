@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from publisher.core.config import Config
+from publisher.core.models import DELIVERY_STATUSES, SUBSCRIBER_STATUSES
 from publisher.jobs import local_and_utc
 from publisher.schedule import Schedule, schedules
 from publisher.state.store import (
-    DELIVERY_STATUSES,
-    SUBSCRIBER_STATUSES,
     BuildRecord,
     DigestRow,
     read_only_store,

@@ -7,6 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "ambiguous")
+
 
 class DateSource(StrEnum):
     FRONT_MATTER = "front matter"

@@ -34,6 +34,7 @@ from publisher.newsletter.digest import (
     select_posts,
     unsubscribe_url,
 )
+from publisher.newsletter.due import DIGEST_JOB
 from publisher.newsletter.message_factory import MessageFactory
 from publisher.newsletter.signing import dkim_sign, load_dkim_key
 from publisher.newsletter.subscribers import ledger
@@ -47,10 +48,8 @@ from publisher.newsletter.transports import (
     open_transport,
 )
 from publisher.outputs.files import write_if_changed
-from publisher.schedule import schedules
 from publisher.state.store import PendingDelivery, Store, read_only_store
 
-DIGEST_JOB = "digest"
 PREVIEW_FOLDER = "preview"
 TEST_FOLDER = "test"
 
@@ -360,36 +359,6 @@ def send_digests(
         if not report.stopped:
             store.record_job_run(DIGEST_JOB, now)
     return report
-
-
-@dataclass(frozen=True)
-class DigestDue:
-    due: bool
-    reason: str
-
-
-def digest_due(config: Config, now: datetime) -> DigestDue:
-    """Whether `publisher run` should send: never sent, an unfinished digest, or a
-    [schedule] digest time passed since the last digest run."""
-    store = read_only_store(config.state_db)
-    if store is None:
-        return DigestDue(True, "no digest has run yet")
-    try:
-        last = store.last_job_run(DIGEST_JOB)
-        unfinished = bool(store.unfinished_digest_ids())
-    finally:
-        store.close()
-    if unfinished:
-        return DigestDue(True, "a digest is unfinished")
-    if last is None:
-        return DigestDue(True, "no digest has run yet")
-    schedule = schedules(config)[1]
-    due = schedule.latest_due(last, now)
-    if due is not None:
-        return DigestDue(True, f"due at {due.isoformat()}")
-    following = schedule.fire_times(now, 1)
-    when = following[0].isoformat() if following else "never"
-    return DigestDue(False, f"digest not due until {when} ([schedule] digest); nothing sent")
 
 
 def mark_all_sent(config: Config, now: datetime) -> int:

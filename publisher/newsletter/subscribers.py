@@ -12,10 +12,10 @@ from pathlib import Path
 
 from publisher.core.config import Config
 from publisher.core.errors import PublisherError
+from publisher.core.models import SUBSCRIBER_STATUSES
 from publisher.newsletter.addresses import AddressError, clean_name, parse_address
 from publisher.state.locking import exclusive
 from publisher.state.store import (
-    SUBSCRIBER_STATUSES,
     Store,
     SubscriberRow,
     open_store,

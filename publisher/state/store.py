@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from publisher.core.errors import StateError
+from publisher.core.models import DELIVERY_STATUSES, SUBSCRIBER_STATUSES
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -89,8 +90,6 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 _SELECT_SUBSCRIBERS = (
     "SELECT id, email, email_key, name, status, created_at, updated_at FROM subscribers"
 )
-SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced")
-DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "ambiguous")
 
 
 def to_text(moment: datetime) -> str:

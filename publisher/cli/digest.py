@@ -1,0 +1,97 @@
+"""`publisher digest` and `publisher digest status`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from publisher.cli.context import (
+    Context,
+    finish_digest,
+    pass_context,
+    progress,
+    reports_errors,
+    stop_on_signals,
+)
+from publisher.core.errors import ExitCode
+
+
+@click.group("digest", invoke_without_command=True)
+@click.option("--preview", is_flag=True, help="Render the next digest into outbox/preview/.")
+@click.option("--to", "test_address", metavar="EMAIL", help="Send a test copy to one address.")
+@click.option("--mark-sent", is_flag=True, help="Record every published post as already mailed.")
+@click.option(
+    "--resend-ambiguous",
+    is_flag=True,
+    help="Resend to recipients whose earlier send was interrupted mid-message.",
+)
+@click.pass_context
+@reports_errors
+def command(
+    click_ctx: click.Context,
+    preview: bool,
+    test_address: str | None,
+    mark_sent: bool,
+    resend_ambiguous: bool,
+) -> None:
+    """Mail the posts that are new since the last digest to every active subscriber."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    from publisher.newsletter.delivery import (
+        mark_all_sent,
+        preview_digest,
+        send_digests,
+        send_test_copy,
+    )
+
+    ctx: Context = click_ctx.obj
+    config, now = ctx.config(), ctx.now()
+    if preview:
+        folder = preview_digest(config, now)
+        click.echo(f"preview written to {folder}" if folder else "no new posts; nothing to preview")
+    elif test_address:
+        result = send_test_copy(config, now, test_address)
+        if result is None:
+            click.echo("no new posts; nothing to send")
+        else:
+            click.echo(f"test copy to {test_address}: {result.outcome} {result.text}".rstrip())
+            if result.outcome != "sent":
+                sys.exit(int(ExitCode.PARTIAL))
+    elif mark_sent:
+        count = mark_all_sent(config, now)
+        click.echo(f"marked {count} posts as already mailed")
+    else:
+        with stop_on_signals() as stop:
+            report = send_digests(
+                config,
+                now,
+                resend_ambiguous=resend_ambiguous,
+                progress=progress(),
+                should_stop=stop.is_set,
+            )
+        finish_digest(ctx, report)
+
+
+@command.command("status")
+@click.option("--limit", default=10, show_default=True, help="How many recent digests.")
+@pass_context
+@reports_errors
+def status_command(ctx: Context, limit: int) -> None:
+    """List recent digests and their per-status delivery counts."""
+    from publisher.state.store import open_store
+
+    store = open_store(ctx.config().state_db)
+    try:
+        rows = store.recent_digests(limit)
+    finally:
+        store.close()
+    if not rows:
+        click.echo("no digests yet")
+    for digest, counts in rows:
+        state = "complete" if digest.completed_at else "unfinished"
+        tally = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+        click.echo(
+            f"digest {digest.id}  {digest.created_at.isoformat()}  {state}  "
+            f"{tally or 'no recipients'}  {digest.subject}"
+        )

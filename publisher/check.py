@@ -14,7 +14,7 @@ from publisher.newsletter.credentials import smtp_password
 from publisher.newsletter.delivery import dkim_key, sender_address
 from publisher.newsletter.digest import render_digest, select_posts
 from publisher.newsletter.transports import SmtpTransport
-from publisher.sources.content import LoadedSite
+from publisher.sources.base import LoadedSite
 from publisher.state.store import read_only_store
 
 

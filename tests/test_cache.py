@@ -27,8 +27,8 @@ from publisher.build.pipeline import BuildReport, build, load_posts
 from publisher.core.config import Config, load_config
 from publisher.core.errors import ContentError
 from publisher.core.parallel import shared_map
-from publisher.sources import content
-from publisher.state.store import CACHE_FORMAT
+from publisher.sources import base as content
+from publisher.state.cache_db import CACHE_FORMAT
 from tests.conftest import NOW, ROOT
 
 CONFIG = """\
@@ -366,11 +366,11 @@ def _build_in_a_process(root: Path, parallel_from: int) -> dict[str, Any]:
         import hashlib, json, sys
         from datetime import datetime
         from pathlib import Path
-        from publisher.sources import content
+        from publisher.sources import loading
         from publisher.build.pipeline import build
         from publisher.core.config import load_config
         from publisher.core.errors import ContentError
-        content.PARALLEL_FROM = int(sys.argv[1])
+        loading.PARALLEL_FROM = int(sys.argv[1])
         root, now = Path(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
         try:
             report = build(load_config(root / "config.toml"), now)

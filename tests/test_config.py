@@ -57,7 +57,7 @@ def test_a_minimal_config_gets_the_documented_defaults(tmp_path: Path) -> None:
     assert config.paths.output == folder / "public"
     assert config.paths.state == folder / "state"
     assert config.state_db == folder / "state" / "publisher.sqlite3"
-    assert config.source == folder / "config.toml"
+    assert config.file == folder / "config.toml"
 
 
 def test_paths_are_relative_to_the_config_file_not_the_working_directory(

@@ -16,7 +16,9 @@ from publisher.build.pipeline import build, load_posts
 from publisher.core.config import Config, load_config
 from publisher.core.errors import ContentError
 from publisher.core.models import DateSource, Post
-from publisher.sources.content import LoadedSite, load_site
+from publisher.sources import open_source
+from publisher.sources.base import LoadedSite
+from publisher.sources.loading import load_site
 from tests.conftest import NOW, ROOT, SEOUL
 
 SITE: dict[str, Any] = {
@@ -69,7 +71,7 @@ def post(title: str = "A post", body: str = "<p>Body.</p>", **fields: Any) -> st
 
 
 def load(config: Config, now: datetime = NOW, first_seen: dict[str, datetime] | None = None):
-    return load_site(config, first_seen or {}, now)
+    return load_site(config, open_source(config), first_seen or {}, now)
 
 
 def by_name(site: LoadedSite) -> dict[str, Post]:

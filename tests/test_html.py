@@ -7,14 +7,8 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from publisher.render.html import (
-    first_paragraph,
-    plain_line,
-    plain_text,
-    shorten,
-    strip_xml_illegal,
-    syndication_html,
-)
+from publisher.render.html import first_paragraph, plain_text, syndication_html
+from publisher.render.text import plain_line, shorten, strip_xml_illegal
 from tests.conftest import ROOT
 
 PAGE = "https://news.example.org/posts/one/"

@@ -40,7 +40,7 @@ def _with_lock_timeout(site_dir: Path, seconds: float) -> Config:
 @contextlib.contextmanager
 def _lock_held_by_another_process(config: Config) -> Iterator[subprocess.Popen[str]]:
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_LOCK, str(config.source)],
+        [sys.executable, "-c", HOLD_THE_LOCK, str(config.file)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -55,8 +55,8 @@ def _lock_held_by_another_process(config: Config) -> Iterator[subprocess.Popen[s
 
 def _publisher(config: Config, *arguments: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "publisher", "--config", str(config.source), *arguments],
-        cwd=config.source.parent,
+        [sys.executable, "-m", "publisher", "--config", str(config.file), *arguments],
+        cwd=config.file.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -722,10 +722,10 @@ def test_web_base_url_is_https_except_on_localhost(config: Config, url: str, ok:
         "web": {"base_url": url + "/"},
     }
     if ok:
-        assert parse_config(data, config.source).web.base_url == url
+        assert parse_config(data, config.file).web.base_url == url
     else:
         with pytest.raises(ConfigError) as caught:
-            parse_config(data, config.source)
+            parse_config(data, config.file)
         assert any("[web] base_url" in str(problem) for problem in caught.value.problems)
 
 

@@ -2,7 +2,7 @@
 
 Two things are kept:
 - per post file, its parsed front matter, and per file hash and URL, its
-  rendered content (see content.py), so a build reads and renders only what
+  rendered content (see publisher/sources/loading.py), so a build reads and renders only what
   changed;
 - a note of the last build: a hash of all its inputs and of every file it
   wrote. When the inputs are the same and public/ still holds those files, the
@@ -42,13 +42,12 @@ from typing import Any
 from lxml import etree
 
 import publisher
-from publisher.core import models
 from publisher.core.config import Config
 from publisher.core.errors import StateError
-from publisher.render import html
-from publisher.sources import content
-from publisher.sources.content import CachedSource, CacheUpdate, LoadedSite, SourceFile
-from publisher.state.store import CacheDatabase, RenderedRow, SourceRow, open_cache_database
+from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, Source
+from publisher.sources.files import SourceFile
+from publisher.sources.frontmatter import Loader
+from publisher.state.cache_db import CacheDatabase, RenderedRow, SourceRow, open_cache_database
 
 CACHE_NAME = "cache.sqlite3"
 RACY_SECONDS = 2
@@ -65,6 +64,8 @@ _POST_LIBRARIES = (
     "text-unidecode",
     "Unidecode",
 )
+_POST_CODE = ("sources", "render", "core")
+"""The folders of publisher's code that parsing and rendering a post run."""
 _OUTPUT_LIBRARIES = ("feedgen", "python-dateutil", "Jinja2", "MarkupSafe", "tzdata")
 
 
@@ -93,28 +94,28 @@ def _this_process() -> dict[str, Any]:
     while a long-running `publisher schedule` works must not be taken for the one it
     runs."""
     package = Path(publisher.__file__).parent
-    post_code = (content, html, models)
+    code = [p for p in _files_below(package) if p.suffix == ".py"]
+    post_code = [p for p in code if p.relative_to(package).parts[0] in _POST_CODE]
     return {
         "publisher": publisher.__version__,
-        "post code": _sha256(*(Path(m.__file__ or "").read_bytes() for m in post_code)),
-        "code": _sha256(*(p.read_bytes() for p in _files_below(package) if p.suffix == ".py")),
+        "post code": _sha256(*(p.read_bytes() for p in post_code)),
+        "code": _sha256(*(p.read_bytes() for p in code)),
         "python": sys.version,
         "post libraries": {name: _version(name) for name in _POST_LIBRARIES},
         "libraries": {name: _version(name) for name in _OUTPUT_LIBRARIES},
         "libxml2": etree.LIBXML_VERSION,
-        "yaml_loader": content._Loader.__mro__[1].__name__,
+        "yaml_loader": Loader.__mro__[1].__name__,
     }
 
 
-def fingerprint(config: Config) -> str:
+def fingerprint(source: Source) -> str:
     """A hash of everything besides a post's own file that its cached parts depend on."""
     process = _this_process()
     parts = {
         **{key: process[key] for key in ("publisher", "post code", "python", "post libraries")},
         "libxml2": process["libxml2"],
         "yaml_loader": process["yaml_loader"],
-        "site": dataclasses.asdict(config.site),
-        "content": str(config.paths.content),
+        "source": [type(source).__name__, source.fingerprint()],
     }
     return _sha256(json.dumps(parts, sort_keys=True).encode("utf-8"))
 
@@ -152,11 +153,11 @@ class BuildInputs:
     stand in by name, size and mtime. What does not change during a build (settings,
     code, libraries, time zone data) is read once, when it is made."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, source: Source) -> None:
         self._folder = config.paths.templates
         self.templates = _templates(self._folder)
         settings = {
-            "posts": fingerprint(config),
+            "posts": fingerprint(source),
             "config": repr(config),
             "process": _this_process(),
             "zone": _sha256(_zone_data(config.site.timezone)),
@@ -235,7 +236,7 @@ class LastBuild:
         )
         return note if all(shapes) else None
 
-    def holds(self, inputs: str, now: datetime, config: Config) -> bool:
+    def holds(self, inputs: str, now: datetime, config: Config, root: Path) -> bool:
         """Whether a build with these inputs at `now` would write exactly what is there."""
         if inputs != self.inputs:
             return False
@@ -244,7 +245,7 @@ class LastBuild:
         if self.valid_until is not None and now >= datetime.fromisoformat(self.valid_until):
             return False
         for name, digest in self.recheck.items():
-            if _file_sha256(config.paths.content / name) != digest:
+            if _file_sha256(root / name) != digest:
                 return False
         return all(
             _file_sha256(config.paths.output / name) == digest
@@ -272,7 +273,7 @@ def _file_sha256(path: Path) -> str | None:
 
 
 class BuildCache:
-    """A `content.SourceCache` over the cache database; empty when there is none."""
+    """A `SourceCache` over the cache database; empty when there is none."""
 
     def __init__(
         self, database: CacheDatabase | None, path: Path, key: str, problem: str = ""
@@ -299,11 +300,11 @@ class BuildCache:
             if isinstance(size, int) and isinstance(mtime, int) and isinstance(digest, bytes)
         }
 
-    def rendered(self, digest: bytes, markdown: bool, url: str) -> tuple[str, str] | None:
+    def rendered(self, digest: bytes, reader: str, url: str) -> tuple[str, str] | None:
         if self._database is None or self._damaged:
             return None
         try:
-            return self._database.rendered(digest, markdown, url)
+            return self._database.rendered(digest, reader, url)
         except StateError:
             self._damaged = True
             return None
@@ -367,10 +368,10 @@ class BuildCache:
             self._database = None
 
 
-def open_cache(config: Config, *, writable: bool) -> BuildCache:
+def open_cache(config: Config, source: Source, *, writable: bool) -> BuildCache:
     """The build cache; read-only never creates or changes it."""
     path = cache_path(config)
-    key = fingerprint(config)
+    key = fingerprint(source)
     try:
         database = open_cache_database(path, key, writable=writable)
     except StateError as e:

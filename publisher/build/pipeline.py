@@ -1,6 +1,6 @@
 """`publisher build`: posts → feeds and index.html, written only where bytes changed.
 
-Posts come through the build cache (publisher/cache.py): only new and changed
+Posts come through the build cache (publisher/build/cache.py): only new and changed
 files are parsed, only the posts a feed or index.html shows are rendered, and
 when no input changed since the last build and its files are still in place,
 nothing is read at all.
@@ -8,7 +8,7 @@ nothing is read at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
@@ -17,14 +17,16 @@ from publisher.build.cache import BuildCache, BuildInputs, LastBuild, open_cache
 from publisher.core.config import Config
 from publisher.core.models import Post
 from publisher.core.parallel import collections_paused, helper_count, shared_map
-from publisher.outputs.feeds import FeedSpec, feed_specs, render_feed
+from publisher.outputs import FEED_FORMATS
+from publisher.outputs.feeds import FeedSpec, feed_specs
 from publisher.outputs.files import MANIFEST_NAME, WriteReport, publish, write_manifest
-from publisher.outputs.index_page import LATEST_POSTS, index_page
-from publisher.sources.content import CacheUpdate, LoadedSite, load_site, scan_sources
+from publisher.outputs.index_page import LATEST_POSTS
+from publisher.sources import open_source
+from publisher.sources.base import CacheUpdate, LoadedSite, Source
+from publisher.sources.loading import ContentFor, load_site
 from publisher.state.locking import exclusive
 from publisher.state.store import BuildRecord, open_store, read_only_store
 
-ContentFor = Callable[[Sequence[Post]], Iterable[Post]]
 FEED_ENTRIES_WORTH_A_HELPER = 600
 """From how many feed entries in all the feeds a forked process shares their rendering."""
 
@@ -105,9 +107,11 @@ def load_posts(config: Config, now: datetime, content_for: ContentFor | None = N
 
     Only the posts `content_for` picks get content_html and summary (default: all).
     """
-    cache = open_cache(config, writable=False)
+    source = open_source(config)
+    cache = open_cache(config, source, writable=False)
     try:
-        return load_site(config, _first_seen(config), now, cache=cache, content_for=content_for)
+        first_seen = _first_seen(config)
+        return load_site(config, source, first_seen, now, cache=cache, content_for=content_for)
     finally:
         cache.close()
 
@@ -125,20 +129,23 @@ def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
         helpers=helper_count(entries, worth_it=FEED_ENTRIES_WORTH_A_HELPER),
     )
     files = {spec.filename(fmt): data for (spec, fmt), data in zip(jobs, rendered, strict=True)}
+    from publisher.outputs.index_page import index_page
+
     files["index.html"] = index_page(config, site.posts, specs)
     return files
 
 
 def _render_feed(config: Config, job: tuple[FeedSpec, str]) -> bytes:
     spec, fmt = job
-    return render_feed(config, spec, fmt)
+    return FEED_FORMATS[fmt].render(config, spec)
 
 
 def build(config: Config, now: datetime) -> BuildReport:
+    source = open_source(config)
     with exclusive(config), collections_paused():
-        cache = open_cache(config, writable=True)
+        cache = open_cache(config, source, writable=True)
         try:
-            return _build(config, now, cache)
+            return _build(config, source, now, cache)
         finally:
             cache.close()
 
@@ -159,13 +166,13 @@ def _record(config: Config, now: datetime, report: BuildReport) -> None:
         store.close()
 
 
-def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
+def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> BuildReport:
     first_seen = _first_seen(config)
-    sources = scan_sources(config.paths.content)
-    inputs = BuildInputs(config)
+    sources = source.scan()
+    inputs = BuildInputs(config, source)
     key = inputs.key(sources, first_seen)
     last = cache.last_build()
-    if last is not None and last.holds(key, now, config):
+    if last is not None and last.holds(key, now, config, source.root):
         report = BuildReport(
             WriteReport((), tuple(sorted(last.outputs))),
             (),
@@ -182,6 +189,7 @@ def _build(config: Config, now: datetime, cache: BuildCache) -> BuildReport:
     # Gather and render everything first: a bad post must not half-write anything.
     site = load_site(
         config,
+        source,
         first_seen,
         now,
         cache=cache,

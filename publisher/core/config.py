@@ -76,10 +76,9 @@ def _positive_float(value: float) -> str | None:
     return None if value > 0 else "must be more than 0"
 
 
-FEED_FORMATS = ("atom", "rss", "json")
-
-
 def _formats(value: tuple[str, ...]) -> str | None:
+    from publisher.outputs import FEED_FORMATS  # the registry of feed formats
+
     if not value:
         return f"must list at least one of {', '.join(FEED_FORMATS)}"
     unknown = [f for f in value if f not in FEED_FORMATS]
@@ -135,7 +134,7 @@ class FeedsConfig:
     limit: int = setting(20, "How many of the newest posts each feed holds.", check=_positive)
     full_content: bool = setting(True, "Put whole posts in the feeds; false gives summaries only.")
     formats: tuple[str, ...] = setting(
-        FEED_FORMATS, "Which feeds to write: any of atom, rss, json.", check=_formats
+        ("atom", "rss", "json"), "Which feeds to write: any of atom, rss, json.", check=_formats
     )
     categories: bool = setting(True, "Also write one set of feeds per category.")
     hub: str = setting("", "WebSub hub URL to announce in every feed.", check=_optional_http_url)
@@ -362,6 +361,25 @@ class WebConfig:
     )
 
 
+def _source_kind(value: str) -> str | None:
+    from publisher.sources import SOURCES  # the registry of source kinds
+
+    if value in SOURCES:
+        return None
+    return f"must be one of {', '.join(SOURCES)}"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """[source]: what kind of site the posts come from."""
+
+    kind: str = setting(
+        "folder",
+        "'folder': a folder of posts with YAML front matter ([paths] content).",
+        check=_source_kind,
+    )
+
+
 @dataclass(frozen=True)
 class PathsConfig:
     """[paths]: folders, relative to the config file."""
@@ -382,9 +400,10 @@ class Config:
     smtp: SmtpConfig
     digest: DigestConfig
     schedule: ScheduleConfig
-    source: Path
+    file: Path
     """The config file this came from."""
     web: WebConfig = field(default_factory=WebConfig)
+    source: SourceConfig = field(default_factory=SourceConfig)
 
     @property
     def state_db(self) -> Path:
@@ -400,6 +419,7 @@ TABLES: dict[str, type] = {
     "digest": DigestConfig,
     "schedule": ScheduleConfig,
     "web": WebConfig,
+    "source": SourceConfig,
 }
 KEY_ALIASES = {("mail", "from"): "sender"}
 """TOML keys that are Python keywords, and the field each maps to."""
@@ -513,7 +533,8 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
         smtp=tables["smtp"],
         digest=tables["digest"],
         schedule=tables["schedule"],
-        source=source,
+        file=source,
+        source=tables["source"],
         web=dataclasses.replace(tables["web"], base_url=tables["web"].base_url.rstrip("/")),
     )
 

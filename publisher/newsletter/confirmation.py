@@ -27,7 +27,7 @@ from publisher.newsletter.tokens import (
     token_matches,
 )
 from publisher.newsletter.transports import Envelope, Result, open_transport
-from publisher.render.html import plain_line
+from publisher.render.text import plain_line
 from publisher.state.store import Store, SubscriberRow
 
 CONFIRMATION_FOLDER = "confirmations"
@@ -153,5 +153,5 @@ def make_confirmation_mailer(config: Config) -> ConfirmationMailer:
     if config.digest.dkim_selector:
         if not config.digest.dkim_key_file:
             raise ConfigError("[digest] dkim_selector is set but dkim_key_file is not")
-        key = load_dkim_key(config.source.parent / config.digest.dkim_key_file)
+        key = load_dkim_key(config.file.parent / config.digest.dkim_key_file)
     return ConfirmationMailer(config, name, address, password, key)

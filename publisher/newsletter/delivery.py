@@ -189,7 +189,7 @@ def dkim_key(config: Config) -> bytes | None:
             "[digest] dkim_selector is set but dkim_key_file is not",
             hint="set dkim_key_file to the PEM private key, or remove dkim_selector",
         )
-    return load_dkim_key(config.source.parent / config.digest.dkim_key_file)
+    return load_dkim_key(config.file.parent / config.digest.dkim_key_file)
 
 
 def make_sender(config: Config) -> Sender:

@@ -30,8 +30,9 @@ import premailer
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError, TemplateError
 from publisher.core.models import Post
-from publisher.render.html import plain_line, plain_text, shorten
+from publisher.render.html import plain_text
 from publisher.render.templating import environment, render
+from publisher.render.text import plain_line, shorten
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -228,7 +229,7 @@ def _subject(config: Config, posts: Sequence[Post], now: datetime, language: str
         "count": len(posts),
         "date": _long_date(now.astimezone(config.site.zone), language),
     }
-    where = f"{config.source.name} [digest] subject"
+    where = f"{config.file.name} [digest] subject"
     hint = "use {site}, {title}, {count} and {date}; write {{ and }} for literal braces"
     try:
         for _, field, _, _ in string.Formatter().parse(template):
@@ -458,7 +459,7 @@ def _sender(config: Config) -> tuple[str, str]:
     name, address = parseaddr(config.mail.sender)
     if "@" not in address:
         raise ConfigError(
-            f"{config.source.name} [mail] from: not set or not an address",
+            f"{config.file.name} [mail] from: not set or not an address",
             hint='add `from = "Site name <news@example.org>"` to [mail]',
         )
     return name, address

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from publisher.core.config import Config
 from publisher.core.models import Post
-from publisher.outputs.feeds import MEDIA_TYPES, FeedLink, FeedSpec, feed_url
-from publisher.render.templating import environment, render
+from publisher.outputs.feeds import FeedSpec, feed_links
 
 INDEX_TEMPLATE = "site/index.html.j2"
 LATEST_POSTS = 10
@@ -42,17 +41,15 @@ def labels_for(language_tag: str) -> dict[str, str]:
 
 
 def index_page(config: Config, posts: Sequence[Post], specs: Sequence[FeedSpec]) -> bytes:
+    from publisher.render.templating import environment, render
+
     env = environment(config.paths.templates, html=True)
     labels = labels_for(config.site.language)
     context = {
         "site": config.site,
         "labels": labels,
         "posts": list(posts[:LATEST_POSTS]),
-        "feeds": [
-            FeedLink(f"{spec.title} ({labels[fmt]})", feed_url(config, spec, fmt), MEDIA_TYPES[fmt])
-            for spec in specs
-            for fmt in config.feeds.formats
-        ],
+        "feeds": feed_links(config, specs, labels),
         "subscribe_url": f"{config.web.base_url}/subscribe" if config.web.base_url else "",
     }
     return render(env, INDEX_TEMPLATE, context).encode("utf-8")

@@ -8,15 +8,13 @@ absolute on the way through.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import nh3
 from lxml import etree
 
-_XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_WHITESPACE = re.compile(r"\s+")
+from publisher.render.text import plain_line, strip_xml_illegal
 
 URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite", "action"})
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
@@ -63,16 +61,6 @@ _BLOCKS = frozenset(
         "article",
     ]
 )
-
-
-def strip_xml_illegal(text: str) -> str:
-    """Remove characters that XML 1.0 forbids (most C0 controls, lone surrogates, U+FFFE/F)."""
-    return _XML_ILLEGAL.sub("", text)
-
-
-def plain_line(text: str) -> str:
-    """One line of plain text: no controls, no line breaks, single spaces."""
-    return _WHITESPACE.sub(" ", strip_xml_illegal(text)).strip()
 
 
 def absolute_url(url: str, base: str) -> str:
@@ -154,13 +142,3 @@ def plain_text(html: str) -> str:
 def first_paragraph(html: str) -> str:
     blocks = _text_blocks(html)
     return blocks[0] if blocks else ""
-
-
-def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary, with an ellipsis when cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,.;:") + "…"

@@ -1,0 +1,27 @@
+"""RSS 2.0."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from publisher.core.config import Config
+from publisher.outputs.feeds import FeedSpec
+from publisher.outputs.xml import ATOM_NS, feedgen, serialise
+
+
+def render(config: Config, spec: FeedSpec) -> bytes:
+    root = etree.fromstring(feedgen(config, spec, "rss").rss_str(pretty=False))
+    channel = root.find("channel")
+    # feedgen makes the channel <link> the last link added (the self link); it is the site.
+    channel.find("link").text = f"{config.site.base_url}/"
+    if config.feeds.hub:
+        self_link = channel.find(f"{{{ATOM_NS}}}link")
+        self_link.addnext(etree.Element(f"{{{ATOM_NS}}}link", rel="hub", href=config.feeds.hub))
+    for item, post in zip(channel.findall("item"), spec.posts, strict=True):
+        if post.author and item.find("author") is None:
+            creator = etree.SubElement(item, "{http://purl.org/dc/elements/1.1/}creator")
+            creator.text = post.author
+            guid = item.find("guid")
+            guid.addnext(creator)
+    etree.cleanup_namespaces(root, top_nsmap={"dc": "http://purl.org/dc/elements/1.1/"})
+    return serialise(root)

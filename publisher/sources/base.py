@@ -1,0 +1,113 @@
+"""What every source kind provides, and what loading a site gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from publisher.core.models import Post
+from publisher.sources.files import FileProblems, SourceFile
+from publisher.sources.records import ParsedPost
+
+
+class Source(Protocol):
+    """Where posts come from: one kind of site (registered in publisher/sources/__init__.py).
+
+    Parsing must decide everything about a post from its bytes and the source's
+    settings (so it can be cached by the file's hash and `fingerprint`);
+    rendering must depend only on the bytes, the reader and the post's URL.
+    """
+
+    root: Path
+    """The folder posts are found under."""
+
+    def scan(self) -> list[SourceFile]:
+        """Every file that may be a post, ordered by name."""
+        ...
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything besides a post's own file that parsing and rendering depend on."""
+        ...
+
+    def parse(self, raw: bytes, source: SourceFile, problems: FileProblems) -> ParsedPost | None:
+        """Every check on one file; None (with its problems added) when it has problems."""
+        ...
+
+    def permalink(self, parsed: ParsedPost, published: datetime) -> str:
+        """The URL of a post whose URL waited for its first-seen date."""
+        ...
+
+    def render(self, raw: bytes, reader: str, url: str) -> tuple[str, str] | None:
+        """(content_html, summary) of a file that parses; None when it does not."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CachedSource:
+    """What a SourceCache remembers of one file: its stat, its hash and its `ParsedPost`."""
+
+    size: int
+    mtime_ns: int
+    digest: bytes
+    record: str
+    """`ParsedPost.to_record()`."""
+
+
+class SourceCache(Protocol):
+    """Parsed posts and rendered content from earlier builds (see publisher/build/cache.py)."""
+
+    def sources(self) -> Mapping[str, CachedSource]: ...
+
+    def rendered(self, digest: bytes, reader: str, url: str) -> tuple[str, str] | None: ...
+
+
+@dataclass
+class CacheStats:
+    """How each post was had: by stat, by hash, or by parsing; its content cached or rendered."""
+
+    stat_hits: int = 0
+    hash_hits: int = 0
+    parsed: int = 0
+    render_hits: int = 0
+    rendered: int = 0
+    helpers: int = 0
+    """Processes forked to share the reading and parsing."""
+
+
+@dataclass
+class CacheUpdate:
+    """What a SourceCache should remember after this load, for the caller to save."""
+
+    sources: dict[str, CachedSource] = field(default_factory=dict)
+    """New or changed entries by source name."""
+    removed: list[str] = field(default_factory=list)
+    """Source names to forget: deleted, renamed, or now failing."""
+    rendered: list[tuple[bytes, str, str, str, str]] = field(default_factory=list)
+    """(digest, reader, url, content_html, summary)."""
+    digests: dict[str, bytes] = field(default_factory=dict)
+    """The hash of every post file that was loaded, by source name."""
+    stats: CacheStats = field(default_factory=CacheStats)
+    sources_saved: bool = False
+    """`sources` and `removed` are saved already; only `rendered` is left."""
+
+
+@dataclass(frozen=True)
+class LoadedSite:
+    posts: tuple[Post, ...]
+    """Published posts, newest first."""
+    hidden: tuple[tuple[str, str], ...]
+    """(source name, reason) for drafts, unpublished and future posts."""
+    first_seen_now: tuple[Post, ...]
+    """Posts dated by `now` because this is the first time they were seen."""
+    next_publication: datetime | None = None
+    """The earliest date of the hidden posts dated after `now`: the site may change then."""
+    with_content: frozenset[str] | None = None
+    """Ids of the posts whose content_html and summary were rendered; None means all.
+    The others have both empty."""
+    cache_update: CacheUpdate = field(default_factory=CacheUpdate, compare=False)
+
+    def has_content(self, post: Post) -> bool:
+        return self.with_content is None or post.id in self.with_content

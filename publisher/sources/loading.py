@@ -1,0 +1,442 @@
+"""Loading a site: every post file read, checked, dated and (where asked) rendered.
+
+Every file is read and checked before anything is returned, and every problem
+found is reported in one ContentError.
+
+A post goes through three steps, so that a rebuild redoes only what changed:
+- parsing (the file's bytes and the source's settings → `ParsedPost`), where
+  every check happens; a `SourceCache` hands the result back for a file whose
+  size and mtime, or failing that whose bytes, are unchanged;
+- finishing (→ `Post` without content): first-seen dates, `now`, the URL;
+- rendering (the reader, the syndication-safe HTML pass, the summary), the
+  expensive step, done only for the posts the caller asks for (`content_for`)
+  and cached by the file's hash, its reader and the post's URL. It never finds
+  a problem that parsing did not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from publisher.core.config import Config
+from publisher.core.errors import ContentError, Problem, many
+from publisher.core.models import Post
+from publisher.core.parallel import collections_paused, helper_count, shared_map
+from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, Source, SourceCache
+from publisher.sources.files import FileProblems, SourceFile, content_hash, read_bytes
+from publisher.sources.records import ParsedPost
+
+PARALLEL_FROM = 2000
+"""Files to read and parse from which forked helpers share the work."""
+RENDERS_WORTH_A_HELPER = 40
+"""Posts to render from which forked helpers share the work."""
+
+ContentFor = Callable[[Sequence[Post]], Iterable[Post]]
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A post read from disk, before ids are checked against each other."""
+
+    post: Post
+    hidden_reason: str | None
+    first_seen_now: bool
+    digest: bytes
+    reader: str
+    future: bool
+
+
+class _Shown:
+    """A post's path as the user finds it: relative to the config file's folder."""
+
+    def __init__(self, config: Config, root: Path) -> None:
+        self.base = config.file.parent
+        self.prefix: str | None = None
+        try:
+            inside = root.relative_to(self.base).as_posix()
+            self.prefix = "" if inside == "." else inside + "/"
+        except ValueError:
+            pass
+
+    def __call__(self, source: SourceFile) -> str:
+        if self.prefix is not None:
+            return self.prefix + source.name
+        return str(Path(source.path))
+
+
+@dataclass(frozen=True)
+class _Moment:
+    """What finishing a post needs besides the post: the source, `now`, first-seen dates."""
+
+    source: Source
+    zone: ZoneInfo
+    now: datetime
+    now_utc: datetime
+    first_seen: Mapping[str, datetime]
+    shown: _Shown
+
+
+def _finish(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: _Moment) -> _Draft:
+    """The post as of `now`, without its content."""
+    published = parsed.published
+    seen_now = False
+    if published is None:
+        if parsed.id in moment.first_seen:
+            published = moment.first_seen[parsed.id].astimezone(moment.zone)
+        else:
+            published = moment.now.astimezone(moment.zone).replace(microsecond=0)
+            seen_now = True
+    url, image = parsed.url, parsed.image
+    if url is None:
+        url = moment.source.permalink(parsed, published)
+        image = urljoin(url, image.strip()) if image else None
+    post = Post(
+        source=Path(source.path),
+        source_name=source.name,
+        id=parsed.id,
+        title=parsed.title,
+        url=url,
+        slug=parsed.slug,
+        published=published,
+        updated=max(published if parsed.updated is None else parsed.updated, published),
+        date_source=parsed.date_source,
+        categories=parsed.categories,
+        tags=parsed.tags,
+        author=parsed.author,
+        summary="",
+        content_html="",
+        image=image,
+        lang=parsed.lang,
+    )
+    hidden = parsed.hidden
+    future = published.astimezone(UTC) > moment.now_utc
+    if hidden is None and future:
+        hidden = f"dated in the future ({published.isoformat()})"
+    return _Draft(post, hidden, seen_now and hidden is None, digest, parsed.reader, future)
+
+
+# reading and parsing -------------------------------------------------------------
+
+ParseJob = tuple[SourceFile, bytes | None]
+"""A file to read, and the hash under which the cache holds a post for it (or None)."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What reading and parsing one file gave."""
+
+    digest: bytes | None
+    """None when the file could not be read."""
+    problems: tuple[Problem, ...] = ()
+    record: str | None = None
+    """`ParsedPost.to_record()`; None when the file has problems or is `same`."""
+    draft: _Draft | None = None
+    same: bool = False
+    """The bytes hash to the cached hash: the cached post stands."""
+
+
+def _read_and_parse(job: ParseJob, moment: _Moment, finish: bool = True) -> _Outcome:
+    """Read the file, and parse and finish it unless it hashes to the cached hash."""
+    source, cached_digest = job
+    sink: list[Problem] = []
+    problems = FileProblems(partial(moment.shown, source), sink)
+    try:
+        raw = read_bytes(source.path, source.size)
+    except OSError as e:
+        problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
+        return _Outcome(None, tuple(sink))
+    digest = content_hash(raw)
+    if digest == cached_digest:
+        return _Outcome(digest, same=True)
+    parsed = moment.source.parse(raw, source, problems)
+    if parsed is None:
+        return _Outcome(digest, tuple(sink))
+    draft = _finish(parsed, source, digest, moment) if finish else None
+    return _Outcome(digest, (), parsed.to_record(), draft)
+
+
+def _finish_outcome(job: ParseJob, outcome: _Outcome, moment: _Moment) -> _Outcome:
+    """An outcome parsed elsewhere, finished here (a post travels faster as its record)."""
+    if outcome.record is None or outcome.digest is None:
+        return outcome
+    parsed = ParsedPost.from_record(outcome.record, moment.zone)
+    draft = _finish(parsed, job[0], outcome.digest, moment)
+    return _Outcome(outcome.digest, outcome.problems, outcome.record, draft)
+
+
+# loading the site ----------------------------------------------------------------
+
+
+class _StaleStat(Exception):
+    """A file's bytes differ from what its unchanged size and mtime promised."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def load_site(
+    config: Config,
+    source: Source,
+    first_seen: Mapping[str, datetime],
+    now: datetime,
+    *,
+    cache: SourceCache | None = None,
+    content_for: ContentFor | None = None,
+    sources: Sequence[SourceFile] | None = None,
+    meanwhile: Callable[[CacheUpdate], None] | None = None,
+) -> LoadedSite:
+    """Read and check every post of `source`. Raises one ContentError listing every problem.
+
+    Only the posts `content_for` picks from the published ones (newest first,
+    without content) get content_html and summary; by default every one does.
+    What `cache` should remember afterwards is in the result's `cache_update`.
+    `sources` is what `source.scan()` found, when the caller already looked.
+    `meanwhile` is called with the cache update once every file is read and
+    checked, while content renders (in forked helpers, when it is worth it).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if sources is None:
+        sources = source.scan()
+    zone = config.site.zone
+    moment = _Moment(
+        source, zone, now, now.astimezone(UTC), first_seen, _Shown(config, source.root)
+    )
+    distrusted: set[str] = set()
+    while True:
+        try:
+            with collections_paused():
+                return _Load(moment, cache, sources, distrusted).run(content_for, meanwhile)
+        except _StaleStat as stale:
+            distrusted.add(stale.name)
+
+
+@dataclass
+class _Load:
+    """One attempt at loading; `_StaleStat` starts another that hashes the named file."""
+
+    moment: _Moment
+    cache: SourceCache | None
+    sources: Sequence[SourceFile]
+    distrusted: set[str]
+    update: CacheUpdate = field(default_factory=CacheUpdate)
+    problems: list[Problem] = field(default_factory=list)
+
+    def run(
+        self, content_for: ContentFor | None, meanwhile: Callable[[CacheUpdate], None] | None
+    ) -> LoadedSite:
+        known = self.cache.sources() if self.cache is not None else {}
+        drafts = self._drafts(known)
+        _check_unique(drafts, self.moment.shown, self.problems)
+        self._raise_problems()
+        good = {d.post.source_name for d in drafts}
+        self.update.removed = [name for name in known if name not in good]
+
+        visible = [d for d in drafts if d.hidden_reason is None]
+        visible.sort(key=lambda d: (-d.post.published.timestamp(), d.post.source_name))
+        light = [d.post for d in visible]
+        wanted = None if content_for is None else {post.id for post in content_for(light)}
+        chosen = [d for d in visible if wanted is None or d.post.id in wanted]
+        contents = self._contents(chosen, partial(meanwhile, self.update) if meanwhile else None)
+        self._raise_problems()
+
+        posts = [
+            replace(d.post, content_html=contents[d.post.id][0], summary=contents[d.post.id][1])
+            if d.post.id in contents
+            else d.post
+            for d in visible
+        ]
+        final = {post.id: post for post in posts}
+        future = [d.post.published for d in drafts if d.hidden_reason and d.future]
+        return LoadedSite(
+            posts=tuple(posts),
+            hidden=tuple((d.post.source_name, d.hidden_reason) for d in drafts if d.hidden_reason),
+            first_seen_now=tuple(final[d.post.id] for d in drafts if d.first_seen_now),
+            next_publication=min(future, default=None),
+            with_content=None if wanted is None else frozenset(wanted),
+            cache_update=self.update,
+        )
+
+    def _raise_problems(self) -> None:
+        if self.problems:
+            raise many(ContentError, f"content in {self.moment.source.root}", self.problems)
+
+    def _drafts(self, known: Mapping[str, CachedSource]) -> list[_Draft]:
+        """Every file as a draft post: from the cache by stat, else read (and maybe parsed)."""
+        moment = self.moment
+        from_stat: dict[str, _Draft] = {}
+        maybe_same: dict[str, ParsedPost] = {}
+        jobs: list[ParseJob] = []
+        for source in self.sources:
+            cached = known.get(source.name)
+            decoded = _from_cache(cached, moment.zone) if cached is not None else None
+            if decoded is None or cached is None:
+                jobs.append((source, None))
+            elif (
+                cached.size == source.size
+                and cached.mtime_ns == source.mtime_ns
+                and source.size >= 0
+                and source.name not in self.distrusted
+            ):
+                from_stat[source.name] = _finish(decoded, source, cached.digest, moment)
+            else:
+                maybe_same[source.name] = decoded
+                jobs.append((source, cached.digest))
+        by_name = self._read_and_parse(jobs)
+        drafts: list[_Draft] = []
+        for source in self.sources:
+            if (draft := from_stat.get(source.name)) is not None:
+                self.update.stats.stat_hits += 1
+            else:
+                draft = self._absorb(source, by_name[source.name], known, maybe_same)
+                if draft is None:
+                    continue
+            self.update.digests[source.name] = draft.digest
+            drafts.append(draft)
+        return drafts
+
+    def _read_and_parse(self, jobs: list[ParseJob]) -> dict[str, _Outcome]:
+        moment = self.moment
+        helpers = self.update.stats.helpers = helper_count(len(jobs), worth_it=PARALLEL_FROM)
+        outcomes = shared_map(
+            jobs,
+            partial(_read_and_parse, moment=moment),
+            helpers=helpers,
+            remote=partial(_read_and_parse, moment=moment, finish=False),
+            absorb=partial(_finish_outcome, moment=moment),
+        )
+        return dict(zip((source.name for source, _ in jobs), outcomes, strict=True))
+
+    def _absorb(
+        self,
+        source: SourceFile,
+        outcome: _Outcome,
+        known: Mapping[str, CachedSource],
+        maybe_same: Mapping[str, ParsedPost],
+    ) -> _Draft | None:
+        """The draft a read file gave, noted for the cache; None when it gave problems."""
+        self.problems.extend(outcome.problems)
+        if outcome.digest is None:
+            return None
+        if outcome.same:
+            record = known[source.name].record
+            draft = _finish(maybe_same[source.name], source, outcome.digest, self.moment)
+            self.update.stats.hash_hits += 1
+        elif outcome.record is not None and outcome.draft is not None:
+            record, draft = outcome.record, outcome.draft
+            self.update.stats.parsed += 1
+        else:
+            return None
+        self.update.sources[source.name] = CachedSource(
+            source.size, source.mtime_ns, outcome.digest, record
+        )
+        return draft
+
+    def _contents(
+        self, chosen: Sequence[_Draft], meanwhile: Callable[[], None] | None
+    ) -> dict[str, tuple[str, str]]:
+        """(content_html, summary) by post id: from the cache, else rendered."""
+        contents: dict[str, tuple[str, str]] = {}
+        missing: list[_Draft] = []
+        stats = self.update.stats
+        for draft in chosen:
+            post = draft.post
+            found = (
+                self.cache.rendered(draft.digest, draft.reader, post.url) if self.cache else None
+            )
+            if found is None:
+                missing.append(draft)
+            else:
+                contents[post.id] = found
+                stats.render_hits += 1
+        jobs = [(str(d.post.source), d.digest, d.reader, d.post.url) for d in missing]
+        helpers = helper_count(len(jobs), worth_it=RENDERS_WORTH_A_HELPER)
+        render = partial(_render_file, self.moment.source)
+        rendered_all = shared_map(jobs, render, helpers=helpers, meanwhile=meanwhile)
+        for draft, rendered in zip(missing, rendered_all, strict=True):
+            post = draft.post
+            if rendered is None:
+                self._explain_unrendered(draft)
+                continue
+            contents[post.id] = rendered
+            stats.rendered += 1
+            self.update.rendered.append((draft.digest, draft.reader, post.url, *rendered))
+        return contents
+
+    def _explain_unrendered(self, draft: _Draft) -> None:
+        """A file that parsed could not be rendered: it went away or changed meanwhile."""
+        post = draft.post
+        where = self.moment.shown(SourceFile(str(post.source), post.source_name, -1, -1))
+        try:
+            raw = read_bytes(post.source)
+        except OSError as e:
+            self.problems.append(
+                Problem(where, f"cannot be read: {e.strerror}", "check its permissions")
+            )
+            return
+        if post.source_name not in self.update.sources:
+            raise _StaleStat(post.source_name)  # it was taken from the cache by size and mtime
+        if content_hash(raw) != draft.digest:
+            self.problems.append(Problem(where, "changed while it was being read", "build again"))
+            return
+        raise AssertionError(f"{post.source_name} parses but does not render")
+
+
+RenderJob = tuple[str, bytes, str, str]
+"""(path, hash, reader, url) of a post whose content is needed."""
+
+
+def _render_file(source: Source, job: RenderJob) -> tuple[str, str] | None:
+    """The post's (content_html, summary); None when the file is gone or has changed."""
+    path, digest, reader, url = job
+    try:
+        raw = read_bytes(path)
+    except OSError:
+        return None
+    return source.render(raw, reader, url) if content_hash(raw) == digest else None
+
+
+def _check_unique(
+    drafts: Sequence[_Draft], shown: Callable[[SourceFile], str], problems: list[Problem]
+) -> None:
+    """Ids must be unique among all posts, URLs among the published ones."""
+    by_id: dict[str, Post] = {}
+    by_url: dict[str, Post] = {}
+
+    def where(post: Post) -> str:
+        return shown(SourceFile(str(post.source), post.source_name, -1, -1))
+
+    for draft in drafts:
+        post = draft.post
+        if post.id in by_id:
+            problems.append(
+                Problem(
+                    where(post),
+                    f"has the same id as {where(by_id[post.id])}: {post.id}",
+                    "give one of them a different `id`, or remove the `id` lines",
+                )
+            )
+        by_id.setdefault(post.id, post)
+        if draft.hidden_reason is None:
+            if post.url in by_url:
+                problems.append(
+                    Problem(
+                        where(post),
+                        f"has the same URL as {where(by_url[post.url])}: {post.url}",
+                        "set a different `slug` or `permalink` on one of them",
+                    )
+                )
+            by_url.setdefault(post.url, post)
+
+
+def _from_cache(cached: CachedSource, zone: ZoneInfo) -> ParsedPost | None:
+    try:
+        return ParsedPost.from_record(cached.record, zone)
+    except ValueError:
+        return None

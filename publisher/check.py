@@ -11,11 +11,13 @@ from publisher.build.pipeline import fallback_date_warnings, load_posts, render_
 from publisher.core.config import Config
 from publisher.core.errors import Problem, PublisherError, many
 from publisher.newsletter.credentials import smtp_password
-from publisher.newsletter.delivery import dkim_key, sender_address
-from publisher.newsletter.digest import render_digest, select_posts
-from publisher.newsletter.transports import SmtpTransport
+from publisher.newsletter.digest import render_digest
+from publisher.newsletter.message import sender
+from publisher.newsletter.selection import select_posts
+from publisher.newsletter.signing import dkim_signer
+from publisher.newsletter.smtp import SmtpTransport
 from publisher.sources.base import LoadedSite
-from publisher.state.store import read_only_store
+from publisher.state.store import reading
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ def check(config: Config, now: datetime) -> CheckReport:
     if not config.mail.sender and not _has_subscribers(config):
         notes.append("[mail] from is not set: digests cannot be sent until it is")
     else:
-        attempt("[mail] from", lambda: sender_address(config))
-    attempt("[digest] DKIM", lambda: dkim_key(config))
+        attempt("[mail] from", lambda: sender(config))
+    domain = config.mail.sender.rpartition("@")[2].rstrip(">") or "example.org"
+    attempt("[digest] DKIM", lambda: dkim_signer(config, domain))
     if site.posts:
         newest = select_posts(site.posts, (), first_digest=False, now=now, config=config)
         attempt("templates/email", lambda: render_digest(config, newest, now=now))
@@ -55,10 +58,7 @@ def check(config: Config, now: datetime) -> CheckReport:
 
 
 def _has_subscribers(config: Config) -> bool:
-    store = read_only_store(config.state_db)
-    if store is None:
-        return False
-    try:
+    with reading(config.state_db) as store:
+        if store is None:
+            return False
         return any(store.subscriber_counts().values())
-    finally:
-        store.close()

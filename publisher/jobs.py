@@ -15,7 +15,7 @@ from publisher.core.errors import LockBusyError, PublisherError
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.due import DIGEST_JOB
 from publisher.schedule import Job, Schedule, missed_run, schedules, serve
-from publisher.state.store import read_only_store
+from publisher.state.store import reading
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +53,12 @@ class LastRuns:
 
 def last_runs(config: Config) -> LastRuns:
     """When the last build finished and the last digest was made, from the store (read-only)."""
-    store = read_only_store(config.state_db)
-    if store is None:
-        return LastRuns(None, None)
-    try:
+    with reading(config.state_db) as store:
+        if store is None:
+            return LastRuns(None, None)
         last_build = store.last_build()
         last_digest_run = store.last_job_run(DIGEST_JOB)
         digests = store.recent_digests(1)
-    finally:
-        store.close()
     # A digest run that found nothing new makes no digest row, but it did run.
     last_digest = last_digest_run or (digests[0][0].created_at if digests else None)
     return LastRuns(last_build.finished_at if last_build else None, last_digest)

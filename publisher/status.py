@@ -12,7 +12,7 @@ from publisher.schedule import Schedule, schedules
 from publisher.state.store import (
     BuildRecord,
     DigestRow,
-    read_only_store,
+    reading,
 )
 
 
@@ -78,8 +78,7 @@ def status(config: Config, now: datetime) -> Status:
     build_schedule, digest_schedule = schedules(config)
     next_build = next(iter(build_schedule.fire_times(now, 1)), None)
     next_digest = next(iter(digest_schedule.fire_times(now, 1)), None)
-    store = read_only_store(config.state_db)
-    try:
+    with reading(config.state_db) as store:
         recent = store.recent_digests(1) if store else []
         return Status(
             last_build=store.last_build() if store else None,
@@ -93,6 +92,3 @@ def status(config: Config, now: datetime) -> Status:
             next_build=next_build,
             next_digest=next_digest,
         )
-    finally:
-        if store:
-            store.close()

@@ -26,16 +26,10 @@ from publisher.build.pipeline import load_posts
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError, TemplateError
 from publisher.core.models import Category, DateSource, Post
-from publisher.newsletter.digest import (
-    Recipient,
-    RenderedDigest,
-    compose,
-    message_bytes,
-    preview_html,
-    render_digest,
-    select_posts,
-    unsubscribe_url,
-)
+from publisher.newsletter.digest import RenderedDigest, render_digest
+from publisher.newsletter.headers import message_bytes
+from publisher.newsletter.message import Recipient, compose, preview_html, unsubscribe_url
+from publisher.newsletter.selection import select_posts
 from publisher.newsletter.signing import dkim_sign, load_dkim_key
 from publisher.state.store import open_store
 from tests.conftest import NOW, ROOT, openssl

@@ -16,12 +16,12 @@ import pytest
 
 from publisher.core.config import Config, SmtpConfig
 from publisher.core.errors import DeliveryError
+from publisher.newsletter.outbox import OutboxTransport
+from publisher.newsletter.smtp import SmtpTransport
 from publisher.newsletter.transports import (
     Envelope,
-    OutboxTransport,
     Outcome,
     Result,
-    SmtpTransport,
     is_no_such_user,
     open_transport,
 )

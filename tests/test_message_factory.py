@@ -9,7 +9,9 @@ import email.policy
 import pytest
 
 from publisher.core.config import Config
-from publisher.newsletter.digest import Filler, Recipient, compose, fill, message_bytes
+from publisher.newsletter.headers import message_bytes
+from publisher.newsletter.markers import Filler, fill
+from publisher.newsletter.message import Recipient, compose
 from publisher.newsletter.message_factory import MessageFactory
 from tests.conftest import NOW
 from tests.test_digest import parse, parts, recipient, sample_digest

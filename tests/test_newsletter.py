@@ -26,7 +26,7 @@ from publisher.core.config import load_config
 from publisher.core.errors import ExitCode
 from publisher.core.models import Post
 from publisher.newsletter.delivery import send_digests
-from publisher.newsletter.transports import SmtpTransport
+from publisher.newsletter.smtp import SmtpTransport
 from tests.conftest import NOW, ROOT
 from tests.smtp_sink import SmtpSink, free_port
 

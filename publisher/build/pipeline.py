@@ -25,7 +25,7 @@ from publisher.sources import open_source
 from publisher.sources.base import CacheUpdate, LoadedSite, Source
 from publisher.sources.loading import ContentFor, load_site
 from publisher.state.locking import exclusive
-from publisher.state.store import BuildRecord, open_store, read_only_store
+from publisher.state.store import BuildRecord, open_store, reading
 
 FEED_ENTRIES_WORTH_A_HELPER = 600
 """From how many feed entries in all the feeds a forked process shares their rendering."""
@@ -93,13 +93,10 @@ def shown_posts(config: Config) -> ContentFor:
 
 
 def _first_seen(config: Config) -> dict[str, datetime]:
-    store = read_only_store(config.state_db)
-    if store is None:
-        return {}
-    try:
+    with reading(config.state_db) as store:
+        if store is None:
+            return {}
         return store.first_seen_dates()
-    finally:
-        store.close()
 
 
 def load_posts(config: Config, now: datetime, content_for: ContentFor | None = None) -> LoadedSite:
@@ -151,8 +148,7 @@ def build(config: Config, now: datetime) -> BuildReport:
 
 
 def _record(config: Config, now: datetime, report: BuildReport) -> None:
-    store = open_store(config.state_db)
-    try:
+    with open_store(config.state_db) as store:
         store.record_build(
             BuildRecord(
                 now,
@@ -162,8 +158,6 @@ def _record(config: Config, now: datetime, report: BuildReport) -> None:
                 len(report.warnings),
             )
         )
-    finally:
-        store.close()
 
 
 def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> BuildReport:
@@ -202,12 +196,9 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
     if cache.problem:
         warnings += (cache.problem,)
 
-    store = open_store(config.state_db)
-    try:
+    with open_store(config.state_db) as store:
         store.record_first_seen((p.id, p.source_name, p.published) for p in site.first_seen_now)
         first_seen_after = store.first_seen_dates()
-    finally:
-        store.close()
     published = publish(
         config.paths.output,
         files,

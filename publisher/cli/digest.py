@@ -81,11 +81,8 @@ def status_command(ctx: Context, limit: int) -> None:
     """List recent digests and their per-status delivery counts."""
     from publisher.state.store import open_store
 
-    store = open_store(ctx.config().state_db)
-    try:
+    with open_store(ctx.config().state_db) as store:
         rows = store.recent_digests(limit)
-    finally:
-        store.close()
     if not rows:
         click.echo("no digests yet")
     for digest, counts in rows:

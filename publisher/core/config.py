@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from publisher.core.errors import ConfigError, Problem, many
+from publisher.core.mailbox import mailbox_problem
 
 Check = Callable[[Any], str | None]
 """Returns a complaint, or None when the value is fine."""
@@ -140,20 +141,8 @@ class FeedsConfig:
     hub: str = setting("", "WebSub hub URL to announce in every feed.", check=_optional_http_url)
 
 
-_EMAIL_LIKE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-
-
-def _mailbox(value: str) -> str | None:
-    address = value.rsplit("<", 1)[-1].rstrip(">").strip()
-    if not _EMAIL_LIKE.match(address):
-        return "must be an address, optionally with a name: 'News <news@example.org>'"
-    if "\n" in value or "\r" in value:
-        return "must be one line"
-    return None
-
-
 def _optional_mailbox(value: str) -> str | None:
-    return _mailbox(value) if value else None
+    return mailbox_problem(value) if value else None
 
 
 def _one_of(*choices: str) -> Check:

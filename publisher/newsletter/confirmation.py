@@ -11,14 +11,16 @@ import email.policy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid
 
 from publisher.core.config import Config
-from publisher.core.errors import ConfigError, PublisherError
+from publisher.core.errors import PublisherError
+from publisher.core.mailbox import Mailbox
 from publisher.newsletter.addresses import Address
 from publisher.newsletter.credentials import smtp_password
-from publisher.newsletter.digest import encoded_words, mailbox, message_bytes
-from publisher.newsletter.signing import dkim_sign, load_dkim_key
+from publisher.newsletter.headers import encoded_words, mailbox, message_bytes
+from publisher.newsletter.message import list_domain, reply_to, sender
+from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.tokens import (
     BadToken,
     ExpiredToken,
@@ -86,20 +88,18 @@ class ConfirmationMailer:
     """Composes and sends confirmation emails; checks everything it needs when made."""
 
     config: Config
-    sender_name: str
-    sender_address: str
+    origin: Mailbox
     password: str | None
-    dkim_key: bytes | None
+    signer: DkimSigner | None
 
     def message(self, recipient: str, subject: str, text: str, now: datetime) -> bytes:
         """The wire bytes of one plain-text confirmation email, DKIM-signed when configured."""
         config = self.config
         message = EmailMessage(policy=email.policy.SMTP)
-        message.set_raw("From", mailbox(self.sender_name, self.sender_address, "From"))
+        message.set_raw("From", mailbox(self.origin.name, self.origin.address, "From"))
         message.set_raw("To", mailbox("", recipient, "To"))
-        if config.mail.reply_to:
-            reply_name, reply_address = parseaddr(config.mail.reply_to)
-            message.set_raw("Reply-To", mailbox(reply_name, reply_address, "Reply-To"))
+        if (answer := reply_to(config)) is not None:
+            message.set_raw("Reply-To", mailbox(answer.name, answer.address, "Reply-To"))
         subject = plain_line(subject)
         if subject.isascii() and "=?" not in subject:
             message["Subject"] = subject
@@ -107,23 +107,12 @@ class ConfirmationMailer:
             # Our own encoded words: Python 3.11 folding can drop spaces (CPython gh-92081).
             message.set_raw("Subject", "\n ".join(encoded_words(subject)))
         message["Date"] = format_datetime(now)
-        message["Message-ID"] = make_msgid("confirm", domain=self.domain)
+        message["Message-ID"] = make_msgid("confirm", domain=list_domain(config))
         message["Auto-Submitted"] = "auto-generated"
         message["MIME-Version"] = "1.0"
         message.set_content(text, subtype="plain", charset="utf-8", cte="base64")
         data = message_bytes(message)
-        if self.dkim_key is None:
-            return data
-        return dkim_sign(
-            data,
-            selector=config.digest.dkim_selector,
-            domain=config.digest.dkim_domain or self.sender_address.rsplit("@", 1)[1],
-            private_key=self.dkim_key,
-        )
-
-    @property
-    def domain(self) -> str:
-        return self.config.mail.message_id_domain or self.sender_address.rsplit("@", 1)[1]
+        return self.signer.sign(data) if self.signer is not None else data
 
     def send(self, subscriber: SubscriberRow, data: bytes, now: datetime) -> Result | None:
         """Send through the configured transport (SMTP or the outbox folder)."""
@@ -132,7 +121,7 @@ class ConfirmationMailer:
         results: list[Result] = []
         envelope = Envelope(
             key=str(subscriber.id),
-            sender=self.sender_address,
+            sender=self.origin.address,
             recipient=subscriber.email,
             message=data,
             filename=f"confirm-{subscriber.id:08d}-{int(now.timestamp())}",
@@ -142,16 +131,6 @@ class ConfirmationMailer:
 
 
 def make_confirmation_mailer(config: Config) -> ConfirmationMailer:
-    name, address = parseaddr(config.mail.sender)
-    if "@" not in address:
-        raise ConfigError(
-            "[mail] from is not set; confirmation emails need a sender",
-            hint='add `from = "Site name <news@example.org>"` to [mail] in config.toml',
-        )
+    origin = sender(config)
     password = smtp_password(config) if config.mail.transport == "smtp" else None
-    key = None
-    if config.digest.dkim_selector:
-        if not config.digest.dkim_key_file:
-            raise ConfigError("[digest] dkim_selector is set but dkim_key_file is not")
-        key = load_dkim_key(config.file.parent / config.digest.dkim_key_file)
-    return ConfirmationMailer(config, name, address, password, key)
+    return ConfirmationMailer(config, origin, password, dkim_signer(config, origin.domain))

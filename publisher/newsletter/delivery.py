@@ -12,31 +12,29 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parseaddr
 from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from publisher.build.pipeline import load_posts
 from publisher.core.config import Config
-from publisher.core.errors import ConfigError, ExitCode
+from publisher.core.errors import ExitCode
 from publisher.core.models import Post
 from publisher.newsletter.credentials import signing_secret, smtp_password
-from publisher.newsletter.digest import (
+from publisher.newsletter.digest import RenderedDigest, render_digest
+from publisher.newsletter.due import DIGEST_JOB
+from publisher.newsletter.headers import message_bytes
+from publisher.newsletter.message import (
     TEST_COPY,
     Recipient,
-    RenderedDigest,
-    archive,
     compose,
-    message_bytes,
     preview_html,
-    render_digest,
-    select_posts,
+    sender,
     unsubscribe_url,
 )
-from publisher.newsletter.due import DIGEST_JOB
 from publisher.newsletter.message_factory import MessageFactory
-from publisher.newsletter.signing import dkim_sign, load_dkim_key
+from publisher.newsletter.selection import archive, select_posts
+from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.subscribers import ledger
 from publisher.newsletter.tokens import unsubscribe_token
 from publisher.newsletter.transports import (
@@ -48,7 +46,7 @@ from publisher.newsletter.transports import (
     open_transport,
 )
 from publisher.outputs.files import write_if_changed
-from publisher.state.store import PendingDelivery, Store, read_only_store
+from publisher.state.store import PendingDelivery, Store, reading
 
 PREVIEW_FOLDER = "preview"
 TEST_FOLDER = "test"
@@ -138,7 +136,7 @@ class Sender:
     config: Config
     secret: bytes
     envelope_from: str
-    dkim_key: bytes | None
+    signer: DkimSigner | None
 
     def unsubscribe_url(self, subscriber_id: int, email_key: str) -> str:
         return unsubscribe_url(
@@ -161,39 +159,13 @@ class Sender:
 
     def signed(self, data: bytes) -> bytes:
         """`data` with a DKIM signature when [digest] asks for one."""
-        if self.dkim_key is not None:
-            data = dkim_sign(
-                data,
-                selector=self.config.digest.dkim_selector,
-                domain=self.config.digest.dkim_domain or self.envelope_from.rsplit("@", 1)[1],
-                private_key=self.dkim_key,
-            )
-        return data
-
-
-def sender_address(config: Config) -> str:
-    address = parseaddr(config.mail.sender)[1]
-    if not address:
-        raise ConfigError(
-            "[mail] from is not set",
-            hint='add `from = "Site name <news@example.org>"` to [mail] in config.toml',
-        )
-    return address
-
-
-def dkim_key(config: Config) -> bytes | None:
-    if not config.digest.dkim_selector:
-        return None
-    if not config.digest.dkim_key_file:
-        raise ConfigError(
-            "[digest] dkim_selector is set but dkim_key_file is not",
-            hint="set dkim_key_file to the PEM private key, or remove dkim_selector",
-        )
-    return load_dkim_key(config.file.parent / config.digest.dkim_key_file)
+        return self.signer.sign(data) if self.signer is not None else data
 
 
 def make_sender(config: Config) -> Sender:
-    return Sender(config, signing_secret(config), sender_address(config), dkim_key(config))
+    origin = sender(config)
+    signer = dkim_signer(config, origin.domain)
+    return Sender(config, signing_secret(config), origin.address, signer)
 
 
 def _stored_digest(store: Store, digest_id: int) -> RenderedDigest:
@@ -369,13 +341,9 @@ def mark_all_sent(config: Config, now: datetime) -> int:
 
 
 def _next_digest(config: Config, now: datetime) -> RenderedDigest | None:
-    store = read_only_store(config.state_db)
-    try:
+    with reading(config.state_db) as store:
         mailed = store.mailed_post_ids() if store else set()
         first = not store.has_mailed_anything() if store else True
-    finally:
-        if store:
-            store.close()
 
     def new_posts(posts: Sequence[Post]) -> list[Post]:
         return select_posts(posts, mailed, first_digest=first, now=now, config=config)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from publisher.core.config import Config
 from publisher.schedule import schedules
-from publisher.state.store import read_only_store
+from publisher.state.store import reading
 
 DIGEST_JOB = "digest"
 
@@ -21,14 +21,11 @@ class DigestDue:
 def digest_due(config: Config, now: datetime) -> DigestDue:
     """Whether `publisher run` should send: never sent, an unfinished digest, or a
     [schedule] digest time passed since the last digest run."""
-    store = read_only_store(config.state_db)
-    if store is None:
-        return DigestDue(True, "no digest has run yet")
-    try:
+    with reading(config.state_db) as store:
+        if store is None:
+            return DigestDue(True, "no digest has run yet")
         last = store.last_job_run(DIGEST_JOB)
         unfinished = bool(store.unfinished_digest_ids())
-    finally:
-        store.close()
     if unfinished:
         return DigestDue(True, "a digest is unfinished")
     if last is None:

@@ -23,15 +23,13 @@ import re
 from datetime import datetime
 
 from publisher.core.config import Config
-from publisher.newsletter.digest import (
-    WIRE_POLICY,
-    Filler,
+from publisher.newsletter.digest import RenderedDigest
+from publisher.newsletter.headers import WIRE_POLICY, mailbox, message_bytes
+from publisher.newsletter.markers import Filler
+from publisher.newsletter.message import (
     Recipient,
-    RenderedDigest,
     compose,
     list_unsubscribe,
-    mailbox,
-    message_bytes,
     message_id,
     values_for,
 )

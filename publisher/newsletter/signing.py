@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import dkim
 from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 
+from publisher.core.config import Config
 from publisher.core.errors import ConfigError
 
 SIGNED_HEADERS = (
@@ -82,3 +84,30 @@ def load_dkim_key(path: Path) -> bytes:
             hint=_KEY_HINT,
         )
     return data
+
+
+@dataclass(frozen=True)
+class DkimSigner:
+    """[digest] DKIM settings with the key loaded and checked once."""
+
+    selector: str
+    domain: str
+    key: bytes
+
+    def sign(self, message: bytes) -> bytes:
+        return dkim_sign(message, selector=self.selector, domain=self.domain, private_key=self.key)
+
+
+def dkim_signer(config: Config, sender_domain: str) -> DkimSigner | None:
+    """The signer [digest] asks for (None when dkim_selector is not set): the one place
+    the key is loaded, for digests and confirmation emails alike."""
+    settings = config.digest
+    if not settings.dkim_selector:
+        return None
+    if not settings.dkim_key_file:
+        raise ConfigError(
+            "[digest] dkim_selector is set but dkim_key_file is not",
+            hint="set dkim_key_file to the PEM private key, or remove dkim_selector",
+        )
+    key = load_dkim_key(config.file.parent / settings.dkim_key_file)
+    return DkimSigner(settings.dkim_selector, settings.dkim_domain or sender_domain, key)

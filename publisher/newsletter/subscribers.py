@@ -19,7 +19,7 @@ from publisher.state.store import (
     Store,
     SubscriberRow,
     open_store,
-    read_only_store,
+    reading,
 )
 
 
@@ -29,23 +29,16 @@ class SubscriberError(PublisherError):
 
 @contextmanager
 def ledger(config: Config) -> Iterator[Store]:
-    with exclusive(config):
-        store = open_store(config.state_db)
-        try:
-            yield store
-        finally:
-            store.close()
+    with exclusive(config), open_store(config.state_db) as store:
+        yield store
 
 
 @contextmanager
 def unlocked(config: Config) -> Iterator[Store]:
     """For one-row changes that may happen while a digest is being sent (an unsubscribe):
     SQLite keeps them consistent, and the sender skips inactive subscribers page by page."""
-    store = open_store(config.state_db)
-    try:
+    with open_store(config.state_db) as store:
         yield store
-    finally:
-        store.close()
 
 
 @dataclass(frozen=True)
@@ -100,13 +93,10 @@ def find(store: Store, email: str) -> SubscriberRow:
 
 def list_subscribers(config: Config, status: str | None) -> list[SubscriberRow]:
     """Read without the lock, so a listing never waits for a digest being sent."""
-    store = read_only_store(config.state_db)
-    if store is None:
-        return []
-    try:
+    with reading(config.state_db) as store:
+        if store is None:
+            return []
         return list(store.subscribers(status))
-    finally:
-        store.close()
 
 
 INACTIVE = ("unsubscribed", "bounced")

@@ -150,6 +150,12 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         try:
@@ -584,6 +590,17 @@ def open_store(path: Path) -> Store:
         db.close()
         raise
     return Store(db, path)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[Store | None]:
+    """`read_only_store`, closed on leaving: `with reading(path) as store:`."""
+    store = read_only_store(path)
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
 
 
 def read_only_store(path: Path) -> Store | None:

@@ -31,7 +31,7 @@ from publisher.newsletter.confirmation import (
 from publisher.newsletter.subscribers import SubscriberError
 from publisher.newsletter.tokens import form_token_matches
 from publisher.newsletter.unsubscribe import subscriber_for_token
-from publisher.state.store import Store, SubscriberRow, open_store, read_only_store
+from publisher.state.store import Store, SubscriberRow, open_store, reading
 from publisher.web.limits import RateLimiter
 from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Form, Views
 
@@ -74,11 +74,8 @@ class Handlers:
 
     @contextmanager
     def _store(self) -> Iterator[Store]:
-        store = open_store(self.config.state_db)
-        try:
+        with open_store(self.config.state_db) as store:
             yield store
-        finally:
-            store.close()
 
     # subscribe --------------------------------------------------------------
 
@@ -218,10 +215,7 @@ class Handlers:
         return PlainTextResponse(f"ok schema={version}\n")
 
     def _schema_version(self) -> int:
-        store = read_only_store(self.config.state_db)
-        if store is None:
-            raise PublisherError(f"no state database at {self.config.state_db}")
-        try:
+        with reading(self.config.state_db) as store:
+            if store is None:
+                raise PublisherError(f"no state database at {self.config.state_db}")
             return store.schema_version()
-        finally:
-            store.close()

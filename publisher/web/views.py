@@ -12,12 +12,12 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from publisher.core import i18n
 from publisher.core.config import Config
 from publisher.core.errors import TemplateError
 from publisher.newsletter.tokens import form_token
 from publisher.outputs.feeds import FeedLink, feed_links, feed_specs
 from publisher.render.templating import environment, render
-from publisher.web.messages import Messages, messages_for
 
 FORM_COOKIE = "publisher_form"
 FORM_MAX_AGE = timedelta(hours=2)
@@ -57,7 +57,8 @@ class Views:
     def __init__(self, config: Config, secret: bytes) -> None:
         self.config = config
         self.secret = secret
-        self.t: Messages = messages_for(config.site.language)
+        self.t = i18n.labels(config.site.language, "web")
+        self.lang = i18n.language(config.site.language)
         self.html = environment(config.paths.templates, html=True)
         self.text = environment(config.paths.templates, html=False)
         parts = urlsplit(config.web.base_url)
@@ -93,7 +94,13 @@ class Views:
         self.confirmation_text("https://example.org/confirm?token=token")
 
     def _render(self, name: str, title: str, **values: Any) -> str:
-        context = {"t": self.t, "site": self.config.site, "urls": self.urls, "hours": self.hours}
+        context = {
+            "t": self.t,
+            "lang": self.lang,
+            "site": self.config.site,
+            "urls": self.urls,
+            "hours": self.hours,
+        }
         return render(self.html, f"web/{name}.html.j2", {**context, "title": title, **values})
 
     def page(

@@ -1,0 +1,86 @@
+"""Mailboxes written in config.toml (`[mail] from`, `reply_to`): one strict parser for all.
+
+A value is read with the email package's RFC 5322 parser and must be exactly one
+mailbox with no defects; what would only survive by luck (an unquoted comma or
+`@` in the name, two addresses, a domain without a dot) is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.errors import MessageDefect, NonASCIILocalPartDefect, ObsoleteHeaderDefect
+from email.headerregistry import HeaderRegistry
+from typing import Any
+
+_REGISTRY = HeaderRegistry()
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_QUOTING_HINT = 'put a name with commas, @ or dots in quotes: "News, Weekly" <news@example.org>'
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    name: str
+    address: str
+
+    @property
+    def domain(self) -> str:
+        return self.address.rsplit("@", 1)[1]
+
+
+class MailboxError(ValueError):
+    def __init__(self, reason: str, hint: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+
+def parse_mailbox(value: str) -> Mailbox:
+    """The one mailbox `value` names; MailboxError with a reason and hint otherwise."""
+    if "\n" in value or "\r" in value:
+        raise MailboxError("must be one line")
+    header: Any = _REGISTRY("From", value)  # an AddressHeader; typeshed's stubs disagree
+    tolerated = (NonASCIILocalPartDefect, ObsoleteHeaderDefect)  # the latter: 'J. Doe'
+    defects = [d for d in header.defects if not isinstance(d, tolerated)]
+    if defects or len(header.addresses) != 1:
+        raise MailboxError(_describe(defects, len(header.addresses)), _QUOTING_HINT)
+    found = header.addresses[0]
+    local, domain = found.username, found.domain
+    if not local or not domain:
+        raise MailboxError("must be an address, like news@example.org")
+    if not local.isascii():
+        raise MailboxError("the address before @ must be ASCII", "use an ASCII sending address")
+    if problem := domain_problem(domain):
+        raise MailboxError(f"the domain {domain!r} {problem}")
+    return Mailbox(str(found.display_name), f"{local}@{domain}")
+
+
+def _describe(defects: list[MessageDefect], count: int) -> str:
+    if count > 1:
+        return f"names {count} addresses; give one"
+    if defects:
+        return f"is not one valid mailbox ({defects[0]})"
+    return "is not a mailbox"
+
+
+def domain_problem(domain: str) -> str | None:
+    """Why `domain` cannot be a mail domain, or None when it can."""
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return "is not a valid domain name"
+    labels = ascii_domain.rstrip(".").split(".")
+    if len(labels) < 2:
+        return "needs a dot, like example.org"
+    if not all(_LABEL.match(label) for label in labels):
+        return "is not a valid domain name"
+    return None
+
+
+def mailbox_problem(value: str) -> str | None:
+    """For config checks: why `value` is not one mailbox, or None when it is."""
+    try:
+        parse_mailbox(value)
+    except MailboxError as e:
+        return f"{e.reason}; {e.hint}" if e.hint else e.reason
+    return None

@@ -22,7 +22,8 @@ from publisher.newsletter.subscribers import (
 from publisher.newsletter.tokens import unsubscribe_token
 from publisher.newsletter.unsubscribe import unsubscribe
 from publisher.state.locking import exclusive
-from publisher.state.store import MIGRATIONS, open_store
+from publisher.state.migrations import MIGRATIONS
+from publisher.state.store import open_store
 from tests.conftest import NOW
 
 

@@ -8,92 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 import tomllib
 import typing
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from publisher.core import checks
+from publisher.core.checks import setting
 from publisher.core.errors import ConfigError, Problem, many
-from publisher.core.mailbox import mailbox_problem
-
-Check = Callable[[Any], str | None]
-"""Returns a complaint, or None when the value is fine."""
-
-
-def setting(default: Any, doc: str, *, check: Check | None = None, required: bool = False) -> Any:
-    return field(default=default, metadata={"doc": doc, "check": check, "required": required})
-
-
-def _http_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return "must be an absolute http(s) URL, like 'https://news.example.org'"
-    return None
-
-
-def _optional_http_url(value: str) -> str | None:
-    return _http_url(value) if value else None
-
-
-def _timezone(value: str) -> str | None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return "is not an IANA time zone name, like 'Asia/Seoul' or 'UTC'"
-    return None
-
-
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-
-
-def _language(value: str) -> str | None:
-    return None if _LANGUAGE_TAG.match(value) else "must be a language tag, like 'ko' or 'en-GB'"
-
-
-# RFC 4151: taggingEntity = authorityName "," date
-_TAGGING_ENTITY = re.compile(
-    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-    r"|[^@\s,]+@[A-Za-z0-9.-]+)"
-    r",\d{4}(?:-\d{2}(?:-\d{2})?)?$"
-)
-
-
-def _id_authority(value: str) -> str | None:
-    if _TAGGING_ENTITY.match(value):
-        return None
-    return "must be a domain or email you own, a comma and a date, like 'news.example.org,2024'"
-
-
-def _positive(value: int) -> str | None:
-    return None if value >= 1 else "must be 1 or more"
-
-
-def _positive_float(value: float) -> str | None:
-    return None if value > 0 else "must be more than 0"
-
-
-def _formats(value: tuple[str, ...]) -> str | None:
-    from publisher.outputs import FEED_FORMATS  # the registry of feed formats
-
-    if not value:
-        return f"must list at least one of {', '.join(FEED_FORMATS)}"
-    unknown = [f for f in value if f not in FEED_FORMATS]
-    if unknown:
-        return f"unknown format {unknown[0]!r}; choose from {', '.join(FEED_FORMATS)}"
-    if len(set(value)) != len(value):
-        return "lists a format twice"
-    return None
-
-
-def _permalink(value: str) -> str | None:
-    if not value.startswith("/"):
-        return "must start with '/', like '/:slug/'"
-    return None
 
 
 @dataclass(frozen=True)
@@ -103,24 +27,29 @@ class SiteConfig:
     title: str = setting("", "The site's name, used as the feed title.", required=True)
     description: str = setting("", "One line about the site; the feed subtitle.")
     base_url: str = setting(
-        "", "Absolute URL where the site (and public/) is served.", check=_http_url, required=True
+        "",
+        "Absolute URL where the site (and public/) is served.",
+        check=checks.http_url,
+        required=True,
     )
-    language: str = setting("en", "Language tag of the site, like 'ko'.", check=_language)
-    timezone: str = setting("UTC", "IANA time zone for dates written without one.", check=_timezone)
+    language: str = setting("en", "Language tag of the site, like 'ko'.", check=checks.language)
+    timezone: str = setting(
+        "UTC", "IANA time zone for dates written without one.", check=checks.timezone
+    )
     author: str = setting("", "Default author name of every post.")
     author_email: str = setting("", "The default author's email address.")
     id_authority: str = setting(
         "",
         "RFC 4151 tagging entity for permanent entry ids, like 'news.example.org,2024'. "
         "Never change it once feeds are public.",
-        check=_id_authority,
+        check=checks.id_authority,
         required=True,
     )
     permalink: str = setting(
         "/:slug/",
         "URL path of a post without a `permalink` of its own; "
         "placeholders :slug, :year, :month, :day.",
-        check=_permalink,
+        check=checks.permalink,
     )
 
     @property
@@ -132,48 +61,17 @@ class SiteConfig:
 class FeedsConfig:
     """[feeds]: what the feeds hold."""
 
-    limit: int = setting(20, "How many of the newest posts each feed holds.", check=_positive)
+    limit: int = setting(20, "How many of the newest posts each feed holds.", check=checks.positive)
     full_content: bool = setting(True, "Put whole posts in the feeds; false gives summaries only.")
     formats: tuple[str, ...] = setting(
-        ("atom", "rss", "json"), "Which feeds to write: any of atom, rss, json.", check=_formats
+        ("atom", "rss", "json"),
+        "Which feeds to write: any of atom, rss, json.",
+        check=checks.formats,
     )
     categories: bool = setting(True, "Also write one set of feeds per category.")
-    hub: str = setting("", "WebSub hub URL to announce in every feed.", check=_optional_http_url)
-
-
-def _optional_mailbox(value: str) -> str | None:
-    return mailbox_problem(value) if value else None
-
-
-def _one_of(*choices: str) -> Check:
-    def check(value: str) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(choices)}"
-
-    return check
-
-
-def _env_name(value: str) -> str | None:
-    if value and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
-        return "must be the name of an environment variable, like PUBLISHER_SECRET"
-    return None
-
-
-def _non_negative(value: float) -> str | None:
-    return None if value >= 0 else "must be 0 or more"
-
-
-def _port(value: int) -> str | None:
-    return None if 0 < value < 65536 else "must be a TCP port, 1 to 65535"
-
-
-def _unsubscribe_url(value: str) -> str | None:
-    if not value:
-        return None
-    if "{token}" not in value:
-        return "must contain {token}, like 'https://news.example.org/unsubscribe?token={token}'"
-    if urlsplit(value).scheme != "https":
-        return "must be an https URL (RFC 8058 one-click unsubscribe needs https)"
-    return None
+    hub: str = setting(
+        "", "WebSub hub URL to announce in every feed.", check=checks.optional_http_url
+    )
 
 
 @dataclass(frozen=True)
@@ -183,15 +81,15 @@ class MailConfig:
     transport: str = setting(
         "outbox",
         "'outbox' writes .eml files under [paths] outbox; 'smtp' sends through [smtp].",
-        check=_one_of("outbox", "smtp"),
+        check=checks.one_of("outbox", "smtp"),
     )
     sender: str = setting(
         "",
         "The From mailbox, with a display name: 'News <news@example.org>'. "
         "Written `from` in config.toml.",
-        check=_optional_mailbox,
+        check=checks.optional_mailbox,
     )
-    reply_to: str = setting("", "Optional Reply-To mailbox.", check=_optional_mailbox)
+    reply_to: str = setting("", "Optional Reply-To mailbox.", check=checks.optional_mailbox)
     message_id_domain: str = setting(
         "", "Domain of Message-IDs and List-Id; defaults to the From address's domain."
     )
@@ -205,25 +103,25 @@ class SmtpConfig:
     """[smtp]: the mail relay used when [mail] transport = 'smtp'."""
 
     host: str = setting("localhost", "Relay host name.")
-    port: int = setting(587, "Relay port.", check=_port)
+    port: int = setting(587, "Relay port.", check=checks.port)
     security: str = setting(
         "starttls",
         "'starttls', 'ssl' (implicit TLS) or 'none' (only for a localhost relay).",
-        check=_one_of("starttls", "ssl", "none"),
+        check=checks.one_of("starttls", "ssl", "none"),
     )
     username: str = setting("", "Login name; empty means no login.")
     password_env: str = setting(
-        "", "Name of the environment variable holding the password.", check=_env_name
+        "", "Name of the environment variable holding the password.", check=checks.env_name
     )
     helo_name: str = setting(
         "",
         "Name this host gives in EHLO; defaults to the machine's fully qualified name. "
         "Set it to a name that resolves to this host if the relay or its filters are picky.",
     )
-    timeout: float = setting(30.0, "Seconds to wait for the relay.", check=_positive_float)
-    connections: int = setting(2, "Parallel connections to the relay.", check=_positive)
+    timeout: float = setting(30.0, "Seconds to wait for the relay.", check=checks.positive_float)
+    connections: int = setting(2, "Parallel connections to the relay.", check=checks.positive)
     rate: float = setting(
-        0.0, "Messages per second at most; 0 means unlimited.", check=_non_negative
+        0.0, "Messages per second at most; 0 means unlimited.", check=checks.non_negative
     )
 
 
@@ -235,42 +133,25 @@ class DigestConfig:
         "{site}: {title}",
         "Subject template; placeholders {site}, {title} (newest post), {count}, {date}.",
     )
-    max_posts: int = setting(10, "Most posts in one digest, newest first.", check=_positive)
+    max_posts: int = setting(10, "Most posts in one digest, newest first.", check=checks.positive)
     first_digest_days: int = setting(
-        7, "The first digest only holds posts from this many days back.", check=_positive
+        7, "The first digest only holds posts from this many days back.", check=checks.positive
     )
     unsubscribe_url: str = setting(
         "",
         "https URL with {token}; defaults to <[web] base_url, else [site] base_url>"
         "/unsubscribe?token={token}.",
-        check=_unsubscribe_url,
+        check=checks.unsubscribe_url,
     )
     secret_env: str = setting(
         "PUBLISHER_SECRET",
         "Environment variable with the token-signing secret; if unset, one is generated "
         "into the state folder (mode 0600).",
-        check=_env_name,
+        check=checks.env_name,
     )
     dkim_selector: str = setting("", "DKIM selector; DKIM signing is on when this is set.")
     dkim_domain: str = setting("", "DKIM d= domain; defaults to the From address's domain.")
     dkim_key_file: str = setting("", "Path of the PEM private key (keep it out of the repository).")
-
-
-_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-
-
-def _schedule_spec(value: str) -> str | None:
-    if match := _INTERVAL.match(value):
-        return None if int(match.group(1)) > 0 else "must be longer than 0"
-    if len(value.split()) != 5:
-        return "must be an interval like '15m' or a crontab expression like '0 8 * * mon'"
-    from publisher.schedule import spec_problem  # the only importer of apscheduler
-
-    return spec_problem(value)
-
-
-def _optional_timezone(value: str) -> str | None:
-    return _timezone(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -280,44 +161,28 @@ class ScheduleConfig:
     build: str = setting(
         "15m",
         "When to rebuild the feeds: an interval ('15m', '1h') or a crontab expression.",
-        check=_schedule_spec,
+        check=checks.schedule_spec,
     )
     digest: str = setting(
         "0 8 * * mon",
         "When to send the digest: a crontab expression (or an interval).",
-        check=_schedule_spec,
+        check=checks.schedule_spec,
     )
     timezone: str = setting(
         "",
         "IANA time zone of the crontab expressions; defaults to [site] timezone.",
-        check=_optional_timezone,
+        check=checks.optional_timezone,
     )
     misfire_grace_time: int = setting(
         3600,
         "Seconds a missed run may be late and still run (once) when the process comes back.",
-        check=_positive,
+        check=checks.positive,
     )
     lock_timeout: float = setting(
         60.0,
         "Seconds a command waits for another publisher's lock before exit 75.",
-        check=_positive_float,
+        check=checks.positive_float,
     )
-
-
-_LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-
-def _web_url(value: str) -> str | None:
-    if not value:
-        return None
-    if complaint := _http_url(value):
-        return complaint
-    parts = urlsplit(value)
-    if parts.query or parts.fragment:
-        return "must not have a query or fragment, like 'https://news.example.org/newsletter'"
-    if parts.scheme != "https" and parts.netloc.rsplit(":", 1)[0] not in _LOCAL_HOSTS:
-        return "must be https (plain http is only allowed for localhost)"
-    return None
 
 
 @dataclass(frozen=True)
@@ -329,33 +194,25 @@ class WebConfig:
         "Public URL of the endpoint, with any path prefix, like "
         "'https://news.example.org/newsletter'. When set, index.html gets a subscribe form "
         "and digests' List-Unsubscribe points here.",
-        check=_web_url,
+        check=checks.web_url,
     )
     confirm_hours: int = setting(
-        48, "Hours a subscription confirmation link stays valid.", check=_positive
+        48, "Hours a subscription confirmation link stays valid.", check=checks.positive
     )
     rate_window: int = setting(
-        3600, "Seconds over which the subscribe rate limits are counted.", check=_positive
+        3600, "Seconds over which the subscribe rate limits are counted.", check=checks.positive
     )
     rate_per_ip: int = setting(
-        10, "Subscribe requests one client IP may make per rate window.", check=_positive
+        10, "Subscribe requests one client IP may make per rate window.", check=checks.positive
     )
     rate_per_address: int = setting(
-        3, "Confirmation emails one address may be sent per rate window.", check=_positive
+        3, "Confirmation emails one address may be sent per rate window.", check=checks.positive
     )
     trusted_proxies: str = setting(
         "127.0.0.1",
         "Comma-separated IPs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
         "`publisher serve` believes; '*' trusts every peer.",
     )
-
-
-def _source_kind(value: str) -> str | None:
-    from publisher.sources import SOURCES  # the registry of source kinds
-
-    if value in SOURCES:
-        return None
-    return f"must be one of {', '.join(SOURCES)}"
 
 
 @dataclass(frozen=True)
@@ -365,7 +222,7 @@ class SourceConfig:
     kind: str = setting(
         "folder",
         "'folder': a folder of posts with YAML front matter ([paths] content).",
-        check=_source_kind,
+        check=checks.source_kind,
     )
 
 

@@ -1,0 +1,162 @@
+"""Checks on config values: each returns a complaint, or None when the value is fine."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import field
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from publisher.core.mailbox import mailbox_problem
+
+Check = Callable[[Any], str | None]
+"""Returns a complaint, or None when the value is fine."""
+
+
+def setting(default: Any, doc: str, *, check: Check | None = None, required: bool = False) -> Any:
+    return field(default=default, metadata={"doc": doc, "check": check, "required": required})
+
+
+def http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an absolute http(s) URL, like 'https://news.example.org'"
+    return None
+
+
+def optional_http_url(value: str) -> str | None:
+    return http_url(value) if value else None
+
+
+def timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "is not an IANA time zone name, like 'Asia/Seoul' or 'UTC'"
+    return None
+
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def language(value: str) -> str | None:
+    return None if _LANGUAGE_TAG.match(value) else "must be a language tag, like 'ko' or 'en-GB'"
+
+
+# RFC 4151: taggingEntity = authorityName "," date
+_TAGGING_ENTITY = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|[^@\s,]+@[A-Za-z0-9.-]+)"
+    r",\d{4}(?:-\d{2}(?:-\d{2})?)?$"
+)
+
+
+def id_authority(value: str) -> str | None:
+    if _TAGGING_ENTITY.match(value):
+        return None
+    return "must be a domain or email you own, a comma and a date, like 'news.example.org,2024'"
+
+
+def positive(value: int) -> str | None:
+    return None if value >= 1 else "must be 1 or more"
+
+
+def positive_float(value: float) -> str | None:
+    return None if value > 0 else "must be more than 0"
+
+
+def formats(value: tuple[str, ...]) -> str | None:
+    from publisher.outputs import FEED_FORMATS  # the registry of feed formats
+
+    if not value:
+        return f"must list at least one of {', '.join(FEED_FORMATS)}"
+    unknown = [f for f in value if f not in FEED_FORMATS]
+    if unknown:
+        return f"unknown format {unknown[0]!r}; choose from {', '.join(FEED_FORMATS)}"
+    if len(set(value)) != len(value):
+        return "lists a format twice"
+    return None
+
+
+def permalink(value: str) -> str | None:
+    if not value.startswith("/"):
+        return "must start with '/', like '/:slug/'"
+    return None
+
+
+def optional_mailbox(value: str) -> str | None:
+    return mailbox_problem(value) if value else None
+
+
+def one_of(*choices: str) -> Check:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def env_name(value: str) -> str | None:
+    if value and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+        return "must be the name of an environment variable, like PUBLISHER_SECRET"
+    return None
+
+
+def non_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def port(value: int) -> str | None:
+    return None if 0 < value < 65536 else "must be a TCP port, 1 to 65535"
+
+
+def unsubscribe_url(value: str) -> str | None:
+    if not value:
+        return None
+    if "{token}" not in value:
+        return "must contain {token}, like 'https://news.example.org/unsubscribe?token={token}'"
+    if urlsplit(value).scheme != "https":
+        return "must be an https URL (RFC 8058 one-click unsubscribe needs https)"
+    return None
+
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+
+
+def schedule_spec(value: str) -> str | None:
+    if match := _INTERVAL.match(value):
+        return None if int(match.group(1)) > 0 else "must be longer than 0"
+    if len(value.split()) != 5:
+        return "must be an interval like '15m' or a crontab expression like '0 8 * * mon'"
+    from publisher.schedule import spec_problem  # the only importer of apscheduler
+
+    return spec_problem(value)
+
+
+def optional_timezone(value: str) -> str | None:
+    return timezone(value) if value else None
+
+
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def web_url(value: str) -> str | None:
+    if not value:
+        return None
+    if complaint := http_url(value):
+        return complaint
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        return "must not have a query or fragment, like 'https://news.example.org/newsletter'"
+    if parts.scheme != "https" and parts.netloc.rsplit(":", 1)[0] not in _LOCAL_HOSTS:
+        return "must be https (plain http is only allowed for localhost)"
+    return None
+
+
+def source_kind(value: str) -> str | None:
+    from publisher.sources import SOURCES  # the registry of source kinds
+
+    if value in SOURCES:
+        return None
+    return f"must be one of {', '.join(SOURCES)}"

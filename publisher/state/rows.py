@@ -1,0 +1,80 @@
+"""What the state store hands out, and how its times are written (UTC ISO 8601 text)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from publisher.core.errors import StateError
+
+
+def to_text(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime reached the store")
+    return moment.astimezone(UTC).isoformat()
+
+
+def from_text(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def maybe_time(text: str | None) -> datetime | None:
+    return from_text(text) if text else None
+
+
+@dataclass(frozen=True)
+class SubscriberRow:
+    id: int
+    email: str
+    email_key: str
+    name: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DigestRow:
+    id: int
+    created_at: datetime
+    subject: str
+    html: str
+    text: str
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    subscriber_id: int
+    email: str
+    email_key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    finished_at: datetime
+    posts: int
+    written: int
+    unchanged: int
+    warnings: int
+
+
+class Queries:
+    """An open state database connection; the store's parts build on it."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self._db:
+                yield self._db
+        except sqlite3.Error as e:
+            raise StateError(f"state database {self.path}: {e}") from e

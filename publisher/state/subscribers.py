@@ -1,0 +1,130 @@
+"""The subscriber list, in the state database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from publisher.core.models import SUBSCRIBER_STATUSES
+from publisher.state.rows import Queries, SubscriberRow, from_text, to_text
+
+_SELECT_SUBSCRIBERS = (
+    "SELECT id, email, email_key, name, status, created_at, updated_at FROM subscribers"
+)
+
+
+class SubscriberQueries(Queries):
+    def find_subscriber(self, email_key: str) -> SubscriberRow | None:
+        row = self._db.execute(
+            _SELECT_SUBSCRIBERS + " WHERE email_key = ?", (email_key,)
+        ).fetchone()
+        return _subscriber(row) if row else None
+
+    def subscriber_by_id(self, subscriber_id: int) -> SubscriberRow | None:
+        row = self._db.execute(_SELECT_SUBSCRIBERS + " WHERE id = ?", (subscriber_id,)).fetchone()
+        return _subscriber(row) if row else None
+
+    def add_subscriber(
+        self, email: str, email_key: str, name: str, status: str, now: datetime
+    ) -> SubscriberRow:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (email, email_key, name, status, to_text(now), to_text(now)),
+            )
+        row = self.find_subscriber(email_key)
+        assert row is not None
+        return row
+
+    def add_subscriber_if_new(
+        self, email: str, email_key: str, name: str, status: str, now: datetime
+    ) -> tuple[SubscriberRow, bool]:
+        """The subscriber with this key, stored with `status` if there was none; True if new.
+
+        Safe when two requests add the same address at once: one inserts, both get the row.
+        """
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO subscribers "
+                "(email, email_key, name, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (email, email_key, name, status, to_text(now), to_text(now)),
+            )
+            created = cursor.rowcount == 1
+        row = self.find_subscriber(email_key)
+        assert row is not None
+        return row, created
+
+    def forget_unconfirmed(self, before: datetime) -> int:
+        """Delete sign-ups still `pending` since before `before` (their links have expired);
+        they were never mailed a digest, so nothing refers to them."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM subscribers WHERE status = 'pending' AND updated_at < ? "
+                "AND id NOT IN (SELECT subscriber_id FROM deliveries)",
+                (to_text(before),),
+            )
+            return cursor.rowcount
+
+    def activate_subscriber(
+        self, subscriber_id: int, unchanged_since: datetime, now: datetime
+    ) -> bool:
+        """Make a subscriber active, unless their status changed after `unchanged_since`.
+
+        True when they are active afterwards. A confirmation link made before someone
+        unsubscribed must not re-activate them; times compare in whole seconds, the
+        resolution of the link's timestamp.
+        """
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT status, updated_at FROM subscribers WHERE id = ?", (subscriber_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            if row[0] == "active":
+                return True
+            if int(from_text(row[1]).timestamp()) > int(unchanged_since.timestamp()):
+                return False
+            cursor = db.execute(
+                "UPDATE subscribers SET status = 'active', updated_at = ? "
+                "WHERE id = ? AND updated_at = ?",
+                (to_text(now), subscriber_id, row[1]),
+            )
+            return cursor.rowcount == 1
+
+    def set_subscriber_status(self, subscriber_id: int, status: str, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?",
+                (status, to_text(now), subscriber_id),
+            )
+
+    def subscribers(self, status: str | None = None) -> Iterator[SubscriberRow]:
+        query = _SELECT_SUBSCRIBERS
+        arguments: tuple[str, ...] = ()
+        if status:
+            query += " WHERE status = ?"
+            arguments = (status,)
+        for row in self._db.execute(query + " ORDER BY id", arguments):
+            yield _subscriber(row)
+
+    def subscriber_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(SUBSCRIBER_STATUSES, 0)
+        for status, count in self._db.execute(
+            "SELECT status, count(*) FROM subscribers GROUP BY status"
+        ):
+            counts[status] = count
+        return counts
+
+
+def _subscriber(row: tuple[object, ...]) -> SubscriberRow:
+    return SubscriberRow(
+        int(str(row[0])),
+        str(row[1]),
+        str(row[2]),
+        str(row[3]),
+        str(row[4]),
+        from_text(str(row[5])),
+        from_text(str(row[6])),
+    )

@@ -12,11 +12,12 @@ instant the clocks jumped over it (02:30 → 03:30 EDT).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,25 +87,24 @@ class Schedule:
     def is_interval(self) -> bool:
         return isinstance(self.trigger, IntervalTrigger)
 
-    def fire_times(self, after: datetime, count: int) -> list[datetime]:
-        """The next `count` fire times strictly after `after`, in the schedule's zone."""
-        times: list[datetime] = []
+    def fire_times_after(self, after: datetime) -> Iterator[datetime]:
+        """Fire times strictly after `after`, in the schedule's zone, one at a time."""
         previous: datetime | None = None
         moment = after + timedelta(microseconds=1)
-        while len(times) < count:
-            following = self.trigger.get_next_fire_time(previous, moment)
-            if following is None:
-                break
+        while (following := self.trigger.get_next_fire_time(previous, moment)) is not None:
             following = following.astimezone(self.zone)
-            times.append(following)
+            yield following
             previous = following
             moment = following + timedelta(microseconds=1)
-        return times
+
+    def fire_times(self, after: datetime, count: int) -> list[datetime]:
+        """The next `count` fire times strictly after `after`, in the schedule's zone."""
+        return list(itertools.islice(self.fire_times_after(after), count))
 
     def latest_due(self, since: datetime, now: datetime) -> datetime | None:
-        """The last fire time in (since, now], or None."""
+        """The last fire time in (since, now], or None; stops at the first one after `now`."""
         latest = None
-        for moment in self.fire_times(since, 10_000):
+        for moment in self.fire_times_after(since):
             if _utc(moment) > _utc(now):
                 break
             latest = moment

@@ -46,6 +46,7 @@ from publisher.outputs.index_page import index_page
 from publisher.state.store import SubscriberRow, open_store
 from publisher.web import create_app
 from publisher.web.server import ServeError, listening_socket, make_server
+from publisher.web.views import Views
 from tests.conftest import NOW
 from tests.smtp_sink import SmtpSink
 
@@ -763,13 +764,22 @@ def test_confirmation_tokens_expire_and_are_not_form_or_unsubscribe_tokens() -> 
     assert not form_token_matches(secret, token, "nonce-1", now=NOW, max_age=timedelta(hours=1))
 
 
-def test_templates_missing_from_the_site_are_a_clear_error(config: Config, tmp_path: Path) -> None:
-    empty = tmp_path / "empty-templates"
-    empty.mkdir()
-    broken = dataclasses.replace(
+def test_a_sites_templates_override_the_built_ins_file_by_file(
+    config: Config, tmp_path: Path
+) -> None:
+    own = tmp_path / "own-templates"
+    (own / "web").mkdir(parents=True)
+    (own / "web" / "style.css").write_text("body { color: rebeccapurple }\n")
+    site = dataclasses.replace(
         config,
-        paths=dataclasses.replace(config.paths, templates=empty),
+        paths=dataclasses.replace(config.paths, templates=own),
         web=dataclasses.replace(config.web, base_url="https://news.example.org/newsletter"),
     )
-    with pytest.raises(TemplateError, match=r"style\.css"):
-        create_app(broken)
+    views = Views(site, b"a test secret")
+    assert views.style == b"body { color: rebeccapurple }\n"
+    page = bytes(views.bad_link().body).decode()  # web/error.html.j2: from the built-ins
+    assert "<html lang=" in page and "rebeccapurple" not in page
+
+    (own / "web" / "error.html.j2").write_text('{% extends "web/base.html.j2" %}\n{% if %}\n')
+    with pytest.raises(TemplateError, match=r"own-templates/web/error\.html\.j2:2"):
+        create_app(site)

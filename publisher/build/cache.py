@@ -44,6 +44,7 @@ from lxml import etree
 import publisher
 from publisher.core.config import Config
 from publisher.core.errors import StateError
+from publisher.render.template_files import template_folders
 from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, Source
 from publisher.sources.files import SourceFile
 from publisher.sources.frontmatter import Loader
@@ -138,10 +139,12 @@ def _zone_data(key: str) -> bytes:
     return b""  # from the tzdata package, whose version is hashed
 
 
-def _templates(folder: Path) -> str:
+def _templates(site_templates: Path) -> str:
+    """A hash of every template a build may read: the site's own and the built-ins."""
     return _sha256(
         *(
             chunk
+            for folder in template_folders(site_templates)
             for path in _files_below(folder)
             for chunk in (path.relative_to(folder).as_posix().encode(), path.read_bytes())
         )

@@ -175,10 +175,10 @@ def inline_css(document: str) -> str:
 def _render(
     config: Config, posts: Sequence[Post], views: list[dict[str, Any]], now: datetime
 ) -> RenderedDigest:
-    folder = config.paths.templates / EMAIL_FOLDER
+    folder = config.paths.templates
     context = _context(config, posts, views, now)
-    html_part = render(environment(folder, html=True), HTML_TEMPLATE, context)
-    text_part = render(environment(folder, html=False), TEXT_TEMPLATE, context)
+    html_part = render(environment(folder, html=True), f"{EMAIL_FOLDER}/{HTML_TEMPLATE}", context)
+    text_part = render(environment(folder, html=False), f"{EMAIL_FOLDER}/{TEXT_TEMPLATE}", context)
     return RenderedDigest(
         context["subject"], inline_css(html_part), text_part, tuple(post.id for post in posts)
     )

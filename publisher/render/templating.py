@@ -1,4 +1,8 @@
-"""Jinja2's only home: loading and rendering templates with errors that name the line."""
+"""Jinja2's only home: loading and rendering templates with errors that name the line.
+
+Templates are looked up in the site's [paths] templates folder, then in the
+built-ins (see template_files.py).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,15 @@ from typing import Any
 import jinja2
 
 from publisher.core.errors import TemplateError
+from publisher.render.template_files import template_folders
 
 
-def environment(folder: Path, *, html: bool) -> jinja2.Environment:
-    """An environment over `folder`; `html` turns autoescaping on."""
+def environment(site_templates: Path, *, html: bool) -> jinja2.Environment:
+    """An environment over the site's templates and the built-ins; `html` turns on
+    autoescaping. Template names are relative to the templates root: 'email/digest.html.j2'."""
+    loaders = [jinja2.FileSystemLoader(folder) for folder in template_folders(site_templates)]
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=html,  # noqa: S701 (plain-text templates are not HTML)
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -23,22 +30,23 @@ def environment(folder: Path, *, html: bool) -> jinja2.Environment:
 
 
 def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
-    folder = getattr(env.loader, "searchpath", ["?"])[0]
     try:
-        return env.get_template(name).render(context)
+        template = env.get_template(name)
     except jinja2.TemplateNotFound as e:
         raise TemplateError(
-            f"template {name} not found in {folder}",
-            hint="set [paths] templates to the folder that holds it",
+            f"template {name} not found",
+            hint="the built-in templates are missing: reinstall publisher",
         ) from e
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(
             f"{e.filename or name}:{e.lineno}: {e.message}", hint="fix the template syntax"
         ) from e
+    try:
+        return template.render(context)
     except jinja2.UndefinedError as e:
         line = _template_line(e, name)
         raise TemplateError(
-            f"{folder}/{name}:{line}: {e.message}",
+            f"{template.filename or name}:{line}: {e.message}",
             hint="the template uses a name the renderer does not provide",
         ) from e
 

@@ -17,6 +17,7 @@ from publisher.core.config import Config
 from publisher.core.errors import TemplateError
 from publisher.newsletter.tokens import form_token
 from publisher.outputs.feeds import FeedLink, feed_links, feed_specs
+from publisher.render.template_files import find_template
 from publisher.render.templating import environment, render
 
 FORM_COOKIE = "publisher_form"
@@ -72,13 +73,13 @@ class Views:
         )
         self.hours = config.web.confirm_hours
         self.feeds: list[FeedLink] = feed_links(config, feed_specs(config, []))
-        style = config.paths.templates / STYLE_FILE
+        style = find_template(config.paths.templates, STYLE_FILE)
         try:
             self.style = style.read_bytes()
         except OSError as e:
             raise TemplateError(
                 f"cannot read {style}: {e.strerror}",
-                hint="copy templates/web/ from the publisher repository into [paths] templates",
+                hint=f"remove {STYLE_FILE} from [paths] templates to use the built-in one",
             ) from e
 
     def check(self, now: datetime) -> None:

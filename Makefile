@@ -2,25 +2,43 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test lint typecheck pytest bench clean
+# One stamp per set of extras installed, so `make run` installs only what running needs
+# and `make test` after it adds the rest; installing everything also satisfies the others.
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+DOCS_STAMP    := $(VENV)/.docs-stamp
+STAMP         := $(VENV)/.installed-stamp
 
-$(STAMP): pyproject.toml
+.PHONY: run test lint typecheck pytest docs screenshots bench clean
+
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "publisher needs Python 3.11+; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+
+# the runtime dependencies only
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+# runtime and mkdocs
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[docs]'
+	@touch $@ $(RUNTIME_STAMP)
+
+# everything: runtime, the test toolchain and mkdocs
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test,docs]'
+	@touch $@ $(RUNTIME_STAMP) $(DOCS_STAMP)
 
 ## run: set up, then run the main job on the sample site (feeds into public/, digest into outbox/)
 ## The sample list is imported first (idempotent: present or unsubscribed addresses are left alone).
-run: $(STAMP)
+run: $(RUNTIME_STAMP)
 	@$(BIN)/publisher subscribers import examples/subscribers.csv
 	$(BIN)/publisher run
 
-## test: set up, then run every linter, the type checker and the test suite
-test: lint typecheck pytest
+## test: set up, then run every linter, the type checker, the test suite and the strict docs build
+test: lint typecheck pytest docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,9 +50,17 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
+## docs: build the documentation site into site/; any warning (a broken link) is an error
+docs: $(DOCS_STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
+## screenshots: remake docs/images/ from a real build of the sample site (needs chromium)
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
+
 ## bench: run the benchmarks at a size that finishes in a few minutes
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) public outbox state
+	rm -rf $(VENV) public outbox state site

@@ -89,8 +89,12 @@ def require_jekyll() -> None:
 
 
 def parse_feed(path: Path) -> list[FeedEntry]:
-    """Every entry of an Atom feed, in document order."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    """Every entry of an Atom feed, in document order.
+
+    jekyll-feed does not escape `&` in link hrefs (a post file named `a&b.md` makes the feed
+    ill-formed XML), so the parser recovers the way a lenient feed reader does.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
     root = etree.parse(str(path), parser).getroot()
     return [_entry(node) for node in root.iter(f"{ATOM}entry")]
 

@@ -199,3 +199,38 @@ def jekyll_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JekyllPeer
 
 def normalise_space(text: str) -> str:
     return " ".join(text.split())
+
+
+def canonical_html(fragment: str) -> str:
+    """HTML reduced to what a reader sees: rouge's wrappers and spans gone, attributes
+    sorted, whitespace collapsed. Used to compare our rendering with Jekyll's."""
+    from lxml import html as lxml_html
+
+    root = lxml_html.fragment_fromstring(fragment or "", create_parent="div")
+    for table in root.xpath("//table[contains(@class, 'rouge-table')]"):
+        code = table.xpath(".//td[contains(@class, 'code')]")
+        replacement = etree.Element("span")
+        replacement.text = code[0].text_content() if code else ""
+        table.getparent().replace(table, replacement)
+    unwrap = "//span | //div[contains(@class,'highlight')] | //figure[@class='highlight']"
+    for node in root.xpath(unwrap):
+        node.drop_tag()
+    for node in root.xpath("//pre | //code"):
+        for name in ("class", "data-lang"):
+            node.attrib.pop(name, None)
+    return _serialise(root)
+
+
+def _serialise(node: Any) -> str:
+    parts = []
+    if isinstance(node.tag, str) and node.tag != "div" or node.getparent() is not None:
+        attrs = "".join(f' {k}="{v}"' for k, v in sorted(node.attrib.items()))
+        parts.append(f"<{node.tag}{attrs}>")
+    parts.append(normalise_space(node.text or ""))
+    for child in node:
+        if isinstance(child.tag, str):
+            parts.append(_serialise(child))
+        parts.append(normalise_space(child.tail or ""))
+    if node.getparent() is not None:
+        parts.append(f"</{node.tag}>")
+    return " ".join(p for p in parts if p).replace("> <", "><")

@@ -209,7 +209,7 @@ def canonical_html(fragment: str) -> str:
     root = lxml_html.fragment_fromstring(fragment or "", create_parent="div")
     for table in root.xpath("//table[contains(@class, 'rouge-table')]"):
         code = table.xpath(".//td[contains(@class, 'code')]")
-        replacement = etree.Element("span")
+        replacement = table.makeelement("span", {})
         replacement.text = code[0].text_content() if code else ""
         table.getparent().replace(table, replacement)
     unwrap = "//span | //div[contains(@class,'highlight')] | //figure[@class='highlight']"

@@ -96,7 +96,7 @@ def pattern_problem(pattern: str) -> str | None:
     return f"unknown placeholder {', '.join(unknown)} in permalink {pattern!r} (known: {known})"
 
 
-def _strftime(moment: datetime, code: str) -> str:
+def english_strftime(moment: datetime, code: str) -> str:
     # English names whatever the process locale, as Ruby's strftime always gives
     if code in ("%b", "%B"):
         name = _C_MONTHS.split()[moment.month - 1]
@@ -113,7 +113,7 @@ def _unique(values: Sequence[str]) -> list[str]:
 
 def placeholders(parts: PostUrlParts) -> dict[str, str]:
     """Every placeholder's value for one post (unescaped)."""
-    values = {name: _strftime(parts.date, code) for name, code in DATE_FORMATS.items()}
+    values = {name: english_strftime(parts.date, code) for name, code in DATE_FORMATS.items()}
     values.update(
         i_day=str(parts.date.day),
         i_month=str(parts.date.month),

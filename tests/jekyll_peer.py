@@ -223,7 +223,7 @@ def canonical_html(fragment: str) -> str:
 
 def _serialise(node: Any) -> str:
     parts = []
-    if isinstance(node.tag, str) and node.tag != "div" or node.getparent() is not None:
+    if node.getparent() is not None:
         attrs = "".join(f' {k}="{v}"' for k, v in sorted(node.attrib.items()))
         parts.append(f"<{node.tag}{attrs}>")
     parts.append(normalise_space(node.text or ""))

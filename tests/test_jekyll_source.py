@@ -80,7 +80,10 @@ def test_drafts_only_when_asked_and_match_jekyll(jekyll_peer: JekyllPeer) -> Non
     assert not any(p["draft"] for p in without.posts)
     build = jekyll_peer.build("blog", drafts=True)
     ours = ours_for(build, drafts=True)
-    assert sorted(p for p in ours if ours[p].draft) == ["_drafts/a-draft.md", "_drafts/draft-without-date.md"]
+    assert sorted(p for p in ours if ours[p].draft) == [
+        "_drafts/a-draft.md",
+        "_drafts/draft-without-date.md",
+    ]
     assert field_differences(build, ours) == []
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from publisher.render.kramdown import gfm_heading_id, render_kramdown, smartify
 from publisher.sources.jekyll.front_matter import split_front_matter
-from tests.jekyll_peer import JekyllPeer, canonical_html
+from tests.jekyll_peer import JekyllBuild, JekyllPeer, canonical_html
 
 # Deliberate differences, one line each:
 # - `<<text>>` is read as an HTML tag by markdown-it; kramdown makes guillemets of it.
 KNOWN_DIFFERENCES = {"_posts/2022-01-18-smart-quotes.md"}
 
 
-def markdown_posts(build, names):  # type: ignore[no-untyped-def]
+def markdown_posts(build: JekyllBuild, names: list[str]) -> Iterator[tuple[str, str, str]]:
     for path, truth in build.by_path.items():
         text = (build.source / path).read_text(encoding="utf-8")
         body = split_front_matter(text)[1]

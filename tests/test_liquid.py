@@ -55,14 +55,14 @@ def test_kitchen_posts_render_like_jekyll(jekyll_peer: JekyllPeer) -> None:
 
 
 @pytest.fixture
-def env(tmp_path: Path):  # type: ignore[no-untyped-def]
+def env(tmp_path: Path):
     (tmp_path / "_includes").mkdir()
     (tmp_path / "_includes" / "loop.html").write_text("{% include loop.html %}", encoding="utf-8")
     (tmp_path / "_config.yml").write_text("title: T\nurl: https://e.x\n", encoding="utf-8")
     return jekyll_environment(site_for(tmp_path, {}))
 
 
-def test_unknown_tags_and_filters_are_warnings_and_never_printed(env) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_tags_and_filters_are_warnings_and_never_printed(env) -> None:
     source = "a\n{% gist 123 %}\nb {{ 'x' | nope }} c\n{% post_url 2020-01-01-missing %}\nd"
     out, warnings = render_liquid(env, source, page={}, name="_posts/p.md", line_offset=3)
     assert "{%" not in out and "{{" not in out
@@ -71,7 +71,7 @@ def test_unknown_tags_and_filters_are_warnings_and_never_printed(env) -> None:  
     assert all(w.template == "_posts/p.md" for w in warnings)
 
 
-def test_runaway_templates_are_stopped(env) -> None:  # type: ignore[no-untyped-def]
+def test_runaway_templates_are_stopped(env) -> None:
     with pytest.raises(ResourceLimitError):
         render_liquid(env, "{% for i in (1..1000000) %}x{% endfor %}", page={}, name="p")
     with pytest.raises(ResourceLimitError):
@@ -81,7 +81,7 @@ def test_runaway_templates_are_stopped(env) -> None:  # type: ignore[no-untyped-
         render_liquid(env, big, page={}, name="p")
 
 
-def test_highlight_escapes_and_date_filters_use_the_site_zone(env) -> None:  # type: ignore[no-untyped-def]
+def test_highlight_escapes_and_date_filters_use_the_site_zone(env) -> None:
     out, _ = render_liquid(
         env,
         "{% highlight html linenos %}\n<a href='x'>&</a>\n{% endhighlight %}",
@@ -93,6 +93,8 @@ def test_highlight_escapes_and_date_filters_use_the_site_zone(env) -> None:  # t
         "&lt;a href='x'&gt;&amp;&lt;/a&gt;</code></pre></figure>"
     )
     when = datetime(2022, 1, 14, 8, 8, 7, tzinfo=UTC)
-    out, _ = render_liquid(env, "{{ page.date | date_to_xmlschema }}", page={"date": when}, name="p")
+    out, _ = render_liquid(
+        env, "{{ page.date | date_to_xmlschema }}", page={"date": when}, name="p"
+    )
     assert out == "2022-01-14T08:08:07+00:00"
     assert ZoneInfo("UTC") == env.site.filters.zone

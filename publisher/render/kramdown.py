@@ -219,9 +219,7 @@ def _render_anchor(
     self: Any, tokens: Sequence[Token], idx: int, _o: OptionsDict, _e: EnvType
 ) -> str:
     label = escape(_footnote_label(tokens[idx]))
-    return (
-        f' <a href="#fnref:{label}" class="reversefootnote" role="doc-backlink">&#8617;</a>'
-    )
+    return f' <a href="#fnref:{label}" class="reversefootnote" role="doc-backlink">&#8617;</a>'
 
 
 def kramdown_markdown() -> MarkdownIt:
@@ -253,7 +251,7 @@ _SHARED = kramdown_markdown()
 
 def render_kramdown(text: str) -> str:
     """Markdown source to HTML, kramdown-style."""
-    return _SHARED.render(text)
+    return str(_SHARED.render(text))
 
 
 def smartify(text: str) -> str:

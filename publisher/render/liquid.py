@@ -201,7 +201,7 @@ class PostUrlTag(_MarkupTag):
 
 
 class HighlightNode(Node):
-    __slots__ = ("language", "block")
+    __slots__ = ("block", "language")
 
     def __init__(self, token: Token, language: str, block: BlockNode) -> None:
         super().__init__(token)
@@ -260,11 +260,14 @@ def render_liquid(
     }  # fmt: skip
     template = env.from_string(source, name=name, path=name)
     output = template.render(**scope)
-    warnings = [
-        LiquidWarning(w.template or name, w.line + (line_offset if w.template in ("", name) else 0), w.message)
-        for w in env.collected
-    ]  # fmt: skip
-    return output, warnings
+    return output, [_located(w, name, line_offset) for w in env.collected]
+
+
+def _located(warning: LiquidWarning, name: str, line_offset: int) -> LiquidWarning:
+    """Lines in the post body become lines in the post file; include lines stay as they are."""
+    if warning.template not in ("", name):
+        return warning
+    return LiquidWarning(name, warning.line + line_offset, warning.message)
 
 
 def jekyll_environment(site: JekyllSite) -> JekyllEnvironment:

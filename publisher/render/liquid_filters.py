@@ -92,7 +92,7 @@ def _date_filter(render: Callable[[datetime], str]) -> Callable[..., object]:
         if value is None or _undefined(value) or value == "":
             return value
         try:
-            return render(_time(value, _site(context).zone), *args)  # type: ignore[call-arg]
+            return render(_time(value, _site(context).zone), *args)
         except DateError as error:
             raise ValueError(f"invalid date {value!r}: {error}") from error
 

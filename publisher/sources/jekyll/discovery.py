@@ -76,7 +76,9 @@ class EntryRules:
         included = self._matches(self.include, relative, is_dir) or self._matches(
             self.include, name, is_dir
         )
-        excluded = self._matches([p for p in self.exclude if p not in self.include], relative, is_dir)
+        excluded = self._matches(
+            [p for p in self.exclude if p not in self.include], relative, is_dir
+        )
         if excluded and not included:
             return False
         if included:
@@ -100,9 +102,12 @@ def _site_folders(root: Path, rules: EntryRules, skip: Path | None) -> Iterator[
         yield relative
         for entry in _listing(root / relative):
             child = f"{relative}/{entry.name}" if relative else entry.name
-            if entry.is_dir(follow_symlinks=False) and rules.keeps(child, True):
-                if skip is None or (root / child).resolve() != skip:
-                    pending.append(child)
+            if (
+                entry.is_dir(follow_symlinks=False)
+                and rules.keeps(child, True)
+                and (skip is None or (root / child).resolve() != skip)
+            ):
+                pending.append(child)
 
 
 def _files_under(root: Path, folder: str, rules: EntryRules) -> Iterator[str]:

@@ -17,8 +17,18 @@ from typing import Any
 LIQUID_TAG = re.compile(r"{%-?\s*(\w+)\s*.*?-?%}", re.S)
 LINK_REFERENCE = re.compile(r"^ {0,3}(\[[^\]]+\])(:.+)$", re.M)
 LIQUID_BLOCKS = frozenset(
-    ("if", "unless", "for", "case", "capture", "comment", "raw", "highlight", "tablerow")
-    + ("ifchanged",)
+    (
+        "if",
+        "unless",
+        "for",
+        "case",
+        "capture",
+        "comment",
+        "raw",
+        "highlight",
+        "tablerow",
+        "ifchanged",
+    )
 )
 
 
@@ -53,9 +63,7 @@ def cut_excerpt(body: str, separator: str) -> str:
         return head
     if "{%" in head:
         head = _close_open_blocks(head)
-    definitions = [
-        label + rest for label, rest in LINK_REFERENCE.findall(tail) if label in head
-    ]
+    definitions = [label + rest for label, rest in LINK_REFERENCE.findall(tail) if label in head]
     if not definitions:
         return head
     return head + "\n\n" + "\n".join(definitions)

@@ -44,7 +44,7 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.check_event(AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise yaml.MarkedYAMLError(
                     problem=f"more than {MAX_ALIASES} aliases (*name); refused as a "
                     "possible expansion bomb",
@@ -55,9 +55,9 @@ class _BoundedLoader(yaml.SafeLoader):
             if self.depth > MAX_DEPTH:
                 raise yaml.MarkedYAMLError(
                     problem=f"nested deeper than {MAX_DEPTH} levels",
-                    problem_mark=self.peek_event().start_mark,
+                    problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 

@@ -209,8 +209,10 @@ def absolute_url(site_url: str, baseurl: str, path: str) -> str:
     """`path | absolute_url`: site URL + baseurl + path, normalized as Addressable does."""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path):
         return path
-    return site_url.rstrip("/") + relative_url(baseurl, path) if site_url else relative_url(
-        baseurl, path
+    return (
+        site_url.rstrip("/") + relative_url(baseurl, path)
+        if site_url
+        else relative_url(baseurl, path)
     )
 
 

@@ -99,9 +99,7 @@ def read_post(config: SiteConfig, post: PostFile, *, now: datetime) -> JekyllPos
     front_matter, body, body_line = read_front_matter(_read_text(post), post.relative_path)
     defaults = defaults_for(config.defaults, post.relative_path, "posts", config.root)
     data = apply_defaults(front_matter, defaults)
-    fallback = (
-        datetime.fromtimestamp(post.path.stat().st_mtime, UTC) if post.draft else now
-    )
+    fallback = datetime.fromtimestamp(post.path.stat().st_mtime, UTC) if post.draft else now
     try:
         date = post_date(data.get("date"), post.name_date, config.zone, fallback=fallback)
     except DateError as error:

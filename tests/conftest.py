@@ -15,7 +15,7 @@ import pytest
 
 from publisher.core.config import Config, load_config
 
-pytest_plugins = ["tests.smtp_sink"]
+pytest_plugins = ["tests.smtp_sink", "tests.jekyll_peer"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -1,0 +1,280 @@
+"""Markdown the way Jekyll's kramdown (GFM input) renders it, where readers can tell.
+
+markdown-it-py with mdit-py-plugins, set up and extended for kramdown's habits:
+footnotes in kramdown's markup (`fn:label`, a `div.footnotes` section), definition lists,
+tables, GFM-style heading ids, block attribute lists (`{: .class}`, `{:#id}`) applied and
+never printed, HTML blocks kept whole up to their closing tag (a blank line inside does not
+turn the rest into code), and kramdown's typography (smart quotes, `--`, `---`, `...`,
+`<<`, `>>`). Code blocks stay `<pre><code>`; kramdown's rouge wrappers are not copied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from html import escape, unescape
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.html_block import html_block
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_core.smartquotes import smartquotes
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+IAL_LINE = re.compile(r"\n?\{:\s*((?:[.#][\w:-]+\s*|[\w-]+=\"[^\"]*\"\s*)*)\}\s*$")
+IAL_PART = re.compile(r"([.#])([\w:-]+)|([\w-]+)=\"([^\"]*)\"")
+NON_WORD = re.compile(r"[^\w\- \t]")
+HTML_BLOCK_OPEN = re.compile(
+    r"^<(div|section|article|aside|figure|details|table|blockquote|nav|header|footer|form"
+    r"|ul|ol|dl|p|pre|center)(?=[\s>])",
+    re.I,
+)
+TYPOGRAPHY = [
+    (re.compile(r"---"), "\u2014"),
+    (re.compile(r"--"), "\u2013"),
+    (re.compile(r"\.\.\."), "\u2026"),
+    (re.compile(r"<<\s?"), "\u00ab"),
+    (re.compile(r"\s?>>"), "\u00bb"),
+]
+
+
+def _attributes(spec: str) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for dot_or_hash, name, key, value in IAL_PART.findall(spec):
+        if dot_or_hash == ".":
+            pairs.append(("class", name))
+        elif dot_or_hash == "#":
+            pairs.append(("id", name))
+        else:
+            pairs.append((key, value))
+    return pairs
+
+
+def _apply(token: Token, pairs: Sequence[tuple[str, str]]) -> None:
+    for key, value in pairs:
+        if key == "class" and token.attrGet("class"):
+            token.attrSet("class", f"{token.attrGet('class')} {value}")
+        else:
+            token.attrSet(key, value)
+
+
+def _block_ials(state: StateCore) -> None:
+    """`{: .x}` as a paragraph's last line (or alone) applies to it or the block before."""
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or index == 0 or "{:" not in token.content:
+            continue
+        match = IAL_LINE.search(token.content)
+        if match is None:
+            continue
+        opener = tokens[index - 1]
+        rest = token.content[: match.start()]
+        pairs = _attributes(match.group(1))
+        if rest.strip():
+            _strip_trailing_ial(token, match.start())
+            _apply(opener, pairs)
+        else:
+            _hide_paragraph(tokens, index)
+            previous = _previous_block_opener(tokens, index - 1)
+            if previous is not None:
+                _apply(previous, pairs)
+
+
+def _strip_trailing_ial(token: Token, cut: int) -> None:
+    token.content = token.content[:cut]
+    children = token.children or []
+    while children and children[-1].type in ("text", "softbreak"):
+        last = children[-1]
+        if last.type == "softbreak":
+            children.pop()
+            break
+        if "{:" in last.content:
+            last.content = last.content[: last.content.rfind("{:")].rstrip()
+            if not last.content:
+                children.pop()
+                continue
+        break
+
+
+def _hide_paragraph(tokens: list[Token], inline_index: int) -> None:
+    for offset in (-1, 0, 1):
+        tokens[inline_index + offset].hidden = True
+    tokens[inline_index].children = []
+    tokens[inline_index].content = ""
+
+
+def _previous_block_opener(tokens: list[Token], before: int) -> Token | None:
+    depth = 0
+    for index in range(before - 1, -1, -1):
+        token = tokens[index]
+        depth += 1 if token.nesting == -1 else (-1 if token.nesting == 1 else 0)
+        if token.nesting == 1 and depth <= 0 and token.level == tokens[before].level:
+            return token
+        if token.nesting == 0 and token.block and depth == 0 and token.type != "inline":
+            return token
+    return None
+
+
+def gfm_heading_id(text: str, seen: Counter[str]) -> str:
+    """kramdown-parser-gfm's heading id: lower-case, non-word characters gone, spaces to -."""
+    result = NON_WORD.sub("", text.lower()).replace(" ", "-").replace("\t", "-")
+    seen[result] += 1
+    return result if seen[result] == 1 else f"{result}-{seen[result] - 1}"
+
+
+def _heading_ids(state: StateCore) -> None:
+    seen: Counter[str] = Counter()
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and not token.attrGet("id"):
+            token.attrSet("id", gfm_heading_id(tokens[index + 1].content, seen))
+
+
+def _typography(state: StateCore) -> None:
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        for child in token.children or []:
+            if child.type == "text":
+                for pattern, replacement in TYPOGRAPHY:
+                    child.content = pattern.sub(replacement, child.content)
+
+
+def _table_alignment(state: StateCore) -> None:
+    for token in state.tokens:
+        style = token.attrGet("style") if token.type in ("th_open", "td_open") else None
+        if isinstance(style, str) and style.startswith("text-align:"):
+            token.attrSet("style", style.replace("text-align:", "text-align: "))
+
+
+def _html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """An HTML block runs to its matching closing tag, blank lines and indents included."""
+    begin = state.bMarks[start] + state.tShift[start]
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    line = state.src[begin : state.eMarks[start]]
+    match = HTML_BLOCK_OPEN.match(line)
+    if match is None:
+        return False
+    name = match.group(1).lower()
+    opens, closes = re.compile(rf"<{name}(?=[\s>])", re.I), re.compile(rf"</{name}\s*>", re.I)
+    depth, current = 0, start
+    while current < end:
+        text = state.src[state.bMarks[current] : state.eMarks[current]]
+        depth += len(opens.findall(text)) - len(closes.findall(text))
+        current += 1
+        if depth <= 0:
+            break
+    if silent:
+        return True
+    token = state.push("html_block", "", 0)
+    token.map = [start, current]
+    token.content = state.getLines(start, current, state.blkIndent, True)
+    state.line = current
+    return True
+
+
+def _html_block_not_breaking_on_comments(
+    state: StateBlock, start: int, end: int, silent: bool
+) -> bool:
+    """As CommonMark, except that a comment line does not end a paragraph (kramdown)."""
+    begin = state.bMarks[start] + state.tShift[start]
+    if silent and state.src.startswith("<!--", begin):
+        return False
+    return html_block(state, start, end, silent)
+
+
+def _footnote_label(token: Token) -> str:
+    label = token.meta.get("label")
+    return str(label) if label else str(token.meta["id"] + 1)
+
+
+def _render_ref(self: Any, tokens: Sequence[Token], idx: int, _o: OptionsDict, _e: EnvType) -> str:
+    label = escape(_footnote_label(tokens[idx]))
+    number = tokens[idx].meta["id"] + 1
+    return (
+        f'<sup id="fnref:{label}" role="doc-noteref"><a href="#fn:{label}" class="footnote" '
+        f'rel="footnote">{number}</a></sup>'
+    )
+
+
+def _render_block_open(*_args: Any) -> str:
+    return '<div class="footnotes" role="doc-endnotes">\n<ol>\n'
+
+
+def _render_block_close(*_args: Any) -> str:
+    return "</ol>\n</div>\n"
+
+
+def _render_open(self: Any, tokens: Sequence[Token], idx: int, _o: OptionsDict, _e: EnvType) -> str:
+    return f'<li id="fn:{escape(_footnote_label(tokens[idx]))}" role="doc-endnote">'
+
+
+def _render_anchor(
+    self: Any, tokens: Sequence[Token], idx: int, _o: OptionsDict, _e: EnvType
+) -> str:
+    label = escape(_footnote_label(tokens[idx]))
+    return f' <a href="#fnref:{label}" class="reversefootnote" role="doc-backlink">&#8617;</a>'
+
+
+def kramdown_markdown() -> MarkdownIt:
+    """A MarkdownIt configured to render like Jekyll's kramdown (GFM input)."""
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True})
+    md.enable(["table", "strikethrough"])
+    md.enable("smartquotes")  # markdown-it's replacements ((c), (tm), +-) are not kramdown's
+    md.use(footnote_plugin, inline=False).use(deflist_plugin)
+    md.block.ruler.at(
+        "html_block",
+        _html_block_not_breaking_on_comments,
+        {"alt": ["paragraph", "reference", "blockquote"]},
+    )
+    md.block.ruler.before("html_block", "kramdown_html_block", _html_block)
+    md.core.ruler.push("kramdown_ials", _block_ials)
+    md.core.ruler.push("kramdown_heading_ids", _heading_ids)
+    md.core.ruler.push("kramdown_typography", _typography)
+    md.core.ruler.push("kramdown_table_alignment", _table_alignment)
+    md.add_render_rule("footnote_ref", _render_ref)
+    md.add_render_rule("footnote_block_open", _render_block_open)
+    md.add_render_rule("footnote_block_close", _render_block_close)
+    md.add_render_rule("footnote_open", _render_open)
+    md.add_render_rule("footnote_anchor", _render_anchor)
+    return md
+
+
+_SHARED = kramdown_markdown()
+
+
+def render_kramdown(text: str) -> str:
+    """Markdown source to HTML, kramdown-style."""
+    return str(_SHARED.render(text))
+
+
+def smartify(text: str) -> str:
+    """Jekyll's `smartify`: quotes, dashes and ellipses made typographic; HTML kept."""
+    state = StateCore(text, _SHARED, {})
+    token = Token("inline", "", 0)
+    token.content = text
+    token.children = [Token("text", "", 0)]
+    token.children[0].content = text
+    state.tokens = [token]
+    _typography(state)
+    smartquotes(state)
+    return _unescape_entities(token.children[0].content)
+
+
+def _unescape_entities(text: str) -> str:
+    """Entities to characters (kramdown's `as_char`), except &amp; &lt; &gt; and bare `&`."""
+    kept = {"&amp;": "&amp;", "&lt;": "&lt;", "&gt;": "&gt;"}
+
+    def one(match: re.Match[str]) -> str:
+        entity = match.group(0)
+        if entity == "&":
+            return "&amp;"
+        return kept.get(entity, unescape(entity))
+
+    return re.sub(r"&(?:#\w+|[A-Za-z]\w*);|&", one, text)

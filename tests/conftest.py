@@ -15,7 +15,7 @@ import pytest
 
 from publisher.config import Config, load_config
 
-pytest_plugins = ["tests.smtp_sink"]
+pytest_plugins = ["tests.smtp_sink", "tests.hugo_peer"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -1,0 +1,1 @@
+"""Turning post sources into HTML."""

@@ -1,0 +1,1 @@
+"""Where posts come from: one Source per kind of site."""

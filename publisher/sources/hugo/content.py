@@ -1,0 +1,232 @@
+"""Which files of a Hugo site are pages, of which language and section, and which of those
+are posts, following Hugo 0.111.3's content model.
+
+- A folder holding an `index.*` content file is a leaf bundle: that file is the page and
+  everything else in the folder (Markdown included) is one of its resources.
+- `_index.*` files are list pages (home, sections), never posts.
+- Root folders are sections; a deeper folder is a section when it has an `_index.*` file.
+- A file's language is its name's suffix (`post.ko.md`) when that is a configured language,
+  else the language whose `contentDir` holds it, else the default language.
+- Posts are the regular pages of `mainSections`; without it, of the root section with the
+  most pages (ties go to the first in name order), per language, as Hugo decides it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+
+from publisher.sources.hugo.frontmatter import Markup, markup_of, unsupported_markup_note
+from publisher.sources.hugo.site_config import HugoSiteConfig
+
+MAX_CONTENT_FILES = 50_000
+
+
+class PageKind(StrEnum):
+    PAGE = "page"
+    LIST = "list"
+    """`_index.*`: the home page or a section page."""
+
+
+@dataclass(frozen=True)
+class ContentFile:
+    path: Path
+    content_dir: Path
+    relative: str
+    """Hugo's `.File.Path`: under the content folder, "/"-separated."""
+    lang: str
+    kind: PageKind
+    markup: Markup
+    dir: str
+    """Hugo's `.File.Dir`: "/"-separated with a trailing "/", or ""."""
+    translation_base_name: str
+    content_base_name: str
+    section: str
+    sections: tuple[str, ...]
+    leaf_bundle: bool
+
+
+@dataclass(frozen=True)
+class ContentTree:
+    files: tuple[ContentFile, ...]
+    notes: tuple[str, ...]
+
+    def pages(self, lang: str | None = None) -> list[ContentFile]:
+        return [
+            file
+            for file in self.files
+            if file.kind is PageKind.PAGE and (lang is None or file.lang == lang)
+        ]
+
+
+@dataclass(frozen=True)
+class BuildFlags:
+    drafts: bool = False
+    future: bool = False
+    expired: bool = False
+
+
+def is_built(
+    flags: BuildFlags,
+    *,
+    draft: bool,
+    publish_date: datetime | None,
+    expiry_date: datetime | None,
+    now: datetime,
+) -> bool:
+    """Hugo's `shouldBuild`: drafts, future (by publish date) and expired pages are left out
+    unless their flag is on."""
+    if draft and not flags.drafts:
+        return False
+    if not flags.future and publish_date is not None and publish_date > now:
+        return False
+    return flags.expired or expiry_date is None or expiry_date >= now
+
+
+def default_main_section(sections: Iterable[str]) -> str | None:
+    """The root section with the most pages (one entry per built page); first by name on ties."""
+    counts = Counter(section for section in sections if section)
+    if not counts:
+        return None
+    best = max(counts.values())
+    return min(section for section, count in counts.items() if count == best)
+
+
+def main_sections(config: HugoSiteConfig, built_page_sections: Sequence[str]) -> tuple[str, ...]:
+    if config.main_sections is not None:
+        return config.main_sections
+    default = default_main_section(built_page_sections)
+    return (default,) if default else ()
+
+
+def find_content(config: HugoSiteConfig) -> ContentTree:
+    """Every content file of every language, classified; unsupported formats noted."""
+    files: list[ContentFile] = []
+    notes: list[str] = []
+    codes = {language.code for language in config.languages}
+    ignore = [re.compile(pattern) for pattern in _ignore_patterns(config)]
+    seen: set[Path] = set()
+    for language in config.languages:
+        content_dir = (config.root / language.content_dir).resolve()
+        if content_dir in seen or not content_dir.is_dir():
+            continue
+        seen.add(content_dir)
+        dir_language = _dir_language(config, content_dir)
+        for path in _walk(content_dir, ignore):
+            found = _classify(path, content_dir, codes, dir_language, notes)
+            if found is not None:
+                files.append(found)
+            if len(files) > MAX_CONTENT_FILES:
+                notes.append(
+                    f"{content_dir}: more than {MAX_CONTENT_FILES} content files; rest skipped"
+                )
+                return ContentTree(tuple(files), tuple(notes))
+    return ContentTree(tuple(files), tuple(notes))
+
+
+def _ignore_patterns(config: HugoSiteConfig) -> list[str]:
+    patterns = config.raw.get("ignorefiles") or []
+    return [str(p) for p in patterns] if isinstance(patterns, list) else [str(patterns)]
+
+
+def _dir_language(config: HugoSiteConfig, content_dir: Path) -> str:
+    """The language a content folder belongs to when files carry no suffix."""
+    owners = [
+        lang.code
+        for lang in config.languages
+        if (config.root / lang.content_dir).resolve() == content_dir
+    ]
+    if config.default_content_language in owners or not owners:
+        return config.default_content_language
+    return owners[0]
+
+
+def _walk(content_dir: Path, ignore: list[re.Pattern[str]]) -> list[Path]:
+    found = []
+    for path in sorted(content_dir.rglob("*")):
+        relative = path.relative_to(content_dir)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file() and not any(rx.search(str(path)) for rx in ignore):
+            found.append(path)
+    return found
+
+
+def _split_name(name: str, codes: set[str]) -> tuple[str, str | None, str]:
+    """("post", "ko", "md") for post.ko.md; the language only when it is a configured one."""
+    stem, _, extension = name.rpartition(".")
+    base, _, suffix = stem.rpartition(".")
+    if base and suffix in codes:
+        return base, suffix, extension
+    return stem, None, extension
+
+
+def _classify(
+    path: Path, content_dir: Path, codes: set[str], dir_language: str, notes: list[str]
+) -> ContentFile | None:
+    relative = PurePosixPath(path.relative_to(content_dir).as_posix())
+    note = unsupported_markup_note(relative)
+    if note is not None:
+        notes.append(note)
+        return None
+    markup = markup_of(relative)
+    if markup is None or _inside_leaf_bundle(path, content_dir):
+        return None
+    base, lang, _ = _split_name(relative.name, codes)
+    parent = relative.parent
+    folder = "" if str(parent) == "." else f"{parent}/"
+    leaf = base == "index"
+    content_base = parent.name if leaf and folder else base
+    section_parts = _section_of(path.parent if not leaf else path.parent.parent, content_dir)
+    if base == "_index":
+        section_parts = _section_of(path.parent, content_dir)
+    return ContentFile(
+        path=path,
+        content_dir=content_dir,
+        relative=str(relative),
+        lang=lang or dir_language,
+        kind=PageKind.LIST if base == "_index" else PageKind.PAGE,
+        markup=markup,
+        dir=folder,
+        translation_base_name=base,
+        content_base_name=content_base,
+        section=section_parts[0] if section_parts else "",
+        sections=section_parts,
+        leaf_bundle=leaf,
+    )
+
+
+def _has_index(folder: Path, stem: str) -> bool:
+    return any(
+        child.is_file() and child.name.split(".", 1)[0] == stem and markup_of(child) is not None
+        for child in folder.iterdir()
+    )
+
+
+def _inside_leaf_bundle(path: Path, content_dir: Path) -> bool:
+    """True for a bundle's resources: a file below a folder that holds an `index.*` page,
+    other than that page itself."""
+    folder = path.parent
+    own_name = path.name.split(".", 1)[0]
+    if own_name == "index" and folder != content_dir:
+        folder = folder.parent
+    while folder != content_dir and content_dir in folder.parents:
+        if _has_index(folder, "index"):
+            return True
+        folder = folder.parent
+    return False
+
+
+def _section_of(folder: Path, content_dir: Path) -> tuple[str, ...]:
+    """The path of the deepest section holding `folder`: a root folder, or one with `_index.*`."""
+    parts = folder.relative_to(content_dir).parts
+    for depth in range(len(parts), 0, -1):
+        candidate = content_dir.joinpath(*parts[:depth])
+        if depth == 1 or _has_index(candidate, "_index"):
+            return tuple(parts[:depth])
+    return ()

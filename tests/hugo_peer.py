@@ -202,3 +202,36 @@ def hugo_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HugoBuilds
 def parse_hugo_time(text: str) -> datetime | None:
     """A time from the dump ("" for Hugo's zero time)."""
     return datetime.fromisoformat(text) if text else None
+
+
+BUILDS = [(site, ()) for site in SITES] + [(site, ALL_PAGES) for site in SITES]
+"""Every fixture as Hugo builds it by default, and with drafts, future and expired pages."""
+
+
+def build_id(build: tuple[str, tuple[str, ...]]) -> str:
+    site, flags = build
+    return f"{site}-all" if flags else site
+
+
+def hugo_config(source: Path, cache: Path) -> dict[str, str]:
+    """`hugo config` for a site: each top-level key (lower-cased by Hugo) → its printed value,
+    quotes removed from strings."""
+    command = [hugo_binary(), "config", "--source", str(source), "--environment", "production"]
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(cache),
+        "HUGO_CACHEDIR": str(cache / "hugo"),
+        "TZ": "UTC",
+    }
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=environment, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"hugo config failed on {source}:\n{done.stdout}{done.stderr}")
+    values: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        key, separator, value = line.partition(" = " if " = " in line else ": ")
+        if separator and key.isidentifier():
+            value = value.strip()
+            values[key] = value[1:-1] if value.startswith('"') and value.endswith('"') else value
+    return values

@@ -176,6 +176,32 @@ def _headings_rule(options: GoldmarkOptions) -> Any:
     return headings
 
 
+def _definition_looseness(state: StateCore) -> None:
+    """Goldmark's per-definition rule: a definition after a blank line has its paragraphs in
+    `<p>`; otherwise only its first paragraph loses the `<p>`."""
+    lines = state.src.split("\n")
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "dd_open":
+            continue
+        first = True
+        loose = False
+        for inner in tokens[index + 1 :]:
+            if inner.type == "dd_close" and inner.level == token.level:
+                break
+            if inner.level != token.level + 1 or inner.type not in (
+                "paragraph_open",
+                "paragraph_close",
+            ):
+                continue
+            if inner.type == "paragraph_open" and first and inner.map is not None:
+                start = inner.map[0]
+                loose = start > 0 and lines[start - 1].strip(" \t>") == ""
+            inner.hidden = first and not loose
+            if inner.type == "paragraph_close":
+                first = False
+
+
 def _angle_quotes(state: StateInline, silent: bool) -> bool:
     pair = state.src[state.pos : state.pos + 2]
     if pair not in ("<<", ">>"):
@@ -357,6 +383,7 @@ def goldmark_parser(options: GoldmarkOptions = GoldmarkOptions()) -> MarkdownIt:
         _footnotes(md)
     if options.definition_lists:
         md.use(deflist_plugin)
+        md.core.ruler.after("block", "definition_looseness", _definition_looseness)
     if options.typographer:
         md.inline.ruler.before("html_inline", "angle_quotes", _angle_quotes)
         md.core.ruler.push("goldmark_typography", _typography_rule)

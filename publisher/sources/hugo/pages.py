@@ -48,6 +48,8 @@ class HugoPage:
     facts: PageFacts
     permalink: str
     rel_permalink: str
+    resource_base: str
+    """The absolute URL (ending in "/") a bundle's resources, and relative links, resolve to."""
     terms: Mapping[str, tuple[str, ...]]
     """Taxonomy plural → terms as written, e.g. {"tags": ("Meta",)}."""
     description: str
@@ -113,10 +115,15 @@ def load_hugo_site(
     file_time_zone: tzinfo = UTC,
     environment: str = "production",
 ) -> HugoSite:
-    """Read a Hugo site; `flags` default to the site's buildDrafts/buildFuture/buildExpired."""
+    """Read a Hugo site. `flags` add to the site's buildDrafts/buildFuture/buildExpired, as
+    Hugo's command-line flags do; `now` decides what is future or expired."""
     config = load_site_config(root, environment)
-    if flags is None:
-        flags = BuildFlags(config.build_drafts, config.build_future, config.build_expired)
+    flags = flags or BuildFlags()
+    flags = BuildFlags(
+        drafts=flags.drafts or config.build_drafts,
+        future=flags.future or config.build_future,
+        expired=flags.expired or config.build_expired,
+    )
     rules = date_rules(config.frontmatter, file_mod_time=file_mod_time)
     urls = site_urls(config)
     tree = find_content(config)
@@ -184,6 +191,7 @@ def _read_page(
         facts=facts,
         permalink=site.permalink(facts),
         rel_permalink=site.rel_permalink(facts),
+        resource_base=site.absolute(site.resource_dir(facts)),
         terms=_terms(params, config),
         description=_text(params.get("description")),
         authors=_strings(params.get("authors")) or _strings(params.get("author")),

@@ -76,6 +76,12 @@ class _Lexer:
         return self.text.startswith(self.close, rest)
 
     def value(self) -> str:
+        found = self.raw_value()
+        if "{{<" in found or "{{%" in found:
+            raise ValueError("a parameter holds a shortcode delimiter")
+        return found
+
+    def raw_value(self) -> str:
         text = self.text
         if text.startswith('"', self.pos):
             return self.quoted()

@@ -116,7 +116,8 @@ def _render(code: Shortcode, run: _Run) -> str:
     run.warn(code.line, f"shortcode {code.name!r} is the site's own; we cannot render it, left out")
     if code.inner is None:
         return ""
-    return run.markdownify(_inner(code, run)) if not code.markdown else _inner(code, run)
+    inner = _inner(code, run)
+    return inner if code.markdown else run.context.render_markdown(inner)
 
 
 def _attr(value: str) -> str:

@@ -356,20 +356,41 @@ class SiteURLs:
         """Hugo's `Link` for a regular page: its path from the site root, escaped."""
         if page.url:
             return url_escape(self._url_link(page.url))
+        path = self._page_path(page)
+        link = path.rstrip("/") + "/" if path != "/" else "/"
+        if self.ugly_urls:
+            link = "/" + path.strip("/") + ".html"
+        return self._finish(link)
+
+    def _page_path(self, page: PageFacts) -> str:
         pattern = self.permalinks.get(page.section)
         expanded = ""
         if pattern is not None:
             expanded = query_unescape(pattern.expand(page, self.rules)) or ""
         if expanded:
-            path = pjoin("/", expanded)
-        else:
-            path = pjoin("/", _source_dir(page), page.slug or page.content_base_name)
-        link = path.rstrip("/") + "/" if path != "/" else "/"
-        if self.ugly_urls:
-            link = "/" + path.strip("/") + ".html"
+            return pjoin("/", expanded)
+        return pjoin("/", _source_dir(page), page.slug or page.content_base_name)
+
+    def _finish(self, link: str) -> str:
         if self.language_prefix:
             link = pjoin(self.language_prefix, link)
         return url_escape(make_path_sanitized(_normalised(link), self.rules))
+
+    def resource_dir(self, page: PageFacts) -> str:
+        """Hugo's `SubResourceBaseLink`: where a bundle's resources are published, as a link
+        path ending in "/". With uglyURLs it is not the page's own URL (/x.html → /x/)."""
+        if page.url:
+            folder = pjoin("/", page.url)
+            if "." in page.url and not page.url.endswith("/"):
+                folder = posixpath.dirname(folder)
+            if not page.url.startswith("/") and self.language_prefix:
+                folder = pjoin(self.language_prefix, folder)
+            return url_escape(_normalised(folder).rstrip("/") + "/")
+        return self._finish(self._page_path(page).rstrip("/")).rstrip("/") + "/"
+
+    def resource_url(self, page: PageFacts, name: str) -> str:
+        """The absolute URL of a bundle resource, `name` relative to the bundle folder."""
+        return self.absolute(self.resource_dir(page) + url_escape(name.lstrip("/")))
 
     def _url_link(self, url: str) -> str:
         """A `url` front matter value: kept as written; a relative one gets the language prefix."""

@@ -117,8 +117,10 @@ def find_content(config: HugoSiteConfig) -> ContentTree:
             continue
         seen.add(content_dir)
         dir_language = _dir_language(config, content_dir)
-        for path in _walk(content_dir, ignore):
-            found = _classify(path, content_dir, codes, dir_language, notes)
+        paths = _walk(content_dir, ignore)
+        folders = _Folders(content_dir, paths)
+        for path in paths:
+            found = _classify(path, folders, codes, dir_language, notes)
             if found is not None:
                 files.append(found)
             if len(files) > MAX_CONTENT_FILES:
@@ -166,25 +168,61 @@ def _split_name(name: str, codes: set[str]) -> tuple[str, str | None, str]:
     return stem, None, extension
 
 
+class _Folders:
+    """Which folders of one content folder hold `index.*` (leaf bundles) or `_index.*`."""
+
+    def __init__(self, content_dir: Path, paths: Sequence[Path]) -> None:
+        self.content_dir = content_dir
+        self.leaf = self._holding(paths, "index")
+        self.branch = self._holding(paths, "_index")
+
+    @staticmethod
+    def _holding(paths: Sequence[Path], stem: str) -> frozenset[Path]:
+        return frozenset(
+            path.parent
+            for path in paths
+            if path.name.split(".", 1)[0] == stem and markup_of(path) is not None
+        )
+
+    def inside_leaf_bundle(self, path: Path) -> bool:
+        """True for a bundle's resources: a file below a folder holding an `index.*` page,
+        other than that page itself."""
+        folder = path.parent
+        if path.name.split(".", 1)[0] == "index" and folder != self.content_dir:
+            folder = folder.parent
+        while folder != self.content_dir and self.content_dir in folder.parents:
+            if folder in self.leaf:
+                return True
+            folder = folder.parent
+        return False
+
+    def section_of(self, folder: Path) -> tuple[str, ...]:
+        """The deepest section holding `folder`: a root folder, or one with `_index.*`."""
+        parts = folder.relative_to(self.content_dir).parts
+        for depth in range(len(parts), 0, -1):
+            if depth == 1 or self.content_dir.joinpath(*parts[:depth]) in self.branch:
+                return tuple(parts[:depth])
+        return ()
+
+
 def _classify(
-    path: Path, content_dir: Path, codes: set[str], dir_language: str, notes: list[str]
+    path: Path, folders: _Folders, codes: set[str], dir_language: str, notes: list[str]
 ) -> ContentFile | None:
+    content_dir = folders.content_dir
     relative = PurePosixPath(path.relative_to(content_dir).as_posix())
     note = unsupported_markup_note(relative)
     if note is not None:
         notes.append(note)
         return None
     markup = markup_of(relative)
-    if markup is None or _inside_leaf_bundle(path, content_dir):
+    if markup is None or folders.inside_leaf_bundle(path):
         return None
     base, lang, _ = _split_name(relative.name, codes)
     parent = relative.parent
     folder = "" if str(parent) == "." else f"{parent}/"
     leaf = base == "index"
     content_base = parent.name if leaf and folder else base
-    section_parts = _section_of(path.parent if not leaf else path.parent.parent, content_dir)
-    if base == "_index":
-        section_parts = _section_of(path.parent, content_dir)
+    section_parts = folders.section_of(path.parent.parent if leaf else path.parent)
     return ContentFile(
         path=path,
         content_dir=content_dir,
@@ -199,34 +237,3 @@ def _classify(
         sections=section_parts,
         leaf_bundle=leaf,
     )
-
-
-def _has_index(folder: Path, stem: str) -> bool:
-    return any(
-        child.is_file() and child.name.split(".", 1)[0] == stem and markup_of(child) is not None
-        for child in folder.iterdir()
-    )
-
-
-def _inside_leaf_bundle(path: Path, content_dir: Path) -> bool:
-    """True for a bundle's resources: a file below a folder that holds an `index.*` page,
-    other than that page itself."""
-    folder = path.parent
-    own_name = path.name.split(".", 1)[0]
-    if own_name == "index" and folder != content_dir:
-        folder = folder.parent
-    while folder != content_dir and content_dir in folder.parents:
-        if _has_index(folder, "index"):
-            return True
-        folder = folder.parent
-    return False
-
-
-def _section_of(folder: Path, content_dir: Path) -> tuple[str, ...]:
-    """The path of the deepest section holding `folder`: a root folder, or one with `_index.*`."""
-    parts = folder.relative_to(content_dir).parts
-    for depth in range(len(parts), 0, -1):
-        candidate = content_dir.joinpath(*parts[:depth])
-        if depth == 1 or _has_index(candidate, "_index"):
-            return tuple(parts[:depth])
-    return ()

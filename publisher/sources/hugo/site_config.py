@@ -89,7 +89,7 @@ class HugoSiteConfig:
 
     def language_prefix(self, code: str) -> str:
         """The path prefix of a language's pages: "" or e.g. "ko"."""
-        if len(self.languages) < 2 and not self.default_content_language_in_subdir:
+        if len(self.languages) < 2:
             return ""
         if code == self.default_content_language and not self.default_content_language_in_subdir:
             return ""

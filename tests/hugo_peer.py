@@ -107,6 +107,10 @@ def run_hugo(source: Path, public: Path, flags: tuple[str, ...], cache: Path) ->
         "HUGO_CACHEDIR": str(cache / "hugo"),
         "TZ": "UTC",
         "LANG": "C.UTF-8",
+        # Nothing here may reach the network: any request Hugo tried would fail at once.
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "",
     }
     done = subprocess.run(
         command,

@@ -54,6 +54,26 @@ def test_summaries_agree_with_hugo_on_95_percent_of_pages(hugo_builds: HugoBuild
     assert equal / total >= 0.95
 
 
+def test_rss_descriptions_are_our_summaries(hugo_builds: HugoBuilds) -> None:
+    equal, total = 0, 0
+    for site in SITES:
+        hugo = hugo_builds.get(site, *ALL_PAGES)
+        ours = {page.permalink: page for page in our_site(hugo).pages}
+        for feed in hugo.feeds.values():
+            for item in feed.items:
+                page = ours.get(item.link)
+                if page is None or page.summary is None:
+                    continue
+                total += 1
+                known = (site, page.file.relative) in KNOWN_DIFFERENCES
+                if _normalised(page.summary.text) == _normalised(item.description):
+                    equal += 1
+                else:
+                    assert known, (feed.path, item.link)
+    print(f"RSS descriptions: {equal}/{total} equal to our summaries")
+    assert total > 50 and equal / total >= 0.95
+
+
 def test_each_summary_source_is_exercised_and_matches(hugo_builds: HugoBuilds) -> None:
     blog = our_site(hugo_builds.get("blog"))
     babel = our_site(hugo_builds.get("babel"))

@@ -134,3 +134,15 @@ def test_language_from_suffix_and_from_content_dir() -> None:
     by_folder = {(file.lang, file.relative) for file in folders.pages()}
     assert ("fr", "entries/l-ete-indien.md") in by_folder
     assert ("en", "pages/about.md") in by_folder
+
+
+def test_a_page_we_cannot_read_is_a_problem_not_a_failed_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / "blog", site)
+    (site / "content" / "posts" / "broken.md").write_text(
+        '+++\ntitle = "Broken\ndate = 2023\n+++\n'
+    )
+    loaded = load_hugo_site(site, now=NOW)
+    assert [problem.where for problem in loaded.problems] == ["content/posts/broken.md:2"]
+    assert "invalid TOML" in loaded.problems[0].message
+    assert "posts/hello-world.md" in {page.file.relative for page in loaded.posts()}

@@ -31,7 +31,14 @@ from publisher.sources.hugo.shortcodes import (
     restore_placeholders,
 )
 from publisher.sources.hugo.site_config import HugoSiteConfig, load_site_config
-from publisher.sources.hugo.summary import Summary, hugo_summary, is_cjk, mark_summary_divider
+from publisher.sources.hugo.summary import (
+    SUMMARY_DIVIDER,
+    Summary,
+    SummarySource,
+    hugo_summary,
+    is_cjk,
+    mark_summary_divider,
+)
 from publisher.sources.hugo.urls import PageFacts, PathRules, SiteURLs, compile_permalinks
 
 MAX_CONTENT_BYTES = 4 << 20
@@ -81,6 +88,9 @@ class HugoSite:
     urls: Mapping[str, SiteURLs]
     """Per language."""
     notes: tuple[str, ...]
+    """What was skipped or read differently, and why (one line each)."""
+    problems: tuple[Problem, ...] = ()
+    """Pages left out because they could not be read (Hugo would stop the whole build)."""
 
     def posts(self, lang: str | None = None) -> list[HugoPage]:
         """The pages of the main sections (the site's posts), optionally one language's."""
@@ -128,7 +138,11 @@ def load_hugo_site(
     urls = site_urls(config)
     tree = find_content(config)
     notes = [*rules.notes, *tree.notes]
-    read = [_read_page(file, config, rules, urls, file_time_zone, notes) for file in tree.pages()]
+    problems: list[Problem] = []
+    read = [
+        _read_page(file, config, rules, urls, file_time_zone, notes, problems)
+        for file in tree.pages()
+    ]
     built = [
         page
         for page in read
@@ -150,7 +164,7 @@ def load_hugo_site(
         )
         for language in config.languages
     }
-    return HugoSite(config, rendered, sections, urls, tuple(notes))
+    return HugoSite(config, rendered, sections, urls, tuple(notes), tuple(problems))
 
 
 def _read_page(
@@ -160,17 +174,18 @@ def _read_page(
     urls: Mapping[str, SiteURLs],
     file_time_zone: tzinfo,
     notes: list[str],
+    problems: list[Problem],
 ) -> HugoPage | None:
     where = file.path.relative_to(config.root).as_posix()
     size = file.path.stat().st_size
     if size > MAX_CONTENT_BYTES:
-        notes.append(f"{where}: larger than {MAX_CONTENT_BYTES} bytes; skipped")
+        problems.append(Problem(where, f"larger than {MAX_CONTENT_BYTES} bytes; page left out"))
         return None
     text = file.path.read_text(encoding="utf-8", errors="replace")
     try:
         matter = split_front_matter(text, where)
     except ContentError as e:
-        notes.extend(str(problem) for problem in e.problems)
+        problems.extend(e.problems)
         return None
     params = {key.lower(): value for key, value in matter.data.items()}
     language = config.language(file.lang)
@@ -331,13 +346,11 @@ def _render(
         param=param,
         first_line=page.body_line,
     )
+    if page.file.markup is Markup.HTML:
+        return _render_html(page, config, context)
     marked, divider, after = mark_summary_divider(page.body)
     expansion = expand_shortcodes(marked, context)
-    if page.file.markup is Markup.HTML:
-        html = expansion.markdown
-    else:
-        html = render_markdown(expansion.markdown)
-    html = restore_placeholders(html, expansion.placeholders)
+    html = restore_placeholders(render_markdown(expansion.markdown), expansion.placeholders)
     summary_source = page.params.get("summary")
     summary, content = hugo_summary(
         html,
@@ -347,6 +360,19 @@ def _render(
         divider=divider,
         after_divider=after,
     )
+    return _replace(page, content, summary, expansion.warnings)
+
+
+def _render_html(page: HugoPage, config: HugoSiteConfig, context: ShortcodeContext) -> HugoPage:
+    """An HTML content file: shortcodes rendered, no Markdown. A divider splits it as written;
+    as in Hugo, the content is then only what follows the divider."""
+    expansion = expand_shortcodes(page.body, context)
+    html = restore_placeholders(expansion.markdown, expansion.placeholders)
+    before, divider, after = html.partition(SUMMARY_DIVIDER)
+    if divider:
+        summary = Summary(before.strip(), bool(after.strip()), SummarySource.DIVIDER)
+        return _replace(page, after.strip(), summary, expansion.warnings)
+    summary, content = hugo_summary(html, length=config.summary_length, cjk=page.cjk)
     return _replace(page, content, summary, expansion.warnings)
 
 

@@ -9,7 +9,7 @@ import random
 import pytest
 from lxml import html as lxml_html
 
-from publisher.render.goldmark import render_goldmark
+from publisher.render.goldmark import RAW_HTML_OMITTED, render_goldmark
 from publisher.sources.hugo.shortcode_syntax import MAX_NESTING, parse_shortcodes
 from publisher.sources.hugo.shortcodes import (
     ShortcodeContext,
@@ -56,9 +56,9 @@ def test_site_shortcodes_are_warnings_with_page_and_line(hugo_builds: HugoBuilds
     page = our_page(our_site(hugo_builds.get("blog")), "en", SHORTCODES_PAGE)
     warnings = [str(problem) for problem in page.warnings]
     assert warnings == [
-        "content/posts/shortcodes.md:43: shortcode 'aside' is the site's own;"
-        " we cannot render it, left out",
         "content/posts/shortcodes.md:45: shortcode 'aside' is the site's own;"
+        " we cannot render it, left out",
+        "content/posts/shortcodes.md:47: shortcode 'aside' is the site's own;"
         " we cannot render it, left out",
     ]
     assert "{{<" not in page.content_html.replace("{{&lt; figure", "")
@@ -132,6 +132,12 @@ def test_pairs_nesting_and_standalone_tags() -> None:
     assert outer.name == "a" and outer.inner is not None
     assert [getattr(p, "name", p) for p in outer.inner] == ["x", "b", "c"]
     assert last.inner is None and space == " "
+
+
+def test_markdown_form_html_is_omitted_as_hugo_omits_it() -> None:
+    # Hugo 0.111.3 puts {{% %}} output into the Markdown, where raw HTML is omitted by default.
+    html, _ = _render('{{% figure src="a.png" %}}')
+    assert html.strip() == RAW_HTML_OMITTED
 
 
 def test_markdown_form_output_goes_through_markdown() -> None:

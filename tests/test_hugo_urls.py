@@ -234,3 +234,9 @@ def test_unknown_token_is_a_config_error_never_literal_text() -> None:
     assert "unknown token :nosuch" in str(raised.value.problems)
     with pytest.raises(ConfigError):
         compile_permalink("/:year//:slug/")
+
+
+def test_plus_in_a_slug_becomes_a_space_as_in_hugo() -> None:
+    # Hugo query-unescapes the expanded pattern: "c++-tips" → "c  -tips" → "c-tips".
+    assert _site("/:slug/").page_link(_facts(slug="C++ Tips & Tricks")) == "/c-tips-tricks/"
+    assert _site().page_link(_facts(slug="C++ Tips")) == "/posts/c++-tips/"

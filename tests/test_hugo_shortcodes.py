@@ -177,6 +177,12 @@ def test_nesting_is_bounded() -> None:
     assert "{{" not in html
 
 
+def test_many_broken_tags_are_counted_not_listed() -> None:
+    _, warnings = _render("{{</* x\n" * 100 + "{{< y\n" * 100)
+    assert len(warnings) == 21
+    assert warnings[-1].endswith("more unreadable shortcodes left out")
+
+
 def test_lines_count_from_the_body_start() -> None:
     ctx = ShortcodeContext(page="content/p.md", render_markdown=render_goldmark, first_line=7)
     expansion = expand_shortcodes("one\ntwo {{< mine >}}\n", ctx)

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 MAX_SHORTCODES = 2_000
 MAX_NESTING = 16
+MAX_TAG_CHARS = 16_384
+"""Longest shortcode tag (delimiters and parameters) we read."""
 
 _OPEN = re.compile(r"\{\{([<%])")
 _NAME = re.compile(r"[\w./-]+")
+_COMMENT_OPEN = re.compile(r"[ \t]*/\*")
 
 
 @dataclass
@@ -58,10 +61,11 @@ class _Lexer:
     def __init__(self, text: str, start: int, markdown: bool) -> None:
         self.text = text
         self.pos = start
+        self.end = min(len(text), start + MAX_TAG_CHARS)
         self.close = "%}}" if markdown else ">}}"
 
     def skip_spaces(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
+        while self.pos < self.end and self.text[self.pos] in " \t\r\n":
             self.pos += 1
 
     def at_close(self) -> bool:
@@ -71,7 +75,7 @@ class _Lexer:
         if not self.text.startswith("/", self.pos):
             return False
         rest = self.pos + 1
-        while rest < len(self.text) and self.text[rest] in " \t":
+        while rest < self.end and self.text[rest] in " \t":
             rest += 1
         return self.text.startswith(self.close, rest)
 
@@ -86,14 +90,14 @@ class _Lexer:
         if text.startswith('"', self.pos):
             return self.quoted()
         if text.startswith("`", self.pos):
-            end = text.find("`", self.pos + 1)
+            end = text.find("`", self.pos + 1, self.end)
             if end == -1:
                 raise ValueError("unterminated raw string")
             raw = text[self.pos + 1 : end]
             self.pos = end + 1
             return raw
         start = self.pos
-        while self.pos < len(text) and text[self.pos] not in " \t\r\n=":
+        while self.pos < self.end and text[self.pos] not in " \t\r\n=":
             if self.at_close() or self.at_self_close():
                 break
             self.pos += 1
@@ -104,7 +108,7 @@ class _Lexer:
     def quoted(self) -> str:
         out: list[str] = []
         self.pos += 1
-        while self.pos < len(self.text):
+        while self.pos < self.end:
             ch = self.text[self.pos]
             if ch == "\\" and self.text.startswith('"', self.pos + 1):
                 out.append('"')
@@ -117,7 +121,8 @@ class _Lexer:
         raise ValueError("unterminated quoted parameter")
 
 
-def _read_tag(text: str, start: int, markdown: bool) -> _Tag:
+def _read_tag(text: str, begin: int, start: int, markdown: bool) -> _Tag:
+    """The tag opened at `begin`, its name and parameters read from `start`."""
     lexer = _Lexer(text, start, markdown)
     lexer.skip_spaces()
     closing = text.startswith("/", lexer.pos)
@@ -132,15 +137,15 @@ def _read_tag(text: str, start: int, markdown: bool) -> _Tag:
     named: dict[str, str] = {}
     while True:
         lexer.skip_spaces()
-        if lexer.pos >= len(text):
+        if lexer.pos >= lexer.end:
             raise ValueError(f"shortcode {found.group(0)!r} is never closed with {lexer.close}")
         if lexer.at_close():
             return _Tag(
-                found.group(0), markdown, closing, False, positional, named, start, lexer.pos + 3
+                found.group(0), markdown, closing, False, positional, named, begin, lexer.pos + 3
             )
         if lexer.at_self_close():
             end = text.index(lexer.close, lexer.pos) + 3
-            return _Tag(found.group(0), markdown, closing, True, positional, named, start, end)
+            return _Tag(found.group(0), markdown, closing, True, positional, named, begin, end)
         value = lexer.value()
         if text.startswith("=", lexer.pos):
             lexer.pos += 1
@@ -161,16 +166,17 @@ def _scan(text: str) -> tuple[list[str | _Tag], list[tuple[int, str]]]:
     errors: list[tuple[int, str]] = []
     position = 0
     count = 0
+    unclosed_comment = False
     for found in _OPEN.finditer(text):
         if found.start() < position:
             continue
         markdown = found.group(1) == "%"
         items.append(text[position : found.start()])
         after = found.end()
-        rest = text[after:].lstrip(" \t")
-        if rest.startswith("/*"):
-            end = _comment_end(text, after, markdown)
+        if _COMMENT_OPEN.match(text, after):
+            end = -1 if unclosed_comment else _comment_end(text, after, markdown)
             if end == -1:
+                unclosed_comment = True
                 errors.append((found.start(), "shortcode comment /* is never closed with */"))
                 position = after
                 continue
@@ -186,24 +192,13 @@ def _scan(text: str) -> tuple[list[str | _Tag], list[tuple[int, str]]]:
             position = len(text)
             break
         try:
-            tag = _read_tag(text, after, markdown)
+            tag = _read_tag(text, found.start(), after, markdown)
         except ValueError as e:
             errors.append((found.start(), str(e)))
             line_end = text.find("\n", after)
             position = len(text) if line_end == -1 else line_end
             continue
-        items.append(
-            _Tag(
-                tag.name,
-                markdown,
-                tag.closing,
-                tag.self_closing,
-                tag.positional,
-                tag.named,
-                found.start(),
-                tag.end,
-            )
-        )
+        items.append(tag)
         position = tag.end
     items.append(text[position:])
     return [item for item in items if item != ""], errors

@@ -23,6 +23,8 @@ from publisher.sources.hugo.shortcode_syntax import Shortcode, parse_shortcodes
 from publisher.sources.hugo.summary import strip_html, trim_short_html
 
 MAX_BODY_CHARS = 2_000_000
+MAX_WARNINGS = 20
+"""Unreadable shortcodes reported one by one per page; the rest are counted."""
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "/", "#", "./", "../")
 _PLACEHOLDER = re.compile(r"(<p>)?(XPUBSC(\d+)SCX)(</p>)?")
 
@@ -70,8 +72,10 @@ def expand_shortcodes(body: str, context: ShortcodeContext) -> Expansion:
         run.warn(1, f"body larger than {MAX_BODY_CHARS} characters; shortcodes left out")
         return Expansion(_strip_delimiters(body), {}, tuple(run.warnings))
     parsed = parse_shortcodes(body)
-    for offset, message in parsed.errors:
+    for offset, message in parsed.errors[:MAX_WARNINGS]:
         run.warn(body.count("\n", 0, offset) + 1, f"unreadable shortcode: {message}; left out")
+    if len(parsed.errors) > MAX_WARNINGS:
+        run.warn(1, f"{len(parsed.errors) - MAX_WARNINGS} more unreadable shortcodes left out")
     out: list[str] = []
     for part in parsed.parts:
         if isinstance(part, str):

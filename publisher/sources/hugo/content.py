@@ -13,6 +13,7 @@ are posts, following Hugo 0.111.3's content model.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -149,13 +150,18 @@ def _dir_language(config: HugoSiteConfig, content_dir: Path) -> str:
 
 
 def _walk(content_dir: Path, ignore: list[re.Pattern[str]]) -> list[Path]:
-    found = []
-    for path in sorted(content_dir.rglob("*")):
-        relative = path.relative_to(content_dir)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.is_file() and not any(rx.search(str(path)) for rx in ignore):
+    """Every file under the content folder, hidden ones and `ignoreFiles` left out; linked
+    folders are not followed (no loops), and the walk stops at MAX_CONTENT_FILES files."""
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(content_dir, followlinks=False):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in sorted(names):
+            path = Path(folder) / name
+            if name.startswith(".") or any(rx.search(str(path)) for rx in ignore):
+                continue
             found.append(path)
+            if len(found) > MAX_CONTENT_FILES:
+                return found
     return found
 
 

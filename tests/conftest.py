@@ -15,7 +15,7 @@ import pytest
 
 from publisher.core.config import Config, load_config
 
-pytest_plugins = ["tests.smtp_sink", "tests.jekyll_peer"]
+pytest_plugins = ["tests.smtp_sink", "tests.jekyll_peer", "tests.hugo_peer"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -1,0 +1,1 @@
+"""Turning post bodies into HTML: readers, the syndication-safe pass, templates."""

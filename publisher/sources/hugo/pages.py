@@ -1,0 +1,391 @@
+"""A Hugo site read as Hugo 0.111.3 would list it: every regular page it builds, with its
+front matter, dates, permalink, terms, rendered content and summary.
+
+This is the groundwork for the Hugo Source: turning a `HugoPage` into a `Post` is a mapping.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from publisher.core.errors import ContentError, Problem
+from publisher.render.goldmark import GoldmarkOptions, render_goldmark
+from publisher.sources.hugo.content import (
+    BuildFlags,
+    ContentFile,
+    find_content,
+    is_built,
+    main_sections,
+)
+from publisher.sources.hugo.dates import DateRules, PageDates, date_rules, resolve_dates
+from publisher.sources.hugo.frontmatter import Markup, split_front_matter
+from publisher.sources.hugo.shortcodes import (
+    ShortcodeContext,
+    expand_shortcodes,
+    restore_placeholders,
+)
+from publisher.sources.hugo.site_config import HugoSiteConfig, load_site_config
+from publisher.sources.hugo.summary import (
+    SUMMARY_DIVIDER,
+    Summary,
+    SummarySource,
+    hugo_summary,
+    is_cjk,
+    mark_summary_divider,
+)
+from publisher.sources.hugo.urls import PageFacts, PathRules, SiteURLs, compile_permalinks
+
+MAX_CONTENT_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class HugoPage:
+    file: ContentFile
+    title: str
+    params: Mapping[str, Any]
+    """Front matter with lower-cased keys."""
+    draft: bool
+    dates: PageDates
+    facts: PageFacts
+    permalink: str
+    rel_permalink: str
+    resource_base: str
+    """The absolute URL (ending in "/") a bundle's resources, and relative links, resolve to."""
+    terms: Mapping[str, tuple[str, ...]]
+    """Taxonomy plural → terms as written, e.g. {"tags": ("Meta",)}."""
+    description: str
+    authors: tuple[str, ...]
+    images: tuple[str, ...]
+    cjk: bool
+    body: str = field(repr=False)
+    body_line: int = 1
+    content_html: str = field(default="", repr=False)
+    summary: Summary | None = None
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def lang(self) -> str:
+        return self.file.lang
+
+    @property
+    def section(self) -> str:
+        return self.file.section
+
+
+@dataclass(frozen=True)
+class HugoSite:
+    config: HugoSiteConfig
+    pages: tuple[HugoPage, ...]
+    """Every regular page Hugo builds, all languages."""
+    main_sections: Mapping[str, tuple[str, ...]]
+    """Per language."""
+    urls: Mapping[str, SiteURLs]
+    """Per language."""
+    notes: tuple[str, ...]
+    """What was skipped or read differently, and why (one line each)."""
+    problems: tuple[Problem, ...] = ()
+    """Pages left out because they could not be read (Hugo would stop the whole build)."""
+
+    def posts(self, lang: str | None = None) -> list[HugoPage]:
+        """The pages of the main sections (the site's posts), optionally one language's."""
+        return [
+            page
+            for page in self.pages
+            if (lang is None or page.lang == lang) and page.section in self.main_sections[page.lang]
+        ]
+
+
+def site_urls(config: HugoSiteConfig) -> dict[str, SiteURLs]:
+    rules = PathRules(config.disable_path_to_lower, config.remove_path_accents)
+    patterns = compile_permalinks(config.permalinks)
+    return {
+        language.code: SiteURLs(
+            base_url=language.base_url or config.base_url,
+            rules=rules,
+            ugly_urls=config.ugly_urls,
+            permalinks=patterns,
+            language_prefix="" if language.base_url else config.language_prefix(language.code),
+        )
+        for language in config.languages
+    }
+
+
+def load_hugo_site(
+    root: Path,
+    *,
+    now: datetime,
+    flags: BuildFlags | None = None,
+    file_mod_time: bool = False,
+    file_time_zone: tzinfo = UTC,
+    environment: str = "production",
+) -> HugoSite:
+    """Read a Hugo site. `flags` add to the site's buildDrafts/buildFuture/buildExpired, as
+    Hugo's command-line flags do; `now` decides what is future or expired."""
+    config = load_site_config(root, environment)
+    flags = flags or BuildFlags()
+    flags = BuildFlags(
+        drafts=flags.drafts or config.build_drafts,
+        future=flags.future or config.build_future,
+        expired=flags.expired or config.build_expired,
+    )
+    rules = date_rules(config.frontmatter, file_mod_time=file_mod_time)
+    urls = site_urls(config)
+    tree = find_content(config)
+    notes = [*rules.notes, *tree.notes]
+    problems: list[Problem] = []
+    read = [
+        _read_page(file, config, rules, urls, file_time_zone, notes, problems)
+        for file in tree.pages()
+    ]
+    built = [
+        page
+        for page in read
+        if page is not None
+        and is_built(
+            flags,
+            draft=page.draft,
+            publish_date=page.dates.publish_date,
+            expiry_date=page.dates.expiry_date,
+            now=now,
+        )
+    ]
+    index = _RefIndex(built)
+    options = GoldmarkOptions.from_hugo(config.goldmark)
+    rendered = tuple(_render(page, config, index, options) for page in built)
+    sections = {
+        language.code: main_sections(
+            config, [page.section for page in rendered if page.lang == language.code]
+        )
+        for language in config.languages
+    }
+    return HugoSite(config, rendered, sections, urls, tuple(notes), tuple(problems))
+
+
+def _read_page(
+    file: ContentFile,
+    config: HugoSiteConfig,
+    rules: DateRules,
+    urls: Mapping[str, SiteURLs],
+    file_time_zone: tzinfo,
+    notes: list[str],
+    problems: list[Problem],
+) -> HugoPage | None:
+    where = file.path.relative_to(config.root).as_posix()
+    size = file.path.stat().st_size
+    if size > MAX_CONTENT_BYTES:
+        problems.append(Problem(where, f"larger than {MAX_CONTENT_BYTES} bytes; page left out"))
+        return None
+    text = file.path.read_text(encoding="utf-8", errors="replace")
+    try:
+        matter = split_front_matter(text, where)
+    except ContentError as e:
+        problems.extend(e.problems)
+        return None
+    params = {key.lower(): value for key, value in matter.data.items()}
+    language = config.language(file.lang)
+    zone = ZoneInfo(language.time_zone) if language.time_zone else UTC
+    mod_time = datetime.fromtimestamp(file.path.stat().st_mtime, tz=file_time_zone)
+    dates = resolve_dates(
+        params, rules, zone=zone, content_base_name=file.content_base_name, mod_time=mod_time
+    )
+    notes.extend(f"{where}: {note}" for note in dates.notes)
+    facts = _facts(file, params, dates, notes, where)
+    site = urls[file.lang]
+    return HugoPage(
+        file=file,
+        title=_text(params.get("title")),
+        params=params,
+        draft=_draft(params),
+        dates=dates,
+        facts=facts,
+        permalink=site.permalink(facts),
+        rel_permalink=site.rel_permalink(facts),
+        resource_base=site.absolute(site.resource_dir(facts)),
+        terms=_terms(params, config),
+        description=_text(params.get("description")),
+        authors=_strings(params.get("authors")) or _strings(params.get("author")),
+        images=_strings(params.get("images")),
+        cjk=_cjk(params, config, text),
+        body=matter.body,
+        body_line=matter.body_line,
+    )
+
+
+def _facts(
+    file: ContentFile, params: Mapping[str, Any], dates: PageDates, notes: list[str], where: str
+) -> PageFacts:
+    slug = _text(params.get("slug")).strip("-") if "slug" in params else dates.filename_slug or ""
+    url = _text(params.get("url"))
+    if url.startswith(("http://", "https://")):
+        notes.append(f"{where}: url {url!r} has a protocol, which Hugo refuses; ignored")
+        url = ""
+    return PageFacts(
+        title=_text(params.get("title")),
+        slug=slug,
+        url=url,
+        date=dates.date,
+        dir=file.dir,
+        translation_base_name=file.translation_base_name,
+        content_base_name=file.content_base_name,
+        section=file.section,
+        sections=file.sections,
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, Mapping | list):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, list):
+        return tuple(str(item) for item in value if not isinstance(item, Mapping | list))
+    return (str(value),)
+
+
+def _draft(params: Mapping[str, Any]) -> bool:
+    if "draft" in params:
+        return _truthy(params["draft"])
+    if "published" in params and isinstance(params["published"], bool | str):
+        return not _truthy(params["published"])
+    return False
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
+
+
+def _terms(params: Mapping[str, Any], config: HugoSiteConfig) -> dict[str, tuple[str, ...]]:
+    return {
+        plural: _strings(params.get(plural.lower()))
+        for plural in config.taxonomies.values()
+        if _strings(params.get(plural.lower()))
+    }
+
+
+def _cjk(params: Mapping[str, Any], config: HugoSiteConfig, text: str) -> bool:
+    if "iscjklanguage" in params:
+        return _truthy(params["iscjklanguage"])
+    return config.has_cjk_language and is_cjk(text)
+
+
+class _RefIndex:
+    """`ref`/`relref` lookups: by content path, with or without extension, relative to the
+    page first, then from the content root, then by unique file name."""
+
+    def __init__(self, pages: list[HugoPage]) -> None:
+        self.by_path: dict[tuple[str, str], HugoPage] = {}
+        self.by_name: dict[tuple[str, str], list[HugoPage]] = {}
+        for page in pages:
+            for key in _ref_keys(page.file):
+                self.by_path.setdefault((page.lang, key), page)
+            name = posixpath.basename(page.file.relative).lower()
+            self.by_name.setdefault((page.lang, name), []).append(page)
+
+    def find(self, target: str, origin: HugoPage) -> HugoPage | None:
+        path = target.split("#", 1)[0].strip().lower()
+        candidates = (
+            [path.lstrip("/")]
+            if path.startswith("/")
+            else [posixpath.normpath(posixpath.join(origin.file.dir.lower(), path)), path]
+        )
+        for candidate in candidates:
+            found = self.by_path.get((origin.lang, candidate.strip("/")))
+            if found is not None:
+                return found
+        named = self.by_name.get((origin.lang, posixpath.basename(path)), [])
+        return named[0] if len(named) == 1 else None
+
+
+def _ref_keys(file: ContentFile) -> list[str]:
+    relative = file.relative.lower()
+    stem = relative.rsplit(".", 1)[0]
+    keys = [relative, stem]
+    if "." in posixpath.basename(stem):
+        keys.append(stem.rsplit(".", 1)[0] + "." + relative.rsplit(".", 1)[1])
+        keys.append(stem.rsplit(".", 1)[0])
+    if file.leaf_bundle:
+        keys.append(file.dir.lower().rstrip("/"))
+    return keys
+
+
+def _render(
+    page: HugoPage, config: HugoSiteConfig, index: _RefIndex, options: GoldmarkOptions
+) -> HugoPage:
+    def render_markdown(text: str) -> str:
+        return render_goldmark(text, options)
+
+    def resolve(target: str, absolute: bool) -> str | None:
+        found = index.find(target, page)
+        if found is None:
+            return None
+        anchor = "#" + target.split("#", 1)[1] if "#" in target else ""
+        return (found.permalink if absolute else found.rel_permalink) + anchor
+
+    def param(name: str) -> object:
+        value = _dotted(page.params, name)
+        return value if value is not None else _dotted(config.language(page.lang).params, name)
+
+    context = ShortcodeContext(
+        page=page.file.path.relative_to(config.root).as_posix(),
+        render_markdown=render_markdown,
+        resolve_ref=resolve,
+        param=param,
+        first_line=page.body_line,
+    )
+    if page.file.markup is Markup.HTML:
+        return _render_html(page, config, context)
+    marked, divider, after = mark_summary_divider(page.body)
+    expansion = expand_shortcodes(marked, context)
+    html = restore_placeholders(render_markdown(expansion.markdown), expansion.placeholders)
+    summary_source = page.params.get("summary")
+    summary, content = hugo_summary(
+        html,
+        length=config.summary_length,
+        cjk=page.cjk,
+        front_matter_html=render_markdown(str(summary_source)) if summary_source else None,
+        divider=divider,
+        after_divider=after,
+    )
+    return _replace(page, content, summary, expansion.warnings)
+
+
+def _render_html(page: HugoPage, config: HugoSiteConfig, context: ShortcodeContext) -> HugoPage:
+    """An HTML content file: shortcodes rendered, no Markdown. A divider splits it as written;
+    as in Hugo, the content is then only what follows the divider."""
+    expansion = expand_shortcodes(page.body, context)
+    html = restore_placeholders(expansion.markdown, expansion.placeholders)
+    before, divider, after = html.partition(SUMMARY_DIVIDER)
+    if divider:
+        summary = Summary(before.strip(), bool(after.strip()), SummarySource.DIVIDER)
+        return _replace(page, after.strip(), summary, expansion.warnings)
+    summary, content = hugo_summary(html, length=config.summary_length, cjk=page.cjk)
+    return _replace(page, content, summary, expansion.warnings)
+
+
+def _dotted(mapping: Mapping[str, Any], name: str) -> object:
+    value: Any = mapping
+    for part in name.lower().split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _replace(
+    page: HugoPage, content: str, summary: Summary, warnings: tuple[Problem, ...]
+) -> HugoPage:
+    return replace(page, content_html=content, summary=summary, warnings=warnings)

@@ -23,6 +23,12 @@ Faults (set before sending; each is safe to change while the server runs):
   the client cannot know whether it was taken. `drop_data_for` does the same
   for the listed recipients, once each. Such messages are in `dropped`, not in
   `messages`.
+- `refuse_mail`: the reply to every MAIL FROM (530 "authentication required"...).
+- `refuse_every_rcpt`: the reply to every RCPT TO (554 5.7.1, a policy block).
+- `raw_data_reply[address]`: a line sent verbatim after that recipient's content, such
+  as one with no numeric code; the message counts as received. Once per address.
+- `data_size_limit`: aiosmtpd's own limit: SIZE= over it is refused at MAIL FROM,
+  content over it with 552 after the dot.
 - `data_delay`: seconds between accepting a message and replying 250, to give
   a test time to kill a sending process "mid-DATA". The message counts as
   received (it is in `messages`), as it would at a real relay.
@@ -49,7 +55,7 @@ from typing import Any, NamedTuple, NoReturn
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
+from aiosmtpd.smtp import DATA_SIZE_DEFAULT, SMTP, AuthResult, LoginPassword, Session
 from aiosmtpd.smtp import Envelope as ServerEnvelope
 
 from publisher.core.config import Config, SmtpConfig
@@ -144,6 +150,7 @@ class SmtpSink:
         password: str = "sink-password",  # noqa: S107 (the test server's own)
         smtputf8: bool = True,
         data_delay: float = 0.0,
+        data_size_limit: int = 0,
     ) -> None:
         if (starttls or implicit_tls) and cert is None:
             raise ValueError("starttls and implicit_tls need a cert (see make_tls_cert)")
@@ -155,6 +162,10 @@ class SmtpSink:
         self.password = password
         self.smtputf8 = smtputf8
         self.data_delay = data_delay
+        self.data_size_limit = data_size_limit
+        self.refuse_mail: Reply | None = None
+        self.refuse_every_rcpt: Reply | None = None
+        self.raw_data_reply: dict[str, str] = {}
         self.fail_rcpt: dict[str, list[Reply]] = {}
         self.fail_rcpt_forever: set[str] = set()
         self.fail_data: dict[str, list[Reply]] = {}
@@ -273,6 +284,7 @@ class SmtpSink:
                 authenticator=self._authenticate if self.require_auth else None,
                 auth_required=self.require_auth,
                 auth_require_tls=self.starttls,
+                data_size_limit=self.data_size_limit or DATA_SIZE_DEFAULT,
             )
             try:
                 controller.start()
@@ -374,6 +386,10 @@ class _Handler:
     ) -> str:
         if self.sink._should_drop_before_mail():
             await self._drop(server, f"MAIL {address}")
+        if self.sink.refuse_mail is not None:
+            code, text = self.sink.refuse_mail
+            self.sink._record(server, "MAIL", address, code)
+            return f"{code} {text}"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         with self.sink._lock:
@@ -391,7 +407,7 @@ class _Handler:
     ) -> str:
         sink = self.sink
         forever = address in sink.fail_rcpt_forever
-        reply = sink._next_reply(sink.fail_rcpt, address, forever)
+        reply = sink._next_reply(sink.fail_rcpt, address, forever) or sink.refuse_every_rcpt
         if reply is not None:
             sink._record(server, "RCPT", address, reply[0])
             return f"{reply[0]} {reply[1]}"
@@ -418,7 +434,10 @@ class _Handler:
         sink._record(server, "DATA", recipients, 250)
         if sink.data_delay:
             await asyncio.sleep(sink.data_delay)
-        return "250 2.0.0 OK: queued"
+        waiting = sink.raw_data_reply
+        with sink._lock:
+            raw = [waiting.pop(a) for a in received.rcpt_tos if a in waiting]
+        return raw[0] if raw else "250 2.0.0 OK: queued"
 
     async def _drop(self, server: SMTP, what: str) -> NoReturn:
         self.sink._record(server, "DROP", what, 0)

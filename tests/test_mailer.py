@@ -514,7 +514,7 @@ def test_an_unreachable_relay_defers_the_envelopes_in_hand_and_takes_no_more() -
     assert recorder.announced == []
 
 
-def test_before_data_comes_after_rcpt_and_before_the_content(smtp_sink: SmtpSink) -> None:
+def test_before_data_comes_after_the_content_and_before_the_final_dot(smtp_sink: SmtpSink) -> None:
     seen: list[tuple[str, list[tuple[str, str, int]]]] = []
 
     def before_data(env: Envelope) -> None:

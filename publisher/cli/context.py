@@ -18,7 +18,7 @@ from publisher.core.errors import ExitCode, PublisherError
 
 if TYPE_CHECKING:
     from publisher.core.config import Config
-    from publisher.newsletter.delivery import DigestReport
+    from publisher.newsletter.run_report import DigestReport
     from publisher.newsletter.transports import Result
 
 log = logging.getLogger("publisher")
@@ -151,5 +151,7 @@ def finish_digest(ctx: Context, report: DigestReport) -> None:
     if sys.stderr.isatty() and report.runs:
         click.echo("", err=True)
     ctx.say(report.summary(), needs_a_look=report.partial)
+    if report.relay_error is not None:
+        fail(report.relay_error)
     if report.exit_code != ExitCode.OK:
         sys.exit(int(report.exit_code))

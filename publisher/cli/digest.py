@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 
 from publisher.cli.context import (
     Context,
     finish_digest,
+    parse_now,
     pass_context,
     progress,
     reports_errors,
@@ -74,11 +76,23 @@ def command(
 
 
 @command.command("status")
+@click.argument("digest_id", type=int, required=False)
 @click.option("--limit", default=10, show_default=True, help="How many recent digests.")
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="List every recipient of digest DIGEST_ID that failed or is ambiguous, with the reply.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --failed: one JSON array.")
 @pass_context
 @reports_errors
-def status_command(ctx: Context, limit: int) -> None:
+def status_command(
+    ctx: Context, digest_id: int | None, limit: int, failed: bool, as_json: bool
+) -> None:
     """List recent digests and their per-status delivery counts."""
+    if failed or digest_id is not None or as_json:
+        _list_failed(ctx, digest_id, as_json)
+        return
     from publisher.state.store import open_store
 
     with open_store(ctx.config().state_db) as store:
@@ -92,3 +106,52 @@ def status_command(ctx: Context, limit: int) -> None:
             f"digest {digest.id}  {digest.created_at.isoformat()}  {state}  "
             f"{tally or 'no recipients'}  {digest.subject}"
         )
+
+
+def _list_failed(ctx: Context, digest_id: int | None, as_json: bool) -> None:
+    """`digest status N --failed [--json]`: every failed or ambiguous row, with its reply."""
+    import json
+
+    from publisher.newsletter.failures import failed_recipients
+
+    if digest_id is None:
+        raise click.UsageError(
+            "--failed needs a digest number: `publisher digest status N --failed`"
+        )
+    rows = failed_recipients(ctx.config(), digest_id)
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        click.echo(f"digest {digest_id}: no failed or ambiguous recipients")
+    for row in rows:
+        click.echo(row.line())
+
+
+@command.command("retry")
+@click.argument("digest_id", type=int)
+@click.option(
+    "--code",
+    default="",
+    metavar="CODE",
+    help="Only rows refused with this reply code (554) or enhanced status (5.7.1).",
+)
+@click.option(
+    "--since",
+    callback=parse_now,
+    metavar="ISO-8601",
+    help="Only rows that failed at or after this moment (with a UTC offset).",
+)
+@pass_context
+@reports_errors
+def retry_command(ctx: Context, digest_id: int, code: str, since: datetime | None) -> None:
+    """Requeue failed recipients of a digest after a fix; the next `digest` sends to them.
+
+    Rows that were sent or are ambiguous are never requeued (see --resend-ambiguous)."""
+    from publisher.newsletter.failures import requeue_failed
+
+    count = requeue_failed(ctx.config(), digest_id, ctx.now(), code=code, since=since)
+    click.echo(
+        f"requeued {count} failed recipients of digest {digest_id}; "
+        "`publisher digest` sends to them"
+    )

@@ -24,12 +24,14 @@ def command() -> None:
 @reports_errors
 def add(ctx: Context, email: str, name: str) -> None:
     """Add an active subscriber (an existing address is left as it is)."""
-    from publisher.newsletter.subscribers import add_subscriber
+    from publisher.newsletter.subscribers import SMTPUTF8_NOTE, add_subscriber
 
     outcome = add_subscriber(ctx.config(), email, name, ctx.now())
     subscriber = outcome.subscriber
     if outcome.created:
         click.echo(f"added {subscriber.email}")
+        if outcome.needs_smtputf8:
+            ctx.warn(f"{subscriber.email} {SMTPUTF8_NOTE}")
     else:
         click.echo(f"{subscriber.email} is already on the list ({subscriber.status}); unchanged")
 
@@ -64,9 +66,11 @@ def list_(ctx: Context, status: str | None) -> None:
 @reports_errors
 def import_(ctx: Context, csv_file: Path) -> None:
     """Import `email,name` rows from a CSV file (the header line is optional)."""
-    from publisher.newsletter.subscribers import import_subscribers
+    from publisher.newsletter.subscribers import SMTPUTF8_NOTE, import_subscribers
 
     report = import_subscribers(ctx.config(), csv_file, ctx.now())
+    for email in report.needs_smtputf8:
+        ctx.warn(f"{email} {SMTPUTF8_NOTE}")
     for line, reason in report.bad_rows:
         click.echo(f"{csv_file}:{line}: {reason}", err=True)
     for email in report.kept_inactive:

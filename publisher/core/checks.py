@@ -121,6 +121,20 @@ def unsubscribe_url(value: str) -> str | None:
     return None
 
 
+_BOUNCE_ADDRESS = re.compile(
+    r"^[A-Za-z0-9._+-]*\{token\}[A-Za-z0-9._+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+)
+
+
+def bounce_address(value: str) -> str | None:
+    if not value or _BOUNCE_ADDRESS.match(value):
+        return None
+    return (
+        "must be an ASCII address with {token} in its local part, "
+        "like 'bounces+{token}@example.org'"
+    )
+
+
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
 

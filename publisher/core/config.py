@@ -96,6 +96,13 @@ class MailConfig:
     contact: str = setting(
         "", "The sender's contact line printed in every digest footer (postal address, email)."
     )
+    bounce_address: str = setting(
+        "",
+        "Envelope sender (Return-Path) with {token}, like 'bounces+{token}@example.org': each "
+        "message gets a signed token naming its digest and reader (VERP), so a bounce or a "
+        "mailed unsubscribe names who it is about. Empty: the From address.",
+        check=checks.bounce_address,
+    )
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,22 @@ class SmtpConfig:
     connections: int = setting(2, "Parallel connections to the relay.", check=checks.positive)
     rate: float = setting(
         0.0, "Messages per second at most; 0 means unlimited.", check=checks.non_negative
+    )
+    retries: int = setting(
+        3,
+        "Times a recipient the relay refused temporarily (4xx) is retried within one run.",
+        check=checks.non_negative,
+    )
+    backoff: float = setting(
+        1.0,
+        "Seconds before the first retry; each further retry waits twice as long (with jitter).",
+        check=checks.non_negative,
+    )
+    relay_failure_threshold: int = setting(
+        10,
+        "Recipients in a row refused permanently with the same reply code and status that "
+        "stop the run as a relay failure (exit 75, everyone left pending); 0 turns it off.",
+        check=checks.non_negative,
     )
 
 

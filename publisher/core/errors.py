@@ -67,3 +67,17 @@ def many(kind: type[PublisherError], what: str, problems: list[Problem]) -> Publ
     count = len(problems)
     noun = "problem" if count == 1 else "problems"
     return kind(f"{what}: {count} {noun}", problems=tuple(problems))
+
+
+class RelayRefused(DeliveryError):
+    """The relay refused something every recipient needs: not any reader's fault.
+
+    The run stops, every recipient not yet sent stays pending, and the exit code is 75
+    so that cron or a supervisor tries again after the cause is fixed.
+    """
+
+    exit_code = ExitCode.TEMPFAIL
+
+    def __init__(self, message: str, hint: str = "", *, code: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.code = code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,7 +16,9 @@ class Address:
     email: str
     """The address as we send to it: the local part kept, the domain normalised."""
     key: str
-    """What two addresses are compared by: local part as written, domain case-folded."""
+    """What two addresses are compared by: the whole address in Unicode NFC, lower-cased.
+    Mail systems treat local parts case-insensitively in practice, so `Alice@` and `alice@`
+    are one mailbox (and one subscriber)."""
     needs_smtputf8: bool
 
 
@@ -34,12 +37,16 @@ def parse_address(raw: str) -> Address:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as e:
         raise AddressError(str(e)) from None
-    domain = result.domain.casefold()
     return Address(
         email=f"{result.local_part}@{result.domain}",
-        key=f"{result.local_part}@{domain}",
+        key=address_key(f"{result.local_part}@{result.domain}"),
         needs_smtputf8=bool(result.smtputf8),
     )
+
+
+def address_key(address: str) -> str:
+    """The comparison key of an already valid address (see Address.key)."""
+    return unicodedata.normalize("NFC", address).lower()
 
 
 MAX_NAME_LENGTH = 100

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Protocol
 
 from publisher.build.pipeline import load_posts
 from publisher.core.config import Config
-from publisher.core.errors import ExitCode
+from publisher.core.errors import RelayRefused
 from publisher.core.models import Post
 from publisher.newsletter.credentials import signing_secret, smtp_password
 from publisher.newsletter.digest import RenderedDigest, render_digest
 from publisher.newsletter.due import DIGEST_JOB
 from publisher.newsletter.headers import message_bytes
+from publisher.newsletter.ledger_session import LedgerSession, Progress
 from publisher.newsletter.message import (
     TEST_COPY,
     Recipient,
@@ -33,100 +33,17 @@ from publisher.newsletter.message import (
     unsubscribe_url,
 )
 from publisher.newsletter.message_factory import MessageFactory
+from publisher.newsletter.run_report import DigestReport, DigestRun
 from publisher.newsletter.selection import archive, select_posts
 from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.subscribers import ledger
-from publisher.newsletter.tokens import unsubscribe_token
-from publisher.newsletter.transports import (
-    Envelope,
-    Outcome,
-    Result,
-    Transport,
-    is_no_such_user,
-    open_transport,
-)
+from publisher.newsletter.tokens import bounce_token, unsubscribe_token
+from publisher.newsletter.transports import Envelope, Result, Transport, open_transport
 from publisher.outputs.files import write_if_changed
 from publisher.state.store import PendingDelivery, Store, reading
 
 PREVIEW_FOLDER = "preview"
 TEST_FOLDER = "test"
-
-
-@dataclass
-class DigestRun:
-    digest_id: int
-    new: bool
-    sent: int = 0
-    failed: int = 0
-    bounced: int = 0
-    temporary: int = 0
-    ambiguous: int = 0
-    interrupted: int = 0
-    """Rows a previous run left `sending`: now ambiguous, not resent."""
-    skipped_inactive: int = 0
-    """Pending rows of people who unsubscribed or bounced since the digest was made."""
-    left_pending: int = 0
-    """Rows still pending when the run ended (relay unreachable, or asked to stop)."""
-
-
-@dataclass
-class DigestReport:
-    runs: list[DigestRun] = field(default_factory=list)
-    note: str = ""
-
-    stopped: bool = False
-    """Asked to stop (SIGTERM/SIGINT): what is left waits for the next run, by design."""
-
-    @property
-    def lost(self) -> bool:
-        """Some recipient failed for good, or may or may not have the message."""
-        return any(r.failed or r.ambiguous or r.interrupted for r in self.runs)
-
-    @property
-    def deferred(self) -> bool:
-        """Some recipient waits for the next run because the relay said "later" or was down."""
-        return any(r.temporary or (r.left_pending and not self.stopped) for r in self.runs)
-
-    @property
-    def partial(self) -> bool:
-        return self.lost or self.deferred
-
-    @property
-    def exit_code(self) -> ExitCode:
-        if self.lost:
-            return ExitCode.PARTIAL
-        return ExitCode.TEMPFAIL if self.deferred else ExitCode.OK
-
-    def summary(self) -> str:
-        if not self.runs:
-            return self.note or "nothing to send"
-        parts = []
-        for run in self.runs:
-            text = (
-                f"digest {run.digest_id}{' (new)' if run.new else ' (resumed)'}: "
-                f"{run.sent} sent, {run.failed} failed, {run.temporary} deferred, "
-                f"{run.ambiguous + run.interrupted} ambiguous"
-            )
-            if run.bounced:
-                text += f", {run.bounced} bounced"
-            if run.skipped_inactive:
-                text += f", {run.skipped_inactive} skipped (no longer subscribed)"
-            if run.left_pending:
-                text += f", {run.left_pending} left for the next run"
-            parts.append(text)
-        if self.note:
-            parts.append(self.note)
-        if self.stopped:
-            parts.append("stopped on request; the rest goes out on the next run")
-        return "; ".join(parts)
-
-
-class Progress(Protocol):
-    """Told how many messages a digest run will try, then of each result."""
-
-    def start(self, total: int) -> None: ...
-
-    def advance(self, result: Result) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -143,13 +60,23 @@ class Sender:
             self.config, unsubscribe_token(self.secret, subscriber_id, email_key)
         )
 
-    def recipient(self, subscriber_id: int, email: str, email_key: str, name: str) -> Recipient:
+    def recipient(
+        self, subscriber_id: int, email: str, email_key: str, name: str, digest_id: int = 0
+    ) -> Recipient:
         return Recipient(
             email=email,
             name=name,
             unsubscribe_url=self.unsubscribe_url(subscriber_id, email_key),
-            unsubscribe_mailto=f"mailto:{self.envelope_from}?subject=unsubscribe",
+            unsubscribe_mailto=f"mailto:{self.envelope_sender(subscriber_id, digest_id)}"
+            "?subject=unsubscribe",
         )
+
+    def envelope_sender(self, subscriber_id: int, digest_id: int) -> str:
+        """MAIL FROM (Return-Path): [mail] bounce_address with this reader's token, else From."""
+        template = self.config.mail.bounce_address
+        if not template:
+            return self.envelope_from
+        return template.replace("{token}", bounce_token(self.secret, digest_id, subscriber_id))
 
     def wire_bytes(
         self, rendered: RenderedDigest, recipient: Recipient, number: int, sent_at: datetime
@@ -201,6 +128,8 @@ def _deliver(
     rendered = _stored_digest(store, digest_id)
     config = sender.config
     lock = threading.Lock()
+    session = LedgerSession(store, lock, run, now, progress)
+    messages = MessageFactory(config, rendered, digest_number=digest_id, sent_at=row.created_at)
 
     def envelopes() -> Iterator[Envelope]:
         """Streamed a page at a time, so memory stays flat in the number of subscribers."""
@@ -211,47 +140,33 @@ def _deliver(
             if not page:
                 return
             last = page[-1].subscriber_id
-            yield from (_envelope(delivery) for delivery in page)
+            for delivery in page:
+                envelope = _envelope(delivery)
+                if envelope is not None:
+                    session.envelope_made(envelope)
+                    yield envelope
 
-    messages = MessageFactory(config, rendered, digest_number=digest_id, sent_at=row.created_at)
-
-    def _envelope(delivery: PendingDelivery) -> Envelope:
-        recipient = sender.recipient(
-            delivery.subscriber_id, delivery.email, delivery.email_key, delivery.name
-        )
+    def _envelope(delivery: PendingDelivery) -> Envelope | None:
+        """None when this reader's message cannot be made: they fail, the others go on."""
+        try:
+            recipient = sender.recipient(
+                delivery.subscriber_id,
+                delivery.email,
+                delivery.email_key,
+                delivery.name,
+                digest_id,
+            )
+            message = sender.signed(messages.wire_bytes(recipient))
+        except Exception as e:  # anything about one reader's message must not stop the run
+            session.unbuildable(delivery.subscriber_id, delivery.email, f"{type(e).__name__}: {e}")
+            return None
         return Envelope(
             key=str(delivery.subscriber_id),
-            sender=sender.envelope_from,
+            sender=sender.envelope_sender(delivery.subscriber_id, digest_id),
             recipient=delivery.email,
-            message=sender.signed(messages.wire_bytes(recipient)),
+            message=message,
             filename=f"{delivery.subscriber_id:08d}",
         )
-
-    def before_data(envelope: Envelope) -> None:
-        with lock:
-            store.mark_sending(digest_id, int(envelope.key), now)
-
-    def on_result(result: Result) -> None:
-        subscriber_id = int(result.key)
-        with lock:
-            if result.outcome is Outcome.SENT:
-                status = "sent"
-                run.sent += 1
-            elif result.outcome is Outcome.TEMPORARY:
-                status = "pending"
-                run.temporary += 1
-            elif result.outcome is Outcome.AMBIGUOUS:
-                status = "ambiguous"
-                run.ambiguous += 1
-            else:
-                status = "failed"
-                run.failed += 1
-                if is_no_such_user(result):
-                    store.set_subscriber_status(subscriber_id, "bounced", now)
-                    run.bounced += 1
-            store.mark_delivery(digest_id, subscriber_id, status, result.code, result.text, now)
-        if progress is not None:
-            progress.advance(result)
 
     folder = digest_folder(config, digest_id)
     if config.mail.transport == "outbox":
@@ -259,10 +174,18 @@ def _deliver(
     if progress is not None:
         progress.start(store.delivery_counts(digest_id)["pending"])
     transport = transport_for(folder)
-    transport.deliver(
-        envelopes(), before_data=before_data, on_result=on_result, should_stop=should_stop
-    )
-    run.left_pending = store.delivery_counts(digest_id)["pending"] - run.temporary
+    try:
+        transport.deliver(
+            envelopes(),
+            before_data=session.before_data,
+            on_result=session.on_result,
+            should_stop=should_stop,
+        )
+    except RelayRefused as e:
+        run.relay_error = e
+    finally:
+        session.finish()
+        run.left_pending = store.delivery_counts(digest_id)["pending"] - run.temporary
     store.finish_digest_if_done(digest_id, now)
     return run
 
@@ -299,9 +222,11 @@ def send_digests(
             for digest_id in store.digests_with_ambiguous():
                 store.requeue_ambiguous(digest_id, now)
         for digest_id in store.unfinished_digest_ids():
-            if should_stop():
+            if should_stop() or report.relay_error:
                 break
             report.runs.append(deliver(digest_id, new=False, resend_ambiguous=resend_ambiguous))
+        if report.relay_error:
+            return report
         if should_stop():
             report.stopped = True
             return report

@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.policy
+import re
 from email.message import EmailMessage
-from email.utils import formataddr
 
 from publisher.core.errors import ConfigError
+from publisher.newsletter.domains import DomainError, ascii_domain
 from publisher.render.text import plain_line, shorten
 
 NAME_LENGTH = 80
@@ -72,22 +73,38 @@ def folded(parts: list[str], first: int) -> str:
 
 
 def wire_address(address: str) -> str:
-    """The address with an internationalised domain in its ASCII (IDNA) form when we can."""
+    """The address with an internationalised domain in its ASCII form (IDNA 2008) when the
+    local part is ASCII; an address with a non-ASCII local part stays UTF-8 (RFC 6532)."""
     local, _, domain = address.rpartition("@")
     if local.isascii() and not domain.isascii():
-        with contextlib.suppress(UnicodeError):
-            domain = domain.encode("idna").decode("ascii")
+        # An invalid one stays UTF-8: the envelope refuses it with a reason, per recipient.
+        with contextlib.suppress(DomainError):
+            domain = ascii_domain(domain)
     return f"{local}@{domain}"
 
 
+_PHRASE_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
+def _quoted_phrase(name: str) -> str:
+    """An ASCII display name as RFC 5322 writes it: quoted when it holds a special."""
+    if not _PHRASE_SPECIALS.search(name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def mailbox(name: str, address: str, header: str) -> str:
-    """A From/To/Reply-To value with the display name encoded by us when it is not ASCII."""
+    """A From/To/Reply-To value with the display name encoded by us when it is not ASCII.
+
+    The address part is written as is: ASCII, or UTF-8 (RFC 6532) for a local part
+    that needs SMTPUTF8, which email.utils.formataddr cannot write.
+    """
     name = shorten(plain_line(name), NAME_LENGTH)
     address = wire_address(plain_line(address))
     if not name:
         return address
     if not needs_encoding(name):
-        return formataddr((name, address))
+        return f"{_quoted_phrase(name)} <{address}>"
     return folded([*encoded_words(name, NAME_CHUNK), f"<{address}>"], len(header) + 2)
 
 

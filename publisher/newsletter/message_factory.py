@@ -24,7 +24,7 @@ from datetime import datetime
 
 from publisher.core.config import Config
 from publisher.newsletter.digest import RenderedDigest
-from publisher.newsletter.headers import WIRE_POLICY, mailbox, message_bytes
+from publisher.newsletter.headers import MAX_LINE, WIRE_POLICY, mailbox, message_bytes
 from publisher.newsletter.markers import Filler
 from publisher.newsletter.message import (
     Recipient,
@@ -149,6 +149,10 @@ class MessageFactory:
         values = values_for(self.config, recipient)
         data = skeleton.data
         for before, after in zip(skeleton.headers, self._headers(recipient), strict=True):
+            longest = max(len(line) for line in after.split(b"\r\n"))
+            if longest > MAX_LINE:  # as message_bytes checks a composed message
+                name = after.split(b":", 1)[0].decode("ascii")
+                raise ValueError(f"its {name} line is {longest} octets; SMTP allows {MAX_LINE}")
             data = data.replace(before, after, 1)
         data = data.replace(_TEXT_BODY, _base64_body(self._text(values)), 1)
         return data.replace(_HTML_BODY, _base64_body(self._html(values)), 1)

@@ -1,9 +1,13 @@
 """The SMTP transport: the only importer of smtplib.
 
 Each envelope ends in one `Result`. The one rule that matters for "exactly
-once": once the message content has gone out, a lost connection is AMBIGUOUS
-and the message is never sent again; anything that fails before that point is
-safe to retry.
+once": a relay keeps a message only once it has read the final "." of DATA
+(RFC 5321 4.1.1.4), so the caller's `before_data` runs after the content and
+just before that dot. A failure before it is safe to retry; once the dot has
+gone out, a lost connection or a reply that is not a valid SMTP reply is
+AMBIGUOUS and the message is never sent again.
+
+A refusal of the whole relay (see relay_failures.py) raises RelayRefused.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from publisher.core.config import SmtpConfig
-from publisher.core.errors import DeliveryError
+from publisher.core.errors import DeliveryError, RelayRefused
+from publisher.newsletter.domains import DomainError, ascii_domain
+from publisher.newsletter.relay_failures import Streak, is_size_refusal, relay_refused
 from publisher.newsletter.transports import Envelope, Outcome, Result, never
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -128,7 +134,7 @@ class SmtpTransport:
         on_result: Callable[[Result], None],
         should_stop: Callable[[], bool] = never,
     ) -> None:
-        run = _Run(iter(envelopes), should_stop)
+        run = _Run(iter(envelopes), should_stop, Streak(self.settings.relay_failure_threshold))
         threads = [
             threading.Thread(
                 target=run.work,
@@ -150,6 +156,8 @@ class SmtpTransport:
             raise
         if run.errors:
             raise run.errors[0]
+        for held in run.streak.release():
+            on_result(held)
 
     def backoff_delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -181,6 +189,10 @@ class SmtpTransport:
         except ssl.SSLCertVerificationError as e:
             raise self._certificate_error(e) from e
         except smtplib.SMTPResponseException as e:
+            if 500 <= e.smtp_code < 600:
+                raise relay_refused(
+                    self.where, "connection", e.smtp_code, _reply_text(e.smtp_error)
+                ) from e
             raise _CannotConnect(e.smtp_code, _reply_text(e.smtp_error)) from e
         except _LOST as e:
             raise _CannotConnect(None, f"cannot connect to {self.where}: {e}") from e
@@ -212,6 +224,10 @@ class SmtpTransport:
         except ssl.SSLCertVerificationError as e:
             raise self._certificate_error(e) from e
         except smtplib.SMTPResponseException as e:
+            if 500 <= e.smtp_code < 600:
+                raise relay_refused(
+                    self.where, "EHLO", e.smtp_code, _reply_text(e.smtp_error)
+                ) from e
             raise _CannotConnect(e.smtp_code, _reply_text(e.smtp_error)) from e
         except _LOST as e:
             raise _CannotConnect(None, f"connection to {self.where} failed: {e}") from e
@@ -228,9 +244,10 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError as e:
             if 400 <= e.smtp_code < 500:
                 raise
-            raise DeliveryError(
+            raise RelayRefused(
                 f"the relay {self.where} refused the login of {settings.username!r}: "
-                f"{e.smtp_code} {_reply_text(e.smtp_error)}",
+                f"{e.smtp_code} {_reply_text(e.smtp_error)}; the run stopped and every "
+                "recipient not yet sent is still pending",
                 hint="check [smtp] username and the password in the variable "
                 f"{settings.password_env or '[smtp] password_env names'}",
             ) from e
@@ -255,6 +272,7 @@ class _Run:
 
     envelopes: Iterator[Envelope]
     should_stop: Callable[[], bool]
+    streak: Streak
     take_lock: threading.Lock = field(default_factory=threading.Lock)
     abort: threading.Event = field(default_factory=threading.Event)
     errors: list[BaseException] = field(default_factory=list)
@@ -274,7 +292,18 @@ class _Run:
     ) -> None:
         try:
             while (envelope := self.take()) is not None:
-                on_result(connection.send(envelope, before_data))
+                reported, relay_wide = self.streak.offer(connection.send(envelope, before_data))
+                for result in reported:
+                    on_result(result)
+                if relay_wide:
+                    held = self.streak.held[-1]
+                    raise relay_refused(
+                        connection.transport.where,
+                        held.stage,
+                        held.code,
+                        held.text,
+                        f"the same refusal for {self.streak.threshold} recipients in a row",
+                    )
                 if connection.fatal is not None:
                     raise connection.fatal
                 if connection.gave_up:
@@ -348,42 +377,49 @@ class _Connection:
         try:
             smtp.command_encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
             code, text = self._command(f"MAIL FROM:<{sender}>{''.join(' ' + o for o in options)}")
+            if 500 <= code < 600:
+                self._reset()
+                raise relay_refused(self.transport.where, stage, code, text)
             if not 200 <= code < 300:
                 return self._refused(envelope, code, text, stage)
             stage = "RCPT"
             code, text = self._command(f"RCPT TO:<{recipient}>")
             if not 200 <= code < 300:
                 return self._refused(envelope, code, text, stage)
-        except _LOST as e:
-            self._drop()
-            return _Failure(None, f"connection lost at {stage}: {e}", stage, stale=stage == "MAIL")
-        announce()
-        stage = "DATA"
-        try:
+            stage = "DATA"
             code, text = self._command("DATA")
             if code != 354:
                 return self._refused(envelope, code, text, stage)
-            # If this raises, the final "." did not go out: the server cannot have the message.
-            smtp.send(_data_payload(envelope.message))
+            # Everything but the final dot: without it the relay discards the transaction.
+            smtp.send(_data_content(envelope.message))
         except _LOST as e:
             self._drop()
-            return _Failure(None, f"connection lost at {stage}: {e}", stage)
+            return _Failure(None, f"connection lost at {stage}: {e}", stage, stale=stage == "MAIL")
         try:
-            code, reply = smtp.getreply()
+            announce()
+        except BaseException:
+            self._drop()  # mid-DATA: closing is the only way out that sends no dot
+            raise
+        return self._final_dot(envelope)
+
+    def _final_dot(self, envelope: Envelope) -> Result | _Failure:
+        assert self.smtp is not None
+        try:
+            self.smtp.send(_END_OF_DATA)
+            code, reply = self.smtp.getreply()
         except _LOST as e:
             self._drop()
-            return Result(
-                envelope.key,
-                Outcome.AMBIGUOUS,
-                None,
-                f"the connection was lost after the message was sent, before the relay "
-                f"confirmed it ({e}); not resent",
-                0,
-                "message",
-            )
+            return _ambiguous(envelope, f"the connection was lost ({e})")
         text = _reply_text(reply)
+        if not 200 <= code < 600:
+            # smtplib says -1 for a reply without a numeric code: the relay may have the message.
+            self._drop()
+            return _ambiguous(envelope, f"the relay's reply was not a valid SMTP reply: {text!r}")
         if 200 <= code < 300:
             return Result(envelope.key, Outcome.SENT, code, text, 0, "message")
+        if 300 <= code < 400:
+            self._drop()
+            return _ambiguous(envelope, f"the relay replied {code} {text}")
         return self._refused(envelope, code, text, "message")
 
     def _command(self, line: str) -> tuple[int, str]:
@@ -397,6 +433,8 @@ class _Connection:
             self._drop()
         else:
             self._reset()
+        if 500 <= code < 600 and is_size_refusal(code, text):
+            raise relay_refused(self.transport.where, stage, code, text)
         if 500 <= code < 600:
             return Result(envelope.key, Outcome.PERMANENT, code, text, 0, stage)
         return _Failure(code, text, stage, stale=code == 421 and stage == "MAIL")
@@ -427,6 +465,17 @@ class _Connection:
             self._drop()
 
 
+def _ambiguous(envelope: Envelope, what: str) -> Result:
+    return Result(
+        envelope.key,
+        Outcome.AMBIGUOUS,
+        None,
+        f"{what} after the message's final dot; the relay may have it, so it is not resent",
+        0,
+        "message",
+    )
+
+
 def _with_attempts(result: Result, attempts: int) -> Result:
     return Result(result.key, result.outcome, result.code, result.text, attempts, result.stage)
 
@@ -434,12 +483,15 @@ def _with_attempts(result: Result, attempts: int) -> Result:
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
-def _data_payload(message: bytes) -> bytes:
-    """The message dot-stuffed and terminated (RFC 5321 4.5.2); otherwise unchanged."""
+_END_OF_DATA = b".\r\n"
+
+
+def _data_content(message: bytes) -> bytes:
+    """The message dot-stuffed (RFC 5321 4.5.2), ending in CRLF, without the final dot."""
     payload = _LEADING_DOT.sub(b"..", message)
     if not payload.endswith(b"\r\n"):
         payload += b"\r\n"
-    return payload + b".\r\n"
+    return payload
 
 
 _FORBIDDEN_IN_ADDRESS = re.compile(r"[\x00-\x20\x7f<>]")
@@ -479,19 +531,14 @@ def _wire_address(address: str, smtputf8: bool) -> tuple[str, bool]:
         raise _Unsendable(f"{address!r} is not a valid address")
     if address.isascii():
         return address, False
-    if smtputf8:
-        return address, True
     if not local.isascii():
+        if smtputf8:
+            return address, True
         raise _Unsendable(
-            f"{address!r} has a non-ASCII local part and the relay does not offer SMTPUTF8"
+            f"{address!r} has a non-ASCII local part and the relay does not offer SMTPUTF8 "
+            "(RFC 6531); it cannot be sent through this relay"
         )
     try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        ascii_domain = ""
-    # Python's codec is IDNA 2003; refuse rather than guess where it maps to another name.
-    if not ascii_domain or ascii_domain.encode("ascii").decode("idna") != domain.lower():
-        raise _Unsendable(
-            f"{address!r} has a domain that needs SMTPUTF8, which the relay does not offer"
-        )
-    return f"{local}@{ascii_domain}", False
+        return f"{local}@{ascii_domain(domain)}", False
+    except DomainError as e:
+        raise _Unsendable(f"{address!r}: {e}") from None

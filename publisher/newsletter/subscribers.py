@@ -45,6 +45,14 @@ def unlocked(config: Config) -> Iterator[Store]:
 class AddOutcome:
     subscriber: SubscriberRow
     created: bool
+    needs_smtputf8: bool = False
+    """A non-ASCII local part: only a relay offering SMTPUTF8 (RFC 6531) can send to it."""
+
+
+SMTPUTF8_NOTE = (
+    "needs SMTPUTF8 (a non-ASCII local part, RFC 6531): only a relay that offers it can "
+    "deliver to this address; `publisher check` says whether yours does"
+)
 
 
 def _add(
@@ -59,7 +67,8 @@ def _add(
     existing = store.find_subscriber(address.key)
     if existing is not None:
         return AddOutcome(existing, created=False)
-    return AddOutcome(store.add_subscriber(address.email, address.key, name, status, now), True)
+    added = store.add_subscriber(address.email, address.key, name, status, now)
+    return AddOutcome(added, True, address.needs_smtputf8)
 
 
 def add_subscriber(config: Config, email: str, name: str, now: datetime) -> AddOutcome:
@@ -113,6 +122,8 @@ class ImportReport:
     """Active addresses the file says unsubscribed or bounced (restoring a backup)."""
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     """(line number, reason)."""
+    needs_smtputf8: list[str] = field(default_factory=list)
+    """Added addresses that only a relay offering SMTPUTF8 can deliver to."""
 
 
 def import_subscribers(config: Config, path: Path, now: datetime) -> ImportReport:
@@ -153,6 +164,8 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
             existing = outcome.subscriber
             if outcome.created:
                 report.added += 1
+                if outcome.needs_smtputf8:
+                    report.needs_smtputf8.append(existing.email)
             elif status in INACTIVE and existing.status not in INACTIVE:
                 store.set_subscriber_status(existing.id, status, now)
                 report.deactivated.append(existing.email)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +50,32 @@ def read_unsubscribe_token(secret: bytes, token: str) -> tuple[int, str] | None:
 
 def token_matches(address_hash: str, email_key: str) -> bool:
     return address_hash == _address_hash(email_key)
+
+
+BOUNCE_SALT = b"publisher.bounce"
+_BOUNCE_TOKEN = re.compile(r"^d(\d{1,12})-s(\d{1,12})-([0-9a-f]{16})$")
+
+
+def bounce_token(secret: bytes, digest_id: int, subscriber_id: int) -> str:
+    """`d7-s42-<16 hex>`: names a digest and a reader in a VERP address. Lower case and
+    short, because some mail systems lower-case the local part of a bounce's recipient."""
+    body = f"d{digest_id}-s{subscriber_id}"
+    return f"{body}-{_bounce_mac(secret, body)}"
+
+
+def read_bounce_token(secrets: Sequence[bytes], token: str) -> tuple[int, int] | None:
+    """(digest id, subscriber id) when one of `secrets` signed the token, else None."""
+    match = _BOUNCE_TOKEN.match(token.strip().lower())
+    if match is None:
+        return None
+    body = f"d{match.group(1)}-s{match.group(2)}"
+    if not any(hmac.compare_digest(_bounce_mac(key, body), match.group(3)) for key in secrets):
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _bounce_mac(secret: bytes, body: str) -> str:
+    return hmac.new(secret, BOUNCE_SALT + body.encode("ascii"), hashlib.sha256).hexdigest()[:16]
 
 
 CONFIRM_SALT = "publisher.confirm"

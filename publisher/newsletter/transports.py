@@ -101,7 +101,8 @@ class Transport(Protocol):
         on_result: Callable[[Result], None],
         should_stop: Callable[[], bool] = ...,
     ) -> None:
-        """Send each envelope, calling before_data just before its content goes out and
+        """Send each envelope, calling before_data when the relay could keep the message from
+        the next byte on (just before the final dot; it must be durable when it returns) and
         on_result once with its outcome. Stops taking envelopes once should_stop() is true."""
 
 
@@ -110,7 +111,9 @@ def open_transport(config: Config, password: str | None, outbox_folder: Path) ->
     if config.mail.transport == "smtp":
         from publisher.newsletter.smtp import SmtpTransport
 
-        return SmtpTransport(config.smtp, password)
+        return SmtpTransport(
+            config.smtp, password, retries=config.smtp.retries, backoff=config.smtp.backoff
+        )
     from publisher.newsletter.outbox import OutboxTransport
 
     return OutboxTransport(outbox_folder)

@@ -14,13 +14,19 @@ from publisher.state.store import Store, SubscriberRow
 def subscriber_for_token(store: Store, secret: bytes, token: str) -> SubscriberRow:
     """The one subscriber a token may act on; SubscriberError for anything else."""
     payload = read_unsubscribe_token(secret, token.strip())
-    subscriber = store.subscriber_by_id(payload[0]) if payload else None
-    if payload is None or subscriber is None or not token_matches(payload[1], subscriber.email_key):
-        raise SubscriberError(
-            "this unsubscribe token is not valid",
-            hint="copy the whole link from the email, or give the address instead",
-        )
-    return subscriber
+    candidates: list[tuple[SubscriberRow, str]] = []
+    if payload is not None:
+        if (subscriber := store.subscriber_by_id(payload[0])) is not None:
+            candidates.append((subscriber, subscriber.email_key))
+        if (alias := store.subscriber_by_old_id(payload[0])) is not None:
+            candidates.append(alias)  # a link mailed before a merge or a re-keying
+    for subscriber, key in candidates:
+        if payload is not None and token_matches(payload[1], key):
+            return subscriber
+    raise SubscriberError(
+        "this unsubscribe token is not valid",
+        hint="copy the whole link from the email, or give the address instead",
+    )
 
 
 def unsubscribe(config: Config, token_or_email: str, now: datetime) -> tuple[SubscriberRow, bool]:

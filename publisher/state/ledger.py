@@ -7,7 +7,9 @@ from datetime import datetime
 
 from publisher.core.models import DELIVERY_STATUSES
 from publisher.state.rows import (
+    DeliveryChange,
     DigestRow,
+    FailedDelivery,
     PendingDelivery,
     Queries,
     from_text,
@@ -186,6 +188,86 @@ class LedgerQueries(Queries):
                 (status, code, response, to_text(now), int(attempt), digest_id, subscriber_id),
             )
 
+    def requeue_failed(
+        self,
+        digest_id: int,
+        now: datetime,
+        *,
+        code: str = "",
+        since: datetime | None = None,
+    ) -> int:
+        """Failed rows of still-active subscribers back to pending (never sent or ambiguous
+        ones); `code` is a reply code (554) or the start of an enhanced status (5.7.1)."""
+        query = (
+            "UPDATE deliveries SET status = 'pending', updated_at = ? "
+            "WHERE digest_id = ? AND status = 'failed' "
+            "AND subscriber_id IN (SELECT id FROM subscribers WHERE status = 'active')"
+        )
+        arguments: list[object] = [to_text(now), digest_id]
+        if code.isdigit():
+            query += " AND code = ?"
+            arguments.append(int(code))
+        elif code:
+            query += " AND (response = ? OR response LIKE ? ESCAPE '\\')"
+            escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            arguments += [code, escaped + " %"]
+        if since is not None:
+            query += " AND updated_at >= ?"
+            arguments.append(to_text(since))
+        with self.transaction() as db:
+            count = db.execute(query, arguments).rowcount
+            if count:
+                db.execute("UPDATE digests SET completed_at = NULL WHERE id = ?", (digest_id,))
+            return count
+
+    def failed_deliveries(self, digest_id: int) -> list[FailedDelivery]:
+        rows = self._db.execute(
+            "SELECT s.id, s.email, d.status, d.code, d.response, d.updated_at "
+            "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+            "WHERE d.digest_id = ? AND d.status IN ('failed', 'ambiguous') "
+            "ORDER BY d.subscriber_id",
+            (digest_id,),
+        ).fetchall()
+        return [FailedDelivery(r[0], r[1], r[2], r[3], r[4], from_text(r[5])) for r in rows]
+
+    def has_digest(self, digest_id: int) -> bool:
+        query = "SELECT 1 FROM digests WHERE id = ?"
+        return self._db.execute(query, (digest_id,)).fetchone() is not None
+
+    def apply_delivery_changes(
+        self, digest_id: int, changes: Iterable[DeliveryChange], now: datetime
+    ) -> None:
+        """Several rows' new states (and subscribers' statuses) in one transaction."""
+        changes = list(changes)
+        if not changes:
+            return
+        moment = to_text(now)
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE deliveries SET status = ?, code = ?, response = ?, updated_at = ?, "
+                "attempts = attempts + ? WHERE digest_id = ? AND subscriber_id = ?",
+                [
+                    (
+                        c.status,
+                        c.code,
+                        c.response,
+                        moment,
+                        int(c.attempt),
+                        digest_id,
+                        c.subscriber_id,
+                    )
+                    for c in changes
+                ],
+            )
+            db.executemany(
+                "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?",
+                [
+                    (c.subscriber_status, moment, c.subscriber_id)
+                    for c in changes
+                    if c.subscriber_status
+                ],
+            )
+
     def delivery_counts(self, digest_id: int | None = None) -> dict[str, int]:
         counts = dict.fromkeys(DELIVERY_STATUSES, 0)
         query = "SELECT status, count(*) FROM deliveries"
@@ -196,3 +278,15 @@ class LedgerQueries(Queries):
         for status, count in self._db.execute(query + " GROUP BY status", arguments):
             counts[status] = count
         return counts
+
+
+def _delivery_values(change: DeliveryChange, moment: str, digest_id: int) -> tuple[object, ...]:
+    return (
+        change.status,
+        change.code,
+        change.response,
+        moment,
+        int(change.attempt),
+        digest_id,
+        change.subscriber_id,
+    )

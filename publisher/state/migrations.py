@@ -7,11 +7,75 @@ that has shipped. Each is recorded in `schema_migrations`.
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from publisher.core.errors import StateError
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
+_STRICTEST_FIRST = ("unsubscribed", "bounced", "active", "pending")
+_MOST_DONE_FIRST = ("sent", "ambiguous", "sending", "failed", "pending")
+
+
+def _merge_case_duplicates(db: sqlite3.Connection) -> None:
+    """Addresses compare case-insensitively after Unicode NFC: re-key every subscriber and
+    merge those that now share a key into the first one seen (its spelling is kept), with
+    the strictest status of the group. Each merged id and every old key stay usable by
+    unsubscribe links already mailed, through subscriber_aliases."""
+    db.execute(
+        "CREATE TABLE subscriber_aliases (alias_id INTEGER PRIMARY KEY, "
+        "subscriber_id INTEGER NOT NULL REFERENCES subscribers (id), old_key TEXT NOT NULL)"
+    )
+    rows = db.execute("SELECT id, email_key, status FROM subscribers ORDER BY id").fetchall()
+    groups: dict[str, list[tuple[int, str, str]]] = {}
+    for row in rows:
+        groups.setdefault(unicodedata.normalize("NFC", row[1]).lower(), []).append(row)
+    for key, members in groups.items():
+        keeper = members[0][0]
+        for member_id, old_key, _ in members:
+            if old_key != key or member_id != keeper:
+                db.execute(
+                    "INSERT INTO subscriber_aliases (alias_id, subscriber_id, old_key) "
+                    "VALUES (?, ?, ?)",
+                    (member_id, keeper, old_key),
+                )
+        if len(members) > 1:
+            _merge_into(db, keeper, members)
+        db.execute("UPDATE subscribers SET email_key = ? WHERE id = ?", (key, keeper))
+
+
+def _merge_into(db: sqlite3.Connection, keeper: int, members: list[tuple[int, str, str]]) -> None:
+    status = min((m[2] for m in members), key=_STRICTEST_FIRST.index)
+    others = [m[0] for m in members if m[0] != keeper]
+    for other in others:
+        for digest_id, other_status in db.execute(
+            "SELECT digest_id, status FROM deliveries WHERE subscriber_id = ?", (other,)
+        ).fetchall():
+            mine = db.execute(
+                "SELECT status FROM deliveries WHERE digest_id = ? AND subscriber_id = ?",
+                (digest_id, keeper),
+            ).fetchone()
+            if mine is None or _MOST_DONE_FIRST.index(other_status) < _MOST_DONE_FIRST.index(
+                mine[0]
+            ):
+                db.execute(
+                    "DELETE FROM deliveries WHERE digest_id = ? AND subscriber_id = ?",
+                    (digest_id, keeper),
+                )
+                db.execute(
+                    "UPDATE deliveries SET subscriber_id = ? WHERE digest_id = ? "
+                    "AND subscriber_id = ?",
+                    (keeper, digest_id, other),
+                )
+        db.execute("DELETE FROM deliveries WHERE subscriber_id = ?", (other,))
+        db.execute("DELETE FROM subscribers WHERE id = ?", (other,))
+    db.execute("UPDATE subscribers SET status = ? WHERE id = ?", (status, keeper))
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+"""SQL statements separated by semicolons, or a function for what SQL cannot say."""
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     (
         "first-seen dates and build log",
         """
@@ -80,6 +144,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    ("one subscriber per mailbox: addresses compared case-insensitively", _merge_case_duplicates),
 )
 
 
@@ -99,7 +164,9 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             continue
         # executescript would commit on its own; run statement by statement in one transaction.
         with db:
-            for statement in script.split(";"):
+            if callable(script):
+                script(db)
+            for statement in script.split(";") if isinstance(script, str) else ():
                 if statement.strip():
                     db.execute(statement)
             db.execute(

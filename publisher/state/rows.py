@@ -56,6 +56,32 @@ class PendingDelivery:
 
 
 @dataclass(frozen=True)
+class FailedDelivery:
+    """A ledger row that did not reach its reader for sure: failed or ambiguous."""
+
+    subscriber_id: int
+    email: str
+    status: str
+    code: int | None
+    response: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryChange:
+    """One row's new state, written with others in one transaction (a group commit)."""
+
+    subscriber_id: int
+    status: str
+    code: int | None = None
+    response: str = ""
+    attempt: bool = False
+    """Count one more attempt (set with `sending`)."""
+    subscriber_status: str = ""
+    """When set, the subscriber's own status too: a 5.1.1 reply makes them `bounced`."""
+
+
+@dataclass(frozen=True)
 class BuildRecord:
     finished_at: datetime
     posts: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -23,6 +24,23 @@ class SubscriberQueries(Queries):
     def subscriber_by_id(self, subscriber_id: int) -> SubscriberRow | None:
         row = self._db.execute(_SELECT_SUBSCRIBERS + " WHERE id = ?", (subscriber_id,)).fetchone()
         return _subscriber(row) if row else None
+
+    def subscriber_by_old_id(self, old_id: int) -> tuple[SubscriberRow, str] | None:
+        """The subscriber an id (perhaps merged away) now belongs to, and its key then.
+
+        Links mailed before addresses compared case-insensitively name the id and key of
+        that time; the merge migration kept both here."""
+        try:
+            row = self._db.execute(
+                "SELECT subscriber_id, old_key FROM subscriber_aliases WHERE alias_id = ?",
+                (old_id,),
+            ).fetchone()
+        except sqlite3.OperationalError:  # a read-only store not yet migrated
+            return None
+        if row is None:
+            return None
+        subscriber = self.subscriber_by_id(row[0])
+        return (subscriber, row[1]) if subscriber else None
 
     def add_subscriber(
         self, email: str, email_key: str, name: str, status: str, now: datetime

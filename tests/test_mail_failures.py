@@ -1,0 +1,318 @@
+"""Issue 11: no recipient stops a digest, relay failures are not reader failures, ambiguity
+only at the final dot, every failure visible. The real CLI and transport against the real
+aiosmtpd sink on 127.0.0.1; each test states the figure it measured."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from click.testing import Result as CliResult
+
+from publisher.cli import cli
+from publisher.core.config import load_config
+from publisher.newsletter.delivery import send_digests
+from publisher.newsletter.smtp import SmtpTransport
+from publisher.newsletter.transports import Envelope, Result, Transport, never
+from tests.conftest import NOW
+from tests.smtp_sink import SmtpSink
+from tests.test_newsletter import parsed, statuses
+
+
+def publisher(config: Path, *args: str) -> CliResult:
+    return CliRunner().invoke(cli, ["--config", str(config), "--now", NOW.isoformat(), *args])
+
+
+def readers(count: int) -> list[str]:
+    return [f"reader{number:03d}@example.org" for number in range(count)]
+
+
+def site_with(site_dir: Path, sink: SmtpSink, addresses: list[str], **smtp: object) -> Path:
+    """The sample site sending through `sink` (no real backoff), with these subscribers."""
+    config = sink.send_site_through(site_dir / "config.toml", backoff=0.0, **smtp)
+    rows = site_dir / "readers.csv"
+    rows.write_text("email,name\n" + "".join(f"{a},\n" for a in addresses), encoding="utf-8")
+    imported = publisher(config, "subscribers", "import", str(rows))
+    assert imported.exit_code == 0, imported.output
+    return config
+
+
+def utf8_parsed(data: bytes) -> EmailMessage:
+    """A message with RFC 6532 UTF-8 headers, read as its reader's client would."""
+    message = email.message_from_string(data.decode("utf-8"), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def copies(sink: SmtpSink, addresses: list[str]) -> list[int]:
+    return [len(sink.messages_for(address)) for address in addresses]
+
+
+def ledger(site_dir: Path, query: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(site_dir / "state" / "publisher.sqlite3") as db:
+        return db.execute(query).fetchall()
+
+
+# 1. No recipient can stop a digest -------------------------------------------------
+
+
+def test_a_utf8_local_part_with_an_ascii_name_goes_out_with_smtputf8(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    config = site_with(site_dir, smtp_sink, ["kim@example.org", "lee@example.org"])
+    added = publisher(config, "subscribers", "add", "김철수@例え.jp", "--name", "Chulsoo Kim")
+    assert added.exit_code == 0, added.output
+    assert "needs SMTPUTF8" in added.output
+
+    result = publisher(config, "digest")
+
+    assert result.exit_code == 0, result.output
+    assert "3 sent, 0 failed" in result.output  # measured: 3 of 3, no traceback
+    (message,) = smtp_sink.messages_for("김철수@例え.jp")
+    to = utf8_parsed(message)["To"].addresses[0]
+    assert (to.display_name, to.addr_spec) == ("Chulsoo Kim", "김철수@例え.jp")
+    assert "Chulsoo Kim <김철수@例え.jp>".encode() in message  # RFC 6532 UTF-8 header
+    mail = [e.arg for e in smtp_sink.events if e.verb == "MAIL"]
+    assert sum("SMTPUTF8" in arg.split() for arg in mail) == 1
+
+
+def test_without_smtputf8_that_reader_fails_with_the_reason_and_the_rest_go(
+    site_dir: Path,
+) -> None:
+    with SmtpSink(smtputf8=False) as sink:
+        config = site_with(site_dir, sink, ["kim@example.org", "lee@example.org"])
+        assert publisher(config, "subscribers", "add", "김철수@例え.jp").exit_code == 0
+
+        first = publisher(config, "digest")
+        again = publisher(config, "digest")
+
+        assert first.exit_code == 3, first.output
+        assert "2 sent, 1 failed" in first.output  # measured: 2 sent, 1 failed
+        assert "김철수@例え.jp (failed)" in first.output and "SMTPUTF8" in first.output
+        assert copies(sink, ["kim@example.org", "lee@example.org"]) == [1, 1]
+        assert again.exit_code == 0 and "nothing sent" in again.output
+
+
+def test_a_message_that_cannot_be_made_fails_that_reader_only(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    addresses = readers(4)
+    config = site_with(site_dir, smtp_sink, addresses)
+    huge = "x" * 1200 + "@example.org"  # stored before validation: a header over 998 octets
+    with sqlite3.connect(site_dir / "state" / "publisher.sqlite3") as db:
+        moment = "2024-01-01T00:00:00+00:00"
+        db.execute(
+            "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at) "
+            "VALUES (?, ?, '', 'active', ?, ?)",
+            (huge, huge, moment, moment),
+        )
+
+    result = publisher(config, "digest")
+
+    assert result.exit_code == 3, result.output
+    assert "4 sent, 1 failed" in result.output  # measured: 4 sent, 1 failed, run finished
+    assert "the message could not be made" in result.output, result.output
+    assert copies(smtp_sink, addresses) == [1, 1, 1, 1]
+
+
+def test_a_domain_is_written_in_idna_2008_in_to_and_in_the_envelope(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    config = site_with(site_dir, smtp_sink, ["user@faß.de"])
+
+    assert publisher(config, "digest").exit_code == 0
+
+    (received,) = smtp_sink.messages
+    assert received.rcpt_tos == ("user@xn--fa-hia.de",)  # IDNA 2003 would say fass.de
+    assert parsed(received.data)["To"].addresses[0].addr_spec == "user@xn--fa-hia.de"
+
+
+# 3. Ambiguous only at the final dot -------------------------------------------------
+
+
+def test_a_reply_without_a_numeric_code_after_the_dot_is_ambiguous_never_resent(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    addresses = readers(20)
+    config = site_with(site_dir, smtp_sink, addresses, connections=2)
+    garbled = addresses[3:8]
+    smtp_sink.raw_data_reply.update(dict.fromkeys(garbled, "OK queued as 12345"))
+
+    result = publisher(config, "digest")
+    again = publisher(config, "digest")
+
+    assert result.exit_code == 3, result.output
+    assert "15 sent, 0 failed, 0 deferred, 5 ambiguous" in result.output
+    assert copies(smtp_sink, addresses) == [1] * 20  # measured: 20 copies for 20 readers
+    assert sorted(a for a, s in statuses(site_dir).items() if s == "ambiguous") == garbled
+    assert again.exit_code == 0 and len(smtp_sink.messages) == 20
+
+
+class DiesBeforeTheDot:
+    """The real SMTP transport whose ledger write before the final dot fails once, as a
+    process killed there would: the content went out, the dot did not."""
+
+    def __init__(self, smtp: SmtpTransport, victim: str) -> None:
+        self.smtp = smtp
+        self.victim = victim
+
+    def deliver(
+        self,
+        envelopes: Iterable[Envelope],
+        *,
+        before_data: Callable[[Envelope], None],
+        on_result: Callable[[Result], None],
+        should_stop: Callable[[], bool] = never,
+    ) -> None:
+        def dying(envelope: Envelope) -> None:
+            if envelope.recipient == self.victim:
+                raise KeyboardInterrupt
+            before_data(envelope)
+
+        self.smtp.deliver(
+            envelopes, before_data=dying, on_result=on_result, should_stop=should_stop
+        )
+
+
+def test_a_run_dying_before_the_final_dot_leaves_that_reader_pending_and_sends_once(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    addresses = readers(5)
+    config_path = site_with(site_dir, smtp_sink, addresses, connections=1)
+    config = load_config(config_path)
+
+    def transport_for(_folder: Path) -> Transport:
+        return DiesBeforeTheDot(SmtpTransport(config.smtp, None), addresses[2])
+
+    with pytest.raises(KeyboardInterrupt):
+        send_digests(config, NOW, transport_for=transport_for)
+    assert statuses(site_dir)[addresses[2]] == "pending"  # not ambiguous: no dot went out
+    assert smtp_sink.messages_for(addresses[2]) == []  # the relay dropped the transaction
+
+    result = publisher(config_path, "digest")
+
+    assert result.exit_code == 0, result.output
+    assert "0 ambiguous" in result.output
+    assert copies(smtp_sink, addresses) == [1] * 5  # measured: 5 readers, 5 copies
+
+
+# 2. Relay failures are not reader failures ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("refuse_mail", "530 5.7.0 Authentication required"),
+        ("refuse_every_rcpt", "554 5.7.1 Relay access denied"),
+    ],
+)
+def test_a_relay_refusing_everyone_stops_the_run_exit_75_with_everyone_pending(
+    site_dir: Path, smtp_sink: SmtpSink, fault: str, said: str
+) -> None:
+    addresses = readers(100)
+    config = site_with(site_dir, smtp_sink, addresses)
+    code, _, text = said.partition(" ")
+    setattr(smtp_sink, fault, (int(code), text))
+
+    stopped = publisher(config, "digest")
+
+    assert stopped.exit_code == 75, stopped.output
+    assert said in stopped.output and "hint:" in stopped.output
+    # measured: 100 of 100 pending, 0 failed (was 100 failed and the digest complete)
+    assert ledger(site_dir, "SELECT status, count(*) FROM deliveries GROUP BY status") == [
+        ("pending", 100)
+    ]
+    assert ledger(site_dir, "SELECT completed_at FROM digests") == [(None,)]
+    setattr(smtp_sink, fault, None)
+
+    fixed = publisher(config, "digest")
+
+    assert fixed.exit_code == 0, fixed.output
+    assert copies(smtp_sink, addresses) == [1] * 100
+
+
+def test_a_size_refusal_stops_the_run_and_names_the_limit(site_dir: Path) -> None:
+    with SmtpSink(data_size_limit=20_000) as sink:
+        config = site_with(site_dir, sink, readers(10))
+
+        stopped = publisher(config, "digest")
+
+        assert stopped.exit_code == 75, stopped.output
+        assert "552" in stopped.output and "max_posts" in stopped.output
+        assert set(statuses(site_dir).values()) == {"pending"}  # measured: 10 of 10 pending
+        assert sink.messages == []
+
+
+def test_a_streak_below_the_threshold_fails_those_readers_and_retry_requeues_them(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    addresses = readers(12)
+    config = site_with(site_dir, smtp_sink, addresses, relay_failure_threshold=5)
+    blocked = addresses[2:5]
+    for address in blocked:
+        smtp_sink.fail(address, (554, "5.7.1 message refused by policy"), forever=True)
+    smtp_sink.fail(addresses[9], (550, "5.1.1 no such user"), forever=True)
+
+    first = publisher(config, "digest")
+    assert first.exit_code == 3, first.output
+    assert "8 sent, 4 failed" in first.output  # measured: 3 policy, 1 unknown user
+    for address in blocked:
+        smtp_sink.fail_rcpt.pop(address)
+        smtp_sink.fail_rcpt_forever.discard(address)
+
+    retried = publisher(config, "digest", "retry", "1", "--code", "5.7.1")
+    again = publisher(config, "digest")
+
+    assert retried.exit_code == 0, retried.output
+    assert "requeued 3 failed recipients of digest 1" in retried.output
+    assert again.exit_code == 0, again.output
+    assert "(resumed): 3 sent" in again.output
+    assert copies(smtp_sink, addresses) == [1] * 9 + [0] + [1] * 2
+    assert statuses(site_dir)[addresses[9]] == "failed"  # 5.1.1 was not requeued
+
+
+def test_retry_never_requeues_sent_or_ambiguous_rows(site_dir: Path, smtp_sink: SmtpSink) -> None:
+    addresses = readers(3)
+    config = site_with(site_dir, smtp_sink, addresses, connections=1)
+    smtp_sink.raw_data_reply[addresses[1]] = "garbled"
+    assert publisher(config, "digest").exit_code == 3
+
+    retried = publisher(config, "digest", "retry", "1")
+
+    assert "requeued 0 failed recipients" in retried.output
+    assert publisher(config, "digest").exit_code == 0
+    assert copies(smtp_sink, addresses) == [1, 1, 1]
+
+
+# 6. Every failure visible ------------------------------------------------------------
+
+
+def test_the_summary_names_five_failures_and_status_failed_lists_them_all(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    addresses = readers(10)
+    config = site_with(site_dir, smtp_sink, addresses)
+    gone = addresses[:7]
+    for address in gone:
+        smtp_sink.fail(address, (550, f"5.1.1 <{address}>: no such user"), forever=True)
+
+    result = publisher(config, "digest")
+    listing = publisher(config, "digest", "status", "1", "--failed")
+    as_json = publisher(config, "digest", "status", "1", "--failed", "--json")
+
+    assert result.exit_code == 3, result.output
+    named = [a for a in gone if f"{a} (failed): 550 5.1.1" in result.output]
+    assert len(named) == 5  # measured: 5 named of 7
+    assert "2 more, with each reply: `publisher digest status 1 --failed`" in result.output
+    assert listing.exit_code == 0, listing.output
+    assert all(f"{a}  failed  550 5.1.1 <{a}>: no such user" in listing.output for a in gone)
+    rows = json.loads(as_json.output)
+    assert sorted(row["email"] for row in rows) == gone
+    assert {(row["status"], row["code"]) for row in rows} == {("failed", 550)}

@@ -12,6 +12,7 @@ from publisher.core.config import Config
 from publisher.core.errors import Problem, PublisherError, many
 from publisher.newsletter.credentials import smtp_password
 from publisher.newsletter.digest import render_digest
+from publisher.newsletter.mail_checks import mail_notes
 from publisher.newsletter.message import sender
 from publisher.newsletter.selection import select_posts
 from publisher.newsletter.signing import dkim_signer
@@ -54,6 +55,7 @@ def check(config: Config, now: datetime) -> CheckReport:
         attempt("[smtp]", lambda: SmtpTransport(config.smtp, smtp_password(config)))
     if problems:
         raise many(PublisherError, "the newsletter cannot be sent as configured", problems)
+    notes += mail_notes(config)
     return CheckReport(site, fallback_date_warnings(site), tuple(notes))
 
 

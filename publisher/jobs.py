@@ -12,6 +12,7 @@ from typing import TypeVar
 from publisher.build.pipeline import build
 from publisher.core.config import Config
 from publisher.core.errors import LockBusyError, PublisherError
+from publisher.newsletter.bounces import process_bounces
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.due import DIGEST_JOB
 from publisher.schedule import Job, Schedule, missed_run, schedules, serve
@@ -97,6 +98,10 @@ def build_job(config: Config, clock: Clock) -> None:
 
 
 def digest_job(config: Config, clock: Clock, should_stop: Callable[[], bool]) -> None:
+    if config.bounces.configured:  # readers who bounced or left by mail are skipped
+        bounces = _attempt("bounces", lambda: process_bounces(config, clock()))
+        if bounces is not None:
+            log.info(bounces.summary(), extra={"job": "bounces"})
     report = _attempt("digest", lambda: send_digests(config, clock(), should_stop=should_stop))
     if report is None:
         return

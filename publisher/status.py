@@ -24,6 +24,7 @@ class Status:
     unfinished_digests: int
     ledger: dict[str, int]
     subscribers: dict[str, int]
+    mail_events: dict[str, int]
     build_schedule: Schedule
     digest_schedule: Schedule
     next_build: datetime | None
@@ -42,6 +43,8 @@ class Status:
             f"subscribers:  {_tally(self.subscribers, SUBSCRIBER_STATUSES)}",
             f"ledger:       {_tally(self.ledger, DELIVERY_STATUSES)}",
         ]
+        if any(self.mail_events.values()):
+            lines.append(f"bounces:      {mail_event_line(self.mail_events)}")
         return lines
 
     def _last_build(self) -> str:
@@ -63,6 +66,15 @@ class Status:
             f"#{digest.id} {local_and_utc(digest.created_at, self.digest_schedule)}, "
             f"{state}: {counts}"
         )
+
+
+def mail_event_line(counts: dict[str, int]) -> str:
+    """`5 hard, 4 soft, 2 complaints, 2 mailed unsubscribes`."""
+    return (
+        f"{counts.get('hard_bounce', 0)} hard, {counts.get('soft_bounce', 0)} soft, "
+        f"{counts.get('complaint', 0)} complaints, "
+        f"{counts.get('unsubscribe_request', 0)} mailed unsubscribes"
+    )
 
 
 def _when(moment: datetime | None, schedule: Schedule) -> str:
@@ -87,6 +99,7 @@ def status(config: Config, now: datetime) -> Status:
             unfinished_digests=len(store.unfinished_digest_ids()) if store else 0,
             ledger=store.delivery_counts() if store else {},
             subscribers=store.subscriber_counts() if store else {},
+            mail_events=store.mail_event_counts() if store else {},
             build_schedule=build_schedule,
             digest_schedule=digest_schedule,
             next_build=next_build,

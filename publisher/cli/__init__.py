@@ -18,11 +18,13 @@ from publisher.cli.context import Context, parse_now
 from publisher.core.errors import ExitCode
 
 COMMANDS = {
+    "bounces": "publisher.cli.bounces",
     "build": "publisher.cli.build",
     "check": "publisher.cli.check",
     "digest": "publisher.cli.digest",
     "run": "publisher.cli.run",
     "schedule": "publisher.cli.schedule",
+    "secret": "publisher.cli.secret",
     "serve": "publisher.cli.serve",
     "status": "publisher.cli.status",
     "subscribers": "publisher.cli.subscribers",

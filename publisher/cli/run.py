@@ -37,5 +37,9 @@ def command(ctx: Context) -> None:
             return
         from publisher.newsletter.delivery import send_digests
 
+        if config.bounces.configured:
+            from publisher.newsletter.bounces import process_bounces
+
+            ctx.say(process_bounces(config, now).summary())
         digest = send_digests(config, now, progress=progress(), should_stop=stop.is_set)
     finish_digest(ctx, digest)

@@ -135,6 +135,12 @@ def bounce_address(value: str) -> str | None:
     )
 
 
+def folder_name(value: str) -> str | None:
+    if re.match(r"^[A-Za-z0-9_-]{1,64}$", value):
+        return None
+    return "must be a plain folder name of letters, digits, - and _"
+
+
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
 

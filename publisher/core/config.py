@@ -178,6 +178,37 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class BouncesConfig:
+    """[bounces]: the mailbox where bounces, complaints and mailed unsubscribes arrive."""
+
+    maildir: str = setting(
+        "", "A Maildir folder to read, relative to the config file; empty: none."
+    )
+    mbox: str = setting("", "An mbox file to read (when no maildir is set); empty: none.")
+    processed_folder: str = setting(
+        "processed",
+        "Maildir subfolder processed messages are moved into (an mbox message is marked "
+        "instead, with an X-Publisher-Processed header).",
+        check=checks.folder_name,
+    )
+    delete_processed: bool = setting(
+        False, "Delete processed messages instead of moving or marking them."
+    )
+    soft_bounce_limit: int = setting(
+        3,
+        "Soft bounces (4.x.x) within soft_bounce_days that make a reader `bounced`.",
+        check=checks.positive,
+    )
+    soft_bounce_days: int = setting(
+        14, "Days over which soft bounces are counted.", check=checks.positive
+    )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.maildir or self.mbox)
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     """[schedule]: when `publisher schedule` runs the jobs."""
 
@@ -273,6 +304,7 @@ class Config:
     """The config file this came from."""
     web: WebConfig = field(default_factory=WebConfig)
     source: SourceConfig = field(default_factory=SourceConfig)
+    bounces: BouncesConfig = field(default_factory=BouncesConfig)
 
     @property
     def state_db(self) -> Path:
@@ -289,6 +321,7 @@ TABLES: dict[str, type] = {
     "schedule": ScheduleConfig,
     "web": WebConfig,
     "source": SourceConfig,
+    "bounces": BouncesConfig,
 }
 KEY_ALIASES = {("mail", "from"): "sender"}
 """TOML keys that are Python keywords, and the field each maps to."""
@@ -404,6 +437,7 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
         schedule=tables["schedule"],
         file=source,
         source=tables["source"],
+        bounces=tables["bounces"],
         web=dataclasses.replace(tables["web"], base_url=tables["web"].base_url.rstrip("/")),
     )
 

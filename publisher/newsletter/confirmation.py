@@ -24,6 +24,7 @@ from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.tokens import (
     BadToken,
     ExpiredToken,
+    Keys,
     confirmation_token,
     read_confirmation_token,
     token_matches,
@@ -57,14 +58,14 @@ def subscriber_to_confirm(store: Store, address: Address, now: datetime) -> Subs
 
 
 def confirmation_link(
-    config: Config, secret: bytes, subscriber: SubscriberRow, now: datetime
+    config: Config, secret: Keys, subscriber: SubscriberRow, now: datetime
 ) -> str:
     token = confirmation_token(secret, subscriber.id, subscriber.email_key, now)
     return f"{config.web.base_url}/confirm?token={token}"
 
 
 def confirm_subscription(
-    store: Store, secret: bytes, token: str, now: datetime, max_age: timedelta
+    store: Store, secret: Keys, token: str, now: datetime, max_age: timedelta
 ) -> SubscriberRow:
     """Activate the one subscriber the token was made for; ConfirmationError otherwise."""
     try:

@@ -12,6 +12,7 @@ A refusal of the whole relay (see relay_failures.py) raises RelayRefused.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import smtplib
@@ -542,3 +543,17 @@ def _wire_address(address: str, smtputf8: bool) -> tuple[str, bool]:
         return f"{local}@{ascii_domain(domain)}", False
     except DomainError as e:
         raise _Unsendable(f"{address!r}: {e}") from None
+
+
+def offers_smtputf8(transport: SmtpTransport) -> bool | str:
+    """Whether the relay offers SMTPUTF8 after EHLO (and STARTTLS and login), or why we
+    could not ask it."""
+    try:
+        smtp = transport.connect()
+    except (DeliveryError, _CannotConnect) as e:
+        return str(e)
+    try:
+        return bool(smtp.has_extn("smtputf8"))
+    finally:
+        with contextlib.suppress(*_LOST):
+            smtp.quit()

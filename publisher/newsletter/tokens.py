@@ -21,17 +21,28 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 UNSUBSCRIBE_SALT = "publisher.unsubscribe"
 
+Keys = bytes | Sequence[bytes]
+"""One secret, or a key ring (oldest first): every key verifies, the last one signs."""
+
+
+def _newest(secret: Keys) -> bytes:
+    return secret if isinstance(secret, bytes) else secret[-1]
+
+
+def _all(secret: Keys) -> Sequence[bytes]:
+    return [secret] if isinstance(secret, bytes) else secret
+
 
 def _address_hash(email_key: str) -> str:
     return hashlib.sha256(email_key.encode("utf-8")).hexdigest()[:16]
 
 
-def unsubscribe_token(secret: bytes, subscriber_id: int, email_key: str) -> str:
+def unsubscribe_token(secret: Keys, subscriber_id: int, email_key: str) -> str:
     serializer = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT)
     return str(serializer.dumps([subscriber_id, _address_hash(email_key)]))
 
 
-def read_unsubscribe_token(secret: bytes, token: str) -> tuple[int, str] | None:
+def read_unsubscribe_token(secret: Keys, token: str) -> tuple[int, str] | None:
     """(subscriber id, address hash) when the signature holds, else None."""
     serializer = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT)
     try:
@@ -56,20 +67,20 @@ BOUNCE_SALT = b"publisher.bounce"
 _BOUNCE_TOKEN = re.compile(r"^d(\d{1,12})-s(\d{1,12})-([0-9a-f]{16})$")
 
 
-def bounce_token(secret: bytes, digest_id: int, subscriber_id: int) -> str:
+def bounce_token(secret: Keys, digest_id: int, subscriber_id: int) -> str:
     """`d7-s42-<16 hex>`: names a digest and a reader in a VERP address. Lower case and
     short, because some mail systems lower-case the local part of a bounce's recipient."""
     body = f"d{digest_id}-s{subscriber_id}"
-    return f"{body}-{_bounce_mac(secret, body)}"
+    return f"{body}-{_bounce_mac(_newest(secret), body)}"
 
 
-def read_bounce_token(secrets: Sequence[bytes], token: str) -> tuple[int, int] | None:
+def read_bounce_token(secret: Keys, token: str) -> tuple[int, int] | None:
     """(digest id, subscriber id) when one of `secrets` signed the token, else None."""
     match = _BOUNCE_TOKEN.match(token.strip().lower())
     if match is None:
         return None
     body = f"d{match.group(1)}-s{match.group(2)}"
-    if not any(hmac.compare_digest(_bounce_mac(key, body), match.group(3)) for key in secrets):
+    if not any(hmac.compare_digest(_bounce_mac(key, body), match.group(3)) for key in _all(secret)):
         return None
     return int(match.group(1)), int(match.group(2))
 
@@ -114,7 +125,7 @@ def _check_age(issued: int, now: datetime, max_age: timedelta) -> None:
 
 
 def confirmation_token(
-    secret: bytes, subscriber_id: int, email_key: str, issued_at: datetime
+    secret: Keys, subscriber_id: int, email_key: str, issued_at: datetime
 ) -> str:
     """A link token that confirms one subscriber's address; it expires (see read)."""
     serializer = URLSafeSerializer(secret, salt=CONFIRM_SALT)
@@ -122,7 +133,7 @@ def confirmation_token(
 
 
 def read_confirmation_token(
-    secret: bytes, token: str, *, now: datetime, max_age: timedelta
+    secret: Keys, token: str, *, now: datetime, max_age: timedelta
 ) -> Confirmation:
     """The claim of a genuine, unexpired token; BadToken or ExpiredToken otherwise."""
     serializer = URLSafeSerializer(secret, salt=CONFIRM_SALT)
@@ -141,14 +152,14 @@ def read_confirmation_token(
     return Confirmation(payload[0], payload[1], datetime.fromtimestamp(payload[2], UTC))
 
 
-def form_token(secret: bytes, nonce: str, issued_at: datetime) -> str:
+def form_token(secret: Keys, nonce: str, issued_at: datetime) -> str:
     """The hidden-field half of a signed double-submit CSRF pair; the cookie holds `nonce`."""
     serializer = URLSafeSerializer(secret, salt=FORM_SALT)
     return str(serializer.dumps([nonce, _epoch(issued_at)]))
 
 
 def form_token_matches(
-    secret: bytes, token: str, cookie_nonce: str, *, now: datetime, max_age: timedelta
+    secret: Keys, token: str, cookie_nonce: str, *, now: datetime, max_age: timedelta
 ) -> bool:
     """True when the token is ours, fresh, and made for the nonce in the browser's cookie."""
     serializer = URLSafeSerializer(secret, salt=FORM_SALT)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from publisher.core.config import Config
-from publisher.newsletter.credentials import signing_secret
+from publisher.newsletter.credentials import signing_keys
 from publisher.newsletter.subscribers import SubscriberError, find, unlocked
-from publisher.newsletter.tokens import read_unsubscribe_token, token_matches
+from publisher.newsletter.tokens import Keys, read_unsubscribe_token, token_matches
 from publisher.state.store import Store, SubscriberRow
 
 
-def subscriber_for_token(store: Store, secret: bytes, token: str) -> SubscriberRow:
+def subscriber_for_token(store: Store, secret: Keys, token: str) -> SubscriberRow:
     """The one subscriber a token may act on; SubscriberError for anything else."""
     payload = read_unsubscribe_token(secret, token.strip())
     candidates: list[tuple[SubscriberRow, str]] = []
@@ -35,7 +35,7 @@ def unsubscribe(config: Config, token_or_email: str, now: datetime) -> tuple[Sub
         if "@" in token_or_email:
             subscriber = find(store, token_or_email)
         else:
-            subscriber = subscriber_for_token(store, signing_secret(config), token_or_email)
+            subscriber = subscriber_for_token(store, signing_keys(config, now).ring, token_or_email)
         if subscriber.status == "unsubscribed":
             return subscriber, False
         store.set_subscriber_status(subscriber.id, "unsubscribed", now)

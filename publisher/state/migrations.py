@@ -145,6 +145,36 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         """,
     ),
     ("one subscriber per mailbox: addresses compared case-insensitively", _merge_case_duplicates),
+    (
+        "fingerprints of the token-signing secrets",
+        """
+        CREATE TABLE signing_keys (
+            fingerprint TEXT PRIMARY KEY,
+            added_at    TEXT NOT NULL,
+            valid_until TEXT
+        );
+        """,
+    ),
+    (
+        "bounces, complaints and mailed unsubscribe requests",
+        """
+        CREATE TABLE mail_events (
+            id            INTEGER PRIMARY KEY,
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id),
+            digest_id     INTEGER,
+            kind          TEXT NOT NULL CHECK (kind IN
+                          ('hard_bounce', 'soft_bounce', 'complaint', 'unsubscribe_request')),
+            status        TEXT NOT NULL DEFAULT '',
+            reason        TEXT NOT NULL DEFAULT '',
+            message_id    TEXT NOT NULL,
+            message_date  TEXT NOT NULL,
+            action        TEXT NOT NULL,
+            recorded_at   TEXT NOT NULL,
+            UNIQUE (message_id, subscriber_id, kind)
+        );
+        CREATE INDEX mail_events_by_subscriber ON mail_events (subscriber_id, kind, message_date);
+        """,
+    ),
 )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from publisher.core.errors import StateError
 from publisher.state.ledger import LedgerQueries
+from publisher.state.mail_events import MailEventQueries
 from publisher.state.migrations import migrate
 from publisher.state.rows import (
     BuildRecord,
@@ -24,12 +25,13 @@ from publisher.state.rows import (
     from_text,
     to_text,
 )
+from publisher.state.signing_keys import SigningKeyQueries
 from publisher.state.subscribers import SubscriberQueries
 
 __all__ = ["BuildRecord", "DigestRow", "PendingDelivery", "Store", "SubscriberRow"]
 
 
-class Store(SubscriberQueries, LedgerQueries):
+class Store(SubscriberQueries, LedgerQueries, SigningKeyQueries, MailEventQueries):
     """An open state database. Use `open_store` or `reading`."""
 
     def close(self) -> None:

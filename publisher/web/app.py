@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError
 from publisher.newsletter.confirmation import make_confirmation_mailer
-from publisher.newsletter.credentials import signing_secret
+from publisher.newsletter.credentials import signing_keys
 from publisher.state.store import open_store
 from publisher.web.handlers import Handlers
 from publisher.web.security import PathPrefix, SecurityHeaders
@@ -52,7 +52,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> A
             "[web] base_url is not set",
             hint='add `base_url = "https://news.example.org/newsletter"` to [web] in config.toml',
         )
-    secret = signing_secret(config)
+    secret = signing_keys(config, clock()).ring
     open_store(config.state_db).close()  # created and migrated now, not on the first request
     views = Views(config, secret)
     views.check(clock())

@@ -29,7 +29,7 @@ from publisher.newsletter.confirmation import (
     subscriber_to_confirm,
 )
 from publisher.newsletter.subscribers import SubscriberError
-from publisher.newsletter.tokens import form_token_matches
+from publisher.newsletter.tokens import Keys, form_token_matches
 from publisher.newsletter.unsubscribe import subscriber_for_token
 from publisher.state.store import Store, SubscriberRow, open_store, reading
 from publisher.web.limits import RateLimiter
@@ -56,7 +56,7 @@ class Handlers:
     def __init__(
         self,
         config: Config,
-        secret: bytes,
+        secret: Keys,
         views: Views,
         mailer: ConfirmationMailer,
         clock: Callable[[], datetime],

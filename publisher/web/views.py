@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from publisher.core import i18n
 from publisher.core.config import Config
 from publisher.core.errors import TemplateError
-from publisher.newsletter.tokens import form_token
+from publisher.newsletter.tokens import Keys, form_token
 from publisher.outputs.feeds import FeedLink, feed_links, feed_specs
 from publisher.render.template_files import find_template
 from publisher.render.templating import environment, render
@@ -55,7 +55,7 @@ def _nonce_of(request: Request) -> str:
 class Views:
     """Turns page names and values into HTML responses with the site's language."""
 
-    def __init__(self, config: Config, secret: bytes) -> None:
+    def __init__(self, config: Config, secret: Keys) -> None:
         self.config = config
         self.secret = secret
         self.t = i18n.labels(config.site.language, "web")

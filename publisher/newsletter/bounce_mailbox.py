@@ -1,0 +1,101 @@
+"""The bounce mailbox, a Maildir or an mbox file: the only importer of mailbox.
+
+Processed messages are moved into a Maildir subfolder or marked in the mbox file, and
+deleted only when [bounces] delete_processed says so. Other mail is never touched.
+"""
+
+from __future__ import annotations
+
+import mailbox
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from publisher.core.config import Config
+from publisher.core.errors import ConfigError
+
+PROCESSED_HEADER = "X-Publisher-Processed"
+
+
+class BounceMailbox(Protocol):
+    def messages(self) -> Iterator[tuple[str, bytes]]:
+        """(key, raw bytes) of every message not yet processed."""
+        ...
+
+    def processed(self, key: str, outcome: str, now: datetime) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MaildirBox:
+    def __init__(self, path: Path, processed_folder: str, delete: bool) -> None:
+        self.box = mailbox.Maildir(path, factory=None, create=False)
+        self.processed_folder = processed_folder
+        self.delete = delete
+
+    def messages(self) -> Iterator[tuple[str, bytes]]:
+        for key in sorted(self.box.iterkeys()):
+            yield key, self.box.get_bytes(key)
+
+    def processed(self, key: str, outcome: str, now: datetime) -> None:
+        if not self.delete:
+            folder = (
+                self.box.get_folder(self.processed_folder)
+                if self.processed_folder in self.box.list_folders()
+                else self.box.add_folder(self.processed_folder)
+            )
+            message = self.box.get_message(key)
+            message.add_flag("S")
+            folder.add(message)  # copied first, so nothing is lost if we stop here
+        self.box.remove(key)
+
+    def close(self) -> None:
+        self.box.close()
+
+
+class MboxBox:
+    def __init__(self, path: Path, delete: bool) -> None:
+        self.box = mailbox.mbox(path, create=False)
+        self.box.lock()
+        self.delete = delete
+
+    def messages(self) -> Iterator[tuple[str, bytes]]:
+        for key in list(self.box.iterkeys()):
+            message = self.box.get_message(key)
+            if message.get(PROCESSED_HEADER) is None:
+                yield str(key), self.box.get_bytes(key)
+
+    def processed(self, key: str, outcome: str, now: datetime) -> None:
+        number = int(key)
+        if self.delete:
+            self.box.remove(number)
+            return
+        message = self.box.get_message(number)
+        message[PROCESSED_HEADER] = " ".join(f"{now.isoformat()} {outcome}".split())[:900]
+        message.set_flags("RO")
+        self.box[number] = message
+
+    def close(self) -> None:
+        try:
+            self.box.flush()
+        finally:
+            self.box.unlock()
+            self.box.close()
+
+
+def open_bounce_mailbox(config: Config) -> BounceMailbox:
+    settings = config.bounces
+    base = config.file.parent
+    if settings.maildir:
+        path = base / settings.maildir
+        if not (path / "cur").is_dir() or not (path / "new").is_dir():
+            raise ConfigError(
+                f"[bounces] maildir {path} is not a Maildir (no cur/ and new/ in it)",
+                hint="point it at the folder your mail server delivers the bounce address to",
+            )
+        return MaildirBox(path, settings.processed_folder, settings.delete_processed)
+    path = base / settings.mbox
+    if not path.is_file():
+        raise ConfigError(f"[bounces] mbox {path} does not exist", hint="check the path")
+    return MboxBox(path, settings.delete_processed)

@@ -64,17 +64,16 @@ class MboxBox:
         for key in list(self.box.iterkeys()):
             message = self.box.get_message(key)
             if message.get(PROCESSED_HEADER) is None:
-                yield str(key), self.box.get_bytes(key)
+                yield key, self.box.get_bytes(key)  # an int at run time; handed back as is
 
     def processed(self, key: str, outcome: str, now: datetime) -> None:
-        number = int(key)
         if self.delete:
-            self.box.remove(number)
+            self.box.remove(key)
             return
-        message = self.box.get_message(number)
+        message = self.box.get_message(key)
         message[PROCESSED_HEADER] = " ".join(f"{now.isoformat()} {outcome}".split())[:900]
         message.set_flags("RO")
-        self.box[number] = message
+        self.box[key] = message
 
     def close(self) -> None:
         try:

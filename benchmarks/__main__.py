@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import build_bench, digest_bench
+from benchmarks import build_bench, digest_bench, kill_bench
 
 DEFAULT_POSTS = (1_000, 10_000)
 DEFAULT_SUBSCRIBERS = (1_000, 10_000)
@@ -44,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "which",
         nargs="?",
-        choices=("all", "build", "digest"),
+        choices=("all", "build", "digest", "kill"),
         default="all",
         help="which benchmark to run (default: all)",
     )
@@ -66,6 +66,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     p.add_argument(
         "--connections", type=int, default=2, help="SMTP connections for the digest (default 2)"
+    )
+    p.add_argument(
+        "--kills", type=int, default=10, help="SIGKILLs per connection count (kill; default 10)"
+    )
+    p.add_argument(
+        "--kill-connections",
+        type=sizes,
+        default=[2, 4],
+        help="connection counts the kill benchmark runs (default 2,4)",
     )
     p.add_argument("--workdir", type=Path, help="where sites are written (default: a temp folder)")
     p.add_argument("--keep", action="store_true", help="keep the generated sites")
@@ -90,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.which in ("all", "build"):
             build_bench.run(
                 args.posts, args.repeats, args.seed, workdir, args.profile, keep=args.keep
+            )
+        if args.which == "kill":  # slow: not part of `all`
+            kill_bench.run(
+                args.subscribers[0], args.kills, args.kill_connections, workdir, args.seed
             )
         if args.which in ("all", "digest"):
             digest_bench.run(

@@ -7,6 +7,7 @@ one JSON line per request:
 - on start it prints {"port": N};
 - `stats` prints the messages and bytes received so far and this process's CPU seconds;
 - `save PATH` writes the first message received to PATH;
+- `copies` prints how many copies each recipient got (the kill benchmark's count);
 - end of input stops the server.
 
 It counts messages instead of keeping them, so 100,000 digests fit in memory.
@@ -31,11 +32,14 @@ class CountingSink(SmtpSink):
         self.count = 0
         self.bytes = 0
         self.first: bytes | None = None
+        self.copies: dict[str, int] = {}
 
     def _accept(self, received: Received) -> None:
         with self._lock:
             self.count += 1
             self.bytes += len(received.data)
+            for recipient in received.rcpt_tos:
+                self.copies[recipient] = self.copies.get(recipient, 0) + 1
             if self.first is None:
                 self.first = received.data
             self._lock.notify_all()
@@ -67,6 +71,9 @@ def main() -> None:
             command, _, argument = line.strip().partition(" ")
             if command == "stats":
                 reply(sink.stats())
+            elif command == "copies":
+                with sink._lock:
+                    reply({"copies": dict(sink.copies)})
             elif command == "save":
                 if sink.first is not None:
                     Path(argument).write_bytes(sink.first)

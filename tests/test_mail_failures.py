@@ -7,7 +7,10 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import signal
 import sqlite3
+import subprocess
+import time
 from collections.abc import Callable, Iterable
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,7 +26,7 @@ from publisher.newsletter.smtp import SmtpTransport
 from publisher.newsletter.transports import Envelope, Result, Transport, never
 from tests.conftest import NOW
 from tests.smtp_sink import SmtpSink
-from tests.test_newsletter import parsed, statuses
+from tests.test_newsletter import digest_in_a_subprocess, parsed, statuses
 
 
 def publisher(config: Path, *args: str) -> CliResult:
@@ -316,3 +319,38 @@ def test_the_summary_names_five_failures_and_status_failed_lists_them_all(
     rows = json.loads(as_json.output)
     assert sorted(row["email"] for row in rows) == gone
     assert {(row["status"], row["code"]) for row in rows} == {("failed", 550)}
+
+
+# 4. The kill test, small (benchmarks/kill_bench.py runs 2,000 readers and 10 kills) --
+
+
+def test_sigkills_at_two_connections_leave_no_duplicate_and_one_ambiguous_per_connection(
+    site_dir: Path,
+) -> None:
+    addresses = readers(40)
+    with SmtpSink(data_delay=0.05) as sink:
+        config = site_with(site_dir, sink, addresses, connections=2)
+        command, environment = digest_in_a_subprocess(config)
+        left_sending: list[int] = []
+        for kill in range(3):
+            running = subprocess.Popen(
+                command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            assert sink.wait_for_messages(4 * (kill + 1), timeout=60), "never got going"
+            running.send_signal(signal.SIGKILL)
+            running.wait(timeout=10)
+            rows = ledger(site_dir, "SELECT count(*) FROM deliveries WHERE status = 'sending'")
+            left_sending.append(int(str(rows[0][0])))
+        time.sleep(0.2)  # the sink finishes replies the dead clients never read
+        finished = subprocess.run(
+            command, env=environment, capture_output=True, text=True, timeout=120, check=False
+        )
+
+        assert finished.returncode in (0, 3), finished.stderr
+        final = statuses(site_dir)
+        ambiguous = {a for a, s in final.items() if s == "ambiguous"}
+        got = dict(zip(addresses, copies(sink, addresses), strict=True))
+        assert max(got.values()) == 1  # measured: 0 duplicates
+        assert {a for a, n in got.items() if n == 0} <= ambiguous  # 0 missing but ambiguous
+        assert all(count <= 2 for count in left_sending)  # at most 1 per connection per kill
+        assert set(final.values()) <= {"sent", "ambiguous"}

@@ -197,6 +197,10 @@ class SmtpTransport:
             raise _CannotConnect(e.smtp_code, _reply_text(e.smtp_error)) from e
         except _LOST as e:
             raise _CannotConnect(None, f"cannot connect to {self.where}: {e}") from e
+        if smtp.sock is not None:
+            # The final dot goes out as a small write of its own after the content; without
+            # this, Nagle's algorithm holds it until the relay's delayed ACK (up to 40 ms).
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self._prepare(smtp)
         except BaseException:

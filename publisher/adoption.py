@@ -16,6 +16,7 @@ import calendar
 import json
 import re
 import urllib.request
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -118,13 +119,16 @@ def read_feed(data: bytes, location: str) -> list[FeedEntry]:
             id=str(entry.get("id") or entry.get("link") or ""),
             link=str(entry.get("link") or ""),
             title=str(entry.get("title") or ""),
-            published=_moment(entry.get("published_parsed") or entry.get("updated_parsed")),
+            published=_published(entry),
         )
         for entry in parsed.entries
     ]
 
 
-def _moment(parsed: Any) -> datetime | None:
+def _published(entry: Any) -> datetime | None:
+    with warnings.catch_warnings():  # feedparser warns when `updated` stands in for it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     return datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
 
 
@@ -207,8 +211,9 @@ def _by_title_and_date(
 
 
 def _scheme(matched: Sequence[tuple[FeedEntry, Post]]) -> str:
-    """ "link" when the feed's ids are its links, else "source" (our own ids continue)."""
-    if matched and all(entry.id == post.url for entry, post in matched):
+    """The feed's id scheme: "link" when its ids are its entries' links (as Hugo's RSS
+    guids are), else "source": our own ids continue (jekyll-feed's, for a Jekyll source)."""
+    if matched and all(entry.id == entry.link for entry, _ in matched):
         return "link"
     return "source"
 

@@ -114,10 +114,13 @@ def read_feed(data: bytes, location: str) -> list[FeedEntry]:
             f"{location} is not a feed: {parsed.get('bozo_exception')}",
             hint="give the Atom, RSS or JSON Feed document subscribers read",
         )
+    # feedparser's loose parser (for ill-formed XML, like jekyll-feed's `&` in an href)
+    # leaves entities in ids and links: decode them, as a well-formed feed would have been
+    loose = unescape if parsed.get("bozo") else str
     return [
         FeedEntry(
-            id=str(entry.get("id") or entry.get("link") or ""),
-            link=str(entry.get("link") or ""),
+            id=loose(str(entry.get("id") or entry.get("link") or "")),
+            link=loose(str(entry.get("link") or "")),
             title=str(entry.get("title") or ""),
             published=_published(entry),
         )

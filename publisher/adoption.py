@@ -189,7 +189,7 @@ def match_entries(entries: Sequence[FeedEntry], posts: Sequence[Post], feed: str
     adoption = Adoption(feed)
     taken: set[str] = set()
     for entry in entries:
-        post = by_link.get(comparable_link(entry.link)) if entry.link else None
+        post: Post | None = by_link.get(comparable_link(entry.link)) if entry.link else None
         if post is None or post.id in taken:
             post = _by_title_and_date(entry, by_title, taken)
         if post is None or not entry.id:

@@ -115,7 +115,7 @@ class _FeedHandler(http.server.BaseHTTPRequestHandler):
     body = b""
     requests = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:  # the stdlib's name
         type(self).requests += 1
         self.send_response(200)
         self.send_header("Content-Type", "application/rss+xml")
@@ -139,7 +139,9 @@ def feed_server() -> Iterator[tuple[str, type[_FeedHandler]]]:
         server.server_close()
 
 
-def test_a_feed_url_is_fetched_once(tmp_path: Path, feed_server: tuple[str, type]) -> None:
+def test_a_feed_url_is_fetched_once(
+    tmp_path: Path, feed_server: tuple[str, type[_FeedHandler]]
+) -> None:
     url, handler = feed_server
     result = publisher(folder_site(tmp_path), "adopt", url, "--timeout", "5")
     assert result.exit_code == 0, result.output

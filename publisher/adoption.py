@@ -184,8 +184,8 @@ def match_entries(entries: Sequence[FeedEntry], posts: Sequence[Post], feed: str
     """Each entry's post: the one at its link, else the one with its title and date."""
     by_link = {comparable_link(post.url): post for post in posts}
     by_title: dict[str, list[Post]] = {}
-    for post in posts:
-        by_title.setdefault(comparable_title(post.title), []).append(post)
+    for each in posts:
+        by_title.setdefault(comparable_title(each.title), []).append(each)
     adoption = Adoption(feed)
     taken: set[str] = set()
     for entry in entries:

@@ -88,6 +88,7 @@ def differences(theirs: list[FeedEntry], ours: list[FeedEntry]) -> tuple[list[st
             "updated": (_instant(entry.updated), _instant(mine.updated)),
             "title": (_title(entry.title), _title(mine.title)),
             "terms": (set(entry.categories), set(mine.categories)),
+            "image": (entry.image, mine.image),
         }
         found += [f"{entry.link} {k}: {a!r} != {b!r}" for k, (a, b) in pairs.items() if a != b]
         summary_agrees = _text(entry.summary) == _text(mine.summary)

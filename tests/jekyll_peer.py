@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -92,10 +93,14 @@ def parse_feed(path: Path) -> list[FeedEntry]:
     """Every entry of an Atom feed, in document order.
 
     jekyll-feed does not escape `&` in link hrefs (a post file named `a&b.md` makes the feed
-    ill-formed XML), so the parser recovers the way a lenient feed reader does.
+    ill-formed XML): a bare `&` is read as the `&amp;` it should have been, and the parser
+    recovers from anything else the way a lenient feed reader does.
     """
+    data = re.sub(
+        rb"&(?![A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#x[0-9A-Fa-f]+;)", b"&amp;", path.read_bytes()
+    )
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
-    root = etree.parse(str(path), parser).getroot()
+    root = etree.fromstring(data, parser)
     return [_entry(node) for node in root.iter(f"{ATOM}entry")]
 
 

@@ -230,4 +230,6 @@ def test_every_setting_has_documentation() -> None:
         "author_email", "id_authority",
     }  # fmt: skip
     feeds_keys = {key for table, key, *_ in rows if table == "feeds"}
-    assert feeds_keys == {"limit", "full_content", "formats", "categories", "hub"}
+    assert feeds_keys == {
+        "limit", "full_content", "formats", "categories", "hub", "paths", "category_paths"
+    }  # fmt: skip

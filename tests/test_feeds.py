@@ -200,8 +200,8 @@ def test_sample_004_relative_image_is_resolved_against_base_url(sample: Path) ->
         for e in xml(sample / "feed.atom").iter(f"{ATOM}entry")
         if e.findtext(f"{ATOM}id", "").endswith(":004_5bc091069e92d6b7")
     )
-    assert entry.find(f"{MEDIA}group/{MEDIA}thumbnail").get("url") == image
-    assert entry.find(f"{MEDIA}group/{MEDIA}content").get("url") == image
+    assert entry.find(f"{MEDIA}thumbnail").get("url") == image
+    assert entry.find(f"{MEDIA}content").get("url") == image
     assert f'src="{image}"' in entry.findtext(f"{ATOM}content", "")
     items = json.loads((sample / "feed.json").read_bytes())["items"]
     item = next(i for i in items if i["id"].endswith(":004_5bc091069e92d6b7"))
@@ -442,7 +442,7 @@ def test_entry_language_author_categories_and_media(tmp_path: Path) -> None:
     assert a.find(f"{ATOM}link").get("hreflang") == "en-GB"
     assert a.findtext(f"{ATOM}author/{ATOM}name") == "Kim"
     assert [c.get("term") for c in a.findall(f"{ATOM}category")] == ["북한", "World"]
-    assert a.find(f"{MEDIA}group/{MEDIA}thumbnail").get("url") == "https://example.org/a.png"
+    assert a.find(f"{MEDIA}thumbnail").get("url") == "https://example.org/a.png"
     rss_items = xml(public / "feed.rss").findall("channel/item")
     assert [i.findtext(f"{DC}creator") for i in rss_items] == ["Editor", "Kim"]
     assert [c.text for c in rss_items[1].findall("category")] == ["북한", "World"]
@@ -546,13 +546,17 @@ def test_dangerous_markup_never_reaches_a_feed(tmp_path: Path) -> None:
             assert banned not in text, (name, banned)
 
 
-def test_titles_are_plain_text(tmp_path: Path) -> None:
-    config = make_site(tmp_path, {"t.md": post(r'"<b>Bold</b> &\n \"quoted\"\a"')})
+def test_titles_are_plain_text_made_typographic_as_jekyll_feed_shows_them(
+    tmp_path: Path,
+) -> None:
+    raw = r'"<b>Bold</b> &\n \"quoted\"\a --- Special&nbsp;Characters &amp;c."'
+    config = make_site(tmp_path, {"t.md": post(raw)})
     build(config, NOW)
+    expected = "Bold & \u201cquoted\u201d \u2014 Special Characters &c."
     entry = parse((tmp_path / "public" / "feed.atom").read_bytes()).entries[0]
-    assert entry.title == '<b>Bold</b> & "quoted"'
+    assert entry.title == expected
     item = json.loads((tmp_path / "public" / "feed.json").read_bytes())["items"][0]
-    assert item["title"] == '<b>Bold</b> & "quoted"'
+    assert item["title"] == expected
 
 
 def test_a_moved_site_rewrites_links_but_keeps_ids(tmp_path: Path) -> None:

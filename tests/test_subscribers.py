@@ -168,7 +168,7 @@ def test_the_secret_is_generated_once_with_owner_only_permissions(
 
 def test_the_store_migrates_in_order_and_refuses_a_newer_schema(config: Config) -> None:
     store = open_store(config.state_db)
-    assert store.schema_version() == len(MIGRATIONS)
+    assert store.schema_version() == len(MIGRATIONS) >= 4
     with store.transaction() as db:
         db.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')")
     store.close()

@@ -45,7 +45,7 @@ import publisher
 from publisher.core.config import Config
 from publisher.core.errors import StateError
 from publisher.render.template_files import template_folders
-from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, Source
+from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, PostIds, Source
 from publisher.sources.files import SourceFile
 from publisher.sources.frontmatter import Loader
 from publisher.state.cache_db import CacheDatabase, RenderedRow, SourceRow, open_cache_database
@@ -173,13 +173,21 @@ class BuildInputs:
         may or may not be in what it wrote."""
         return _templates(self._folder) == self.templates
 
-    def key(self, sources: Sequence[SourceFile], first_seen: Mapping[str, datetime]) -> str:
+    def key(
+        self,
+        sources: Sequence[SourceFile],
+        first_seen: Mapping[str, datetime],
+        ids: PostIds | None = None,
+    ) -> str:
         listing = "\n".join(f"{s.name}\0{s.size}\0{s.mtime_ns}" for s in sources)
         seen = "\n".join(f"{k}\0{moment.isoformat()}" for k, moment in sorted(first_seen.items()))
+        ids = ids or PostIds()
+        adopted = "\n".join(f"{k}\0{v}" for k, v in sorted(ids.adopted.items()))
         return _sha256(
             self._fixed,
             seen.encode("utf-8"),
             listing.encode("utf-8", "surrogateescape"),
+            f"{ids.scheme}\n{adopted}".encode("utf-8", "surrogateescape"),
         )
 
 

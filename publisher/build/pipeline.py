@@ -22,7 +22,7 @@ from publisher.outputs.feeds import FeedSpec, feed_specs
 from publisher.outputs.files import MANIFEST_NAME, WriteReport, publish, write_manifest
 from publisher.outputs.index_page import LATEST_POSTS
 from publisher.sources import open_source
-from publisher.sources.base import CacheUpdate, LoadedSite, Source
+from publisher.sources.base import CacheUpdate, LoadedSite, PostIds, Source
 from publisher.sources.loading import ContentFor, load_site
 from publisher.state.locking import exclusive
 from publisher.state.store import BuildRecord, open_store, reading
@@ -92,23 +92,51 @@ def shown_posts(config: Config) -> ContentFor:
     return pick
 
 
-def _first_seen(config: Config) -> dict[str, datetime]:
+def _first_seen(config: Config) -> tuple[dict[str, datetime], PostIds]:
+    """First-seen dates (an adopted feed's published dates first), and which ids posts get."""
     with reading(config.state_db) as store:
         if store is None:
-            return {}
-        return store.first_seen_dates()
+            return {}, PostIds(scheme=id_scheme(config, None))
+        first_seen = store.first_seen_dates()
+        adopted = store.adopted_posts()
+        adopted_scheme = store.adopted_id_scheme()
+    first_seen.update({p.source_id: p.published for p in adopted if p.published is not None})
+    ids = PostIds({p.source_id: p.entry_id for p in adopted}, id_scheme(config, adopted_scheme))
+    return first_seen, ids
 
 
-def load_posts(config: Config, now: datetime, content_for: ContentFor | None = None) -> LoadedSite:
+def id_scheme(config: Config, adopted: str | None) -> str:
+    """[source] ids, where "auto" is the adopted feed's scheme, else the source's own."""
+    if config.source.ids == "auto":
+        return adopted or "source"
+    return config.source.ids
+
+
+def load_posts(
+    config: Config,
+    now: datetime,
+    content_for: ContentFor | None = None,
+    *,
+    own_ids: bool = False,
+) -> LoadedSite:
     """Every post, dated with first-seen dates from the store; writes nothing.
 
     Only the posts `content_for` picks get content_html and summary (default: all).
+    With `own_ids`, posts have the source's own ids, not adopted ones.
     """
     source = open_source(config)
     cache = open_cache(config, source, writable=False)
     try:
-        first_seen = _first_seen(config)
-        return load_site(config, source, first_seen, now, cache=cache, content_for=content_for)
+        first_seen, ids = _first_seen(config)
+        return load_site(
+            config,
+            source,
+            first_seen,
+            now,
+            cache=cache,
+            content_for=content_for,
+            ids=PostIds() if own_ids else ids,
+        )
     finally:
         cache.close()
 
@@ -161,10 +189,10 @@ def _record(config: Config, now: datetime, report: BuildReport) -> None:
 
 
 def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> BuildReport:
-    first_seen = _first_seen(config)
+    first_seen, ids = _first_seen(config)
     sources = source.scan()
     inputs = BuildInputs(config, source)
-    key = inputs.key(sources, first_seen)
+    key = inputs.key(sources, first_seen, ids)
     last = cache.last_build()
     if last is not None and last.holds(key, now, config, source.root):
         report = BuildReport(
@@ -190,15 +218,18 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
         content_for=shown_posts(config),
         sources=sources,
         meanwhile=cache.save_sources,
+        ids=ids,
     )
     files = render_site(config, site)
-    warnings = new_first_seen_warnings(site)
+    warnings = site.warnings + new_first_seen_warnings(site)
     if cache.problem:
         warnings += (cache.problem,)
 
     with open_store(config.state_db) as store:
-        store.record_first_seen((p.id, p.source_name, p.published) for p in site.first_seen_now)
-        first_seen_after = store.first_seen_dates()
+        store.record_first_seen(
+            (site.seen_key(p), p.source_name, p.published) for p in site.first_seen_now
+        )
+    first_seen_after, _ = _first_seen(config)
     published = publish(
         config.paths.output,
         files,
@@ -208,7 +239,7 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
     warnings += published.warnings
     last = None
     if inputs.templates_unchanged() and published.complete:
-        last = LastBuild.of(inputs.key(sources, first_seen_after), site, sources, files)
+        last = LastBuild.of(inputs.key(sources, first_seen_after, ids), site, sources, files)
     if problem := cache.save(site.cache_update, last):
         warnings += (problem,)
     report = BuildReport(published.files, warnings, len(site.posts), loaded=site)

@@ -18,6 +18,7 @@ from publisher.cli.context import Context, parse_now
 from publisher.core.errors import ExitCode
 
 COMMANDS = {
+    "adopt": "publisher.cli.adopt",
     "bounces": "publisher.cli.bounces",
     "build": "publisher.cli.build",
     "check": "publisher.cli.check",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,8 +15,19 @@ Check = Callable[[Any], str | None]
 """Returns a complaint, or None when the value is fine."""
 
 
-def setting(default: Any, doc: str, *, check: Check | None = None, required: bool = False) -> Any:
-    return field(default=default, metadata={"doc": doc, "check": check, "required": required})
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    check: Check | None = None,
+    required: bool = False,
+    verbatim: bool = False,
+) -> Any:
+    """A config field; a `verbatim` string keeps its surrounding whitespace."""
+    metadata = {"doc": doc, "check": check, "required": required, "verbatim": verbatim}
+    if isinstance(default, dict):  # a table of settings, like [feeds] paths
+        return field(default_factory=lambda: dict(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 def http_url(value: str) -> str | None:
@@ -80,9 +91,52 @@ def formats(value: tuple[str, ...]) -> str | None:
     return None
 
 
-def permalink(value: str) -> str | None:
-    if not value.startswith("/"):
-        return "must start with '/', like '/:slug/'"
+_PLACEHOLDER = re.compile(r":([a-z_]+)")
+
+
+def permalink_placeholders(known: Sequence[str]) -> Check:
+    """A folder-style permalink check: starts with '/', uses only the `known` placeholders."""
+
+    def check(value: str) -> str | None:
+        if not value.startswith("/"):
+            return "must start with '/', like '/:slug/'"
+        unknown = [f":{name}" for name in _PLACEHOLDER.findall(value) if name not in known]
+        if unknown:
+            names = ", ".join(f":{name}" for name in known)
+            return f"has unknown placeholder {', '.join(unknown)} (known: {names})"
+        return None
+
+    return check
+
+
+def feed_paths(value: dict[str, str]) -> str | None:
+    """[feeds] paths: format → a path under the output folder."""
+    from publisher.outputs import FEED_FORMATS  # the registry of feed formats
+
+    for fmt, path in value.items():
+        if fmt not in FEED_FORMATS:
+            return f"unknown format {fmt!r}; choose from {', '.join(FEED_FORMATS)}"
+        if complaint := _output_path(path):
+            return f"{fmt}: {complaint}"
+    return None
+
+
+def category_feed_paths(value: dict[str, str]) -> str | None:
+    """[feeds] category_paths: like `feed_paths`, each with a {category} placeholder."""
+    if complaint := feed_paths(value):
+        return complaint
+    for fmt, path in value.items():
+        if "{category}" not in path:
+            return f"{fmt}: must contain {{category}}, like 'feed/{{category}}.xml'"
+    return None
+
+
+def _output_path(path: str) -> str | None:
+    parts = path.split("/")
+    if not path or path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+        return f"{path!r} must be a relative path like 'feed.xml', without '..' or '//'"
+    if path.replace("{category}", "").count("{") or path.replace("{category}", "").count("}"):
+        return f"{path!r} may hold no placeholder but {{category}}"
     return None
 
 

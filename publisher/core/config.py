@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from publisher.core import checks
 from publisher.core.checks import setting
 from publisher.core.errors import ConfigError, Problem, many
+from publisher.core.site_settings import SiteSettings
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,14 @@ class SiteConfig:
     )
     permalink: str = setting(
         "/:slug/",
-        "URL path of a post without a `permalink` of its own; "
-        "placeholders :slug, :year, :month, :day.",
-        check=checks.permalink,
+        "URL path of a post without a `permalink` of its own; placeholders :slug, :year, "
+        ":month, :day (a Jekyll source: Jekyll's styles and placeholders, from _config.yml).",
+    )
+    excerpt_separator: str = setting(
+        "",
+        "Text that ends a post's summary where a post has it (a post may set its own "
+        "`excerpt_separator`); without it the summary is the first paragraph, whole.",
+        verbatim=True,
     )
 
     @property
@@ -71,6 +77,20 @@ class FeedsConfig:
     categories: bool = setting(True, "Also write one set of feeds per category.")
     hub: str = setting(
         "", "WebSub hub URL to announce in every feed.", check=checks.optional_http_url
+    )
+    paths: dict[str, str] = setting(
+        {},
+        'Where each format\'s site feed is written, like { atom = "feed.xml" }; '
+        "a format not listed is feed.<format> (a Jekyll source: Atom at jekyll-feed's "
+        "`feed.path`, feed.xml).",
+        check=checks.feed_paths,
+    )
+    category_paths: dict[str, str] = setting(
+        {},
+        "Where each format's category feeds are written, with {category}, like "
+        '{ atom = "feed/{category}.xml" }; a format not listed is '
+        "categories/{category}/feed.<format> (a Jekyll source: Atom at feed/{category}.xml).",
+        check=checks.category_feed_paths,
     )
 
 
@@ -275,8 +295,26 @@ class SourceConfig:
 
     kind: str = setting(
         "folder",
-        "'folder': a folder of posts with YAML front matter ([paths] content).",
+        "'folder': a folder of posts with YAML front matter ([paths] content); "
+        "'jekyll': a Jekyll site (its _config.yml fills [site]).",
         check=checks.source_kind,
+    )
+    path: Path = setting(
+        Path("."),
+        "The site's root folder for a Jekyll source (where _config.yml is), relative to "
+        "the config file. The folder kind reads [paths] content instead.",
+    )
+    drafts: bool = setting(
+        False,
+        "Also read drafts (a Jekyll site's _drafts/) to check them; a draft is never in a "
+        "feed or a digest. `publisher build --drafts` sets it for one build.",
+    )
+    ids: str = setting(
+        "auto",
+        "Entry ids of posts no adopted feed gave one: 'source' (the kind's own: tag: URIs "
+        "from [site] id_authority, or jekyll-feed's for a Jekyll source), 'link' (the post's "
+        "URL), or 'auto' (the scheme of the feed `publisher adopt` read, else 'source').",
+        check=checks.one_of("auto", "source", "link"),
     )
 
 
@@ -353,6 +391,10 @@ def _coerce(raw: Any, annotation: Any, base: Path) -> tuple[Any, str | None]:
         if not isinstance(raw, str) or not raw.strip():
             return None, "must be a folder path string"
         return (base / raw).resolve(), None
+    if typing.get_origin(annotation) is dict:
+        if isinstance(raw, dict) and all(isinstance(v, str) for v in raw.values()):
+            return {str(k): v.strip() for k, v in raw.items()}, None
+        return None, 'must be a table of strings, like { atom = "feed.xml" }'
     if typing.get_origin(annotation) is tuple:
         if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
             return tuple(raw), None
@@ -361,43 +403,83 @@ def _coerce(raw: Any, annotation: Any, base: Path) -> tuple[Any, str | None]:
 
 
 def _build_table(
-    name: str, cls: type, raw: dict[str, Any], base: Path, problems: list[Problem], where: str
+    name: str,
+    cls: type,
+    raw: dict[str, Any],
+    base: Path,
+    problems: list[Problem],
+    where: str,
+    settings: SiteSettings,
 ) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     aliased = {field for (table, _), field in KEY_ALIASES.items() if table == name}
-    for written_key, value in raw.items():
+    defaults = dict(settings.defaults.get(name, {}))
+    written = [(key, value, settings.origin) for key, value in defaults.items() if key not in raw]
+    written += [(key, value, where) for key, value in raw.items()]
+    for written_key, value, origin in written:
         key = KEY_ALIASES.get((name, written_key), written_key)
         if key not in fields or (key in aliased and written_key == key):
             problems.append(
                 Problem(
-                    f"{where} [{name}]",
+                    f"{origin} [{name}]",
                     f"unknown key {written_key!r}",
                     _did_you_mean(written_key, _written_keys(name, fields)),
                 )
             )
             continue
         coerced, complaint = _coerce(value, hints[key], base)
+        if fields[key].metadata["verbatim"] and isinstance(value, str):
+            coerced = value
         if complaint is None:
             check = fields[key].metadata["check"]
             complaint = check(coerced) if check else None
         if complaint is not None:
-            problems.append(
-                Problem(f"{where} [{name}] {written_key}", f"{complaint} (got {value!r})")
-            )
+            label = f"{where} [{name}] {written_key}"
+            if origin != where:
+                label = f"{origin} (as [{name}] {written_key})"
+            problems.append(Problem(label, f"{complaint} (got {value!r})"))
             continue
         values[key] = coerced
     for key, spec in fields.items():
-        if spec.metadata["required"] and not values.get(key):
-            if key in raw and key not in values:
+        needed = spec.metadata["required"] and (name, key) not in settings.optional
+        if needed and not values.get(key):
+            if key not in values and (key in raw or key in defaults):
                 continue  # already reported as a bad value
-            problems.append(
-                Problem(f"{where} [{name}] {key}", "is required", f"add `{key} = …` to [{name}]")
-            )
+            hint = settings.hints.get((name, key), f"add `{key} = …` to [{name}]")
+            problems.append(Problem(f"{where} [{name}] {key}", "is required", hint))
         if isinstance(spec.default, Path) and key not in values:
             values[key] = (base / spec.default).resolve()
     return cls(**values)
+
+
+def _site_settings(data: dict[str, Any], base: Path) -> SiteSettings:
+    """What the site's own config says, for the source kind config.toml names."""
+    from publisher.sources import SOURCES, site_settings  # the registry of source kinds
+
+    table = data.get("source")
+    table = table if isinstance(table, dict) else {}
+    kind, path = table.get("kind", "folder"), table.get("path", ".")
+    if kind not in SOURCES or not isinstance(path, str) or not path.strip():
+        return SiteSettings()  # reported with the [source] table
+    return site_settings(kind, (base / path).resolve())
+
+
+def _cross_checks(
+    site: SiteConfig, feeds: FeedsConfig, settings: SiteSettings, where: str
+) -> list[Problem]:
+    """Checks that need more than one setting, or the source kind."""
+    problems = []
+    if complaint := settings.permalink_problem(site.permalink):
+        problems.append(
+            Problem(f"{where} [site] permalink", f"{complaint} (got {site.permalink!r})")
+        )
+    if len(set(feeds.paths.values())) != len(feeds.paths):
+        problems.append(Problem(f"{where} [feeds] paths", "two formats share one path"))
+    if len(set(feeds.category_paths.values())) != len(feeds.category_paths):
+        problems.append(Problem(f"{where} [feeds] category_paths", "two formats share one path"))
+    return problems
 
 
 def parse_config(data: dict[str, Any], source: Path) -> Config:
@@ -412,6 +494,8 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
         elif not isinstance(value, dict):
             problems.append(Problem(where, f"{table} must be a table, written [{table}]"))
     base = source.parent
+    settings = _site_settings(data, base)
+    problems.extend(settings.problems)
     tables = {
         name: _build_table(
             name,
@@ -420,13 +504,16 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
             base,
             problems,
             where,
+            settings,
         )
         for name, cls in TABLES.items()
     }
-    if problems:
-        raise many(ConfigError, f"invalid configuration in {source}", problems)
     site: SiteConfig = tables["site"]
     site = dataclasses.replace(site, base_url=site.base_url.rstrip("/"))
+    if not problems:
+        problems.extend(_cross_checks(site, tables["feeds"], settings, where))
+    if problems:
+        raise many(ConfigError, f"invalid configuration in {source}", problems)
     return Config(
         site=site,
         feeds=tables["feeds"],
@@ -470,5 +557,6 @@ def documented_settings() -> list[tuple[str, str, Any, str]]:
     for table, cls in TABLES.items():
         names = _written_keys(table, [spec.name for spec in dataclasses.fields(cls)])
         for written, spec in zip(names, dataclasses.fields(cls), strict=True):
-            rows.append((table, written, spec.default, spec.metadata["doc"]))
+            default = spec.default_factory() if callable(spec.default_factory) else spec.default
+            rows.append((table, written, default, spec.metadata["doc"]))
     return rows

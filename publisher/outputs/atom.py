@@ -7,7 +7,7 @@ from lxml import etree
 from publisher.core.config import Config
 from publisher.core.models import Post
 from publisher.outputs.feeds import FeedSpec
-from publisher.outputs.xml import ATOM_NS, XML_LANG, feedgen, serialise
+from publisher.outputs.xml import ATOM_NS, MEDIA_NS, XML_LANG, add_media, feedgen, serialise
 
 
 def _entry_link(post: Post) -> etree._Element:
@@ -29,4 +29,6 @@ def render(config: Config, spec: FeedSpec) -> bytes:
         broken.getparent().replace(broken, _entry_link(post))
         if post.lang:
             element.set(XML_LANG, post.lang)
+        add_media(element, post)
+    etree.cleanup_namespaces(root, top_nsmap={"media": MEDIA_NS})
     return serialise(root)

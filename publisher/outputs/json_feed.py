@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from publisher.core.config import Config
-from publisher.outputs.feeds import FeedSpec, author_name, feed_url
+from publisher.outputs.feeds import FeedSpec, author_name, feed_url, terms
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -41,7 +41,7 @@ def render(config: Config, spec: FeedSpec) -> bytes:
         item["date_modified"] = _rfc3339(post.updated)
         if post.author:
             item["authors"] = [{"name": post.author}]
-        tags = [c.name for c in post.categories] + [t for t in post.tags]
+        tags = terms(post)
         if tags:
             item["tags"] = tags
         if post.lang:

@@ -6,7 +6,7 @@ from lxml import etree
 
 from publisher.core.config import Config
 from publisher.outputs.feeds import FeedSpec
-from publisher.outputs.xml import ATOM_NS, feedgen, serialise
+from publisher.outputs.xml import ATOM_NS, MEDIA_NS, add_media, feedgen, serialise
 
 
 def render(config: Config, spec: FeedSpec) -> bytes:
@@ -23,5 +23,7 @@ def render(config: Config, spec: FeedSpec) -> bytes:
             creator.text = post.author
             guid = item.find("guid")
             guid.addnext(creator)
-    etree.cleanup_namespaces(root, top_nsmap={"dc": "http://purl.org/dc/elements/1.1/"})
+        add_media(item, post)
+    namespaces = {"dc": "http://purl.org/dc/elements/1.1/", "media": MEDIA_NS}
+    etree.cleanup_namespaces(root, top_nsmap=namespaces)
     return serialise(root)

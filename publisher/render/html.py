@@ -121,12 +121,21 @@ def _xml_compatible(html: str) -> str:
     return text.removeprefix("<div>").removesuffix("</div>")
 
 
-def _text_blocks(html: str) -> list[str]:
+def _text_blocks(html: str, *, line_breaks: bool = True) -> list[str]:
+    """The text of each block; a line break inside a paragraph's source is a space, and
+    a <br> ends a block only with `line_breaks`."""
     if not html.strip():
         return []
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        element.text = element.text.replace("\n", " ") if element.text else element.text
+        element.tail = element.tail.replace("\n", " ") if element.tail else element.tail
+    for element in root.iter():
         if isinstance(element.tag, str) and element.tag in _BLOCKS:
+            if element.tag == "br" and not line_breaks:
+                continue
             element.tail = "\n" + (element.tail or "")
             if element.tag != "br":
                 element.text = "\n" + (element.text or "")
@@ -140,5 +149,6 @@ def plain_text(html: str) -> str:
 
 
 def first_paragraph(html: str) -> str:
-    blocks = _text_blocks(html)
+    """The text of the first block, whole: never cut at a line break inside it."""
+    blocks = _text_blocks(html, line_breaks=False)
     return blocks[0] if blocks else ""

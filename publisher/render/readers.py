@@ -14,9 +14,16 @@ def _html(body: str) -> str:
     return body
 
 
+def _kramdown(body: str) -> str:
+    from publisher.render.kramdown import render_kramdown
+
+    return render_kramdown(body)
+
+
 READERS: dict[str, Callable[[str], str]] = {
     "markdown": commonmark,
     "html": _html,
+    "kramdown": _kramdown,
 }
 """Reader name → body text to (unsanitised) HTML."""
 

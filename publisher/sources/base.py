@@ -12,13 +12,23 @@ from publisher.core.models import Post
 from publisher.sources.files import FileProblems, SourceFile
 from publisher.sources.records import ParsedPost
 
+SITE_READER = "+site"
+"""Ends the reader name of a post whose rendering reads other posts (Jekyll's `post_url`
+and `site.posts`): its cached rendering is also keyed by `link_posts`'s answer."""
+
 
 class Source(Protocol):
     """Where posts come from: one kind of site (registered in publisher/sources/__init__.py).
 
     Parsing must decide everything about a post from its bytes and the source's
     settings (so it can be cached by the file's hash and `fingerprint`);
-    rendering must depend only on the bytes, the reader and the post's URL.
+    rendering must depend only on the bytes, the reader, the post's URL and source
+    name, and (for a reader ending in SITE_READER) the other posts.
+
+    Optional: `link_posts(posts) -> str`, called with every published post (newest
+    first, without content) before any is rendered, returns a key for what rendering
+    can see of them; `publishes_future` (bool), true when posts dated after `now` are
+    published anyway (Jekyll's `future: true`).
     """
 
     root: Path
@@ -40,9 +50,25 @@ class Source(Protocol):
         """The URL of a post whose URL waited for its first-seen date."""
         ...
 
-    def render(self, raw: bytes, reader: str, url: str) -> tuple[str, str] | None:
-        """(content_html, summary) of a file that parses; None when it does not."""
+    def render(self, raw: bytes, reader: str, url: str, name: str) -> tuple[str, str] | None:
+        """(content_html, summary) of the file `name` that parses; None when it does not."""
         ...
+
+
+@dataclass(frozen=True)
+class PostIds:
+    """Which entry id each post gets: the one an adopted feed gave it (see
+    publisher/adoption/), else the source's own, or with `scheme` "link", its URL."""
+
+    adopted: Mapping[str, str] = field(default_factory=dict)
+    """The source's id of a post → the id the adopted feed gave it."""
+    scheme: str = "source"
+
+    def of(self, source_id: str, url: str) -> str:
+        adopted = self.adopted.get(source_id)
+        if adopted is not None:
+            return adopted
+        return url if self.scheme == "link" else source_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +133,15 @@ class LoadedSite:
     with_content: frozenset[str] | None = None
     """Ids of the posts whose content_html and summary were rendered; None means all.
     The others have both empty."""
+    warnings: tuple[str, ...] = ()
+    """What posts are published despite (Liquid left out), "where:line: message"."""
+    seen_as: Mapping[str, str] = field(default_factory=dict)
+    """Post id → the source's own id, where they differ: first-seen dates are kept by it."""
     cache_update: CacheUpdate = field(default_factory=CacheUpdate, compare=False)
 
     def has_content(self, post: Post) -> bool:
         return self.with_content is None or post.id in self.with_content
+
+    def seen_key(self, post: Post) -> str:
+        """What the post's first-seen date is kept under."""
+        return self.seen_as.get(post.id, post.id)

@@ -38,11 +38,17 @@ class FileProblems:
         self.where = where
         self.sink = sink
         self.count = 0
+        self.warnings: list[str] = []
+        """Things the post is published despite, like Liquid left out: "where:line: message"."""
 
     def add(self, message: str, hint: str = "", line: int | None = None) -> None:
         where = self.where()
         self.sink.append(Problem(f"{where}:{line}" if line else where, message, hint))
         self.count += 1
+
+    def warn(self, message: str, line: int | None = None) -> None:
+        where = self.where()
+        self.warnings.append(f"{where}:{line}: {message}" if line else f"{where}: {message}")
 
 
 def scan(

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from publisher.core.config import Config
 from publisher.core.models import DateSource
 from publisher.render.text import plain_line
+from publisher.render.titles import plain_title
 from publisher.sources import frontmatter
 from publisher.sources.dates import parse_moment
 from publisher.sources.files import FileProblems, SourceFile, decode, scan
@@ -37,7 +38,6 @@ READER_BY_SUFFIX = {
     ".htm": "html",
     ".txt": "html",
 }
-AUTO_EXCERPT_LENGTH = 280
 
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -68,10 +68,10 @@ class FolderSource:
     def permalink(self, parsed: ParsedPost, published: datetime) -> str:
         return self.site.base_url + expand_permalink(self.site.permalink, parsed.slug, published)
 
-    def render(self, raw: bytes, reader: str, url: str) -> tuple[str, str] | None:
+    def render(self, raw: bytes, reader: str, url: str, name: str) -> tuple[str, str] | None:
         from publisher.render.html import first_paragraph, plain_text, syndication_html
         from publisher.render.readers import read
-        from publisher.render.text import shorten
+        from publisher.render.titles import summary_text
 
         problems = FileProblems(lambda: "", [])
         text = decode(raw, problems)
@@ -81,10 +81,14 @@ class FolderSource:
         metadata, body = split
         content_html = syndication_html(read(reader, body), url)
         _, raw_summary = first_of(metadata, "excerpt", "summary", "description")
+        separator = metadata.get("excerpt_separator", self.site.excerpt_separator)
         if raw_summary is not None:
             summary = plain_line(plain_text(str(raw_summary)))
+        elif isinstance(separator, str) and separator and separator in body:
+            head = body.partition(separator)[0]
+            summary = summary_text(syndication_html(read(reader, head), url))
         else:
-            summary = shorten(first_paragraph(content_html), AUTO_EXCERPT_LENGTH)
+            summary = first_paragraph(content_html)
         return content_html, summary
 
 
@@ -166,7 +170,7 @@ class _Parse:
 
     def title(self) -> str:
         raw_title = self.metadata.get("title")
-        title = plain_line(str(raw_title)) if raw_title is not None else ""
+        title = plain_title(str(raw_title)) if raw_title is not None else ""
         if not title:
             self.problems.add(
                 "`title` is missing or empty", "add a line `title: …` to the front matter"

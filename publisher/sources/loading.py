@@ -28,7 +28,15 @@ from publisher.core.config import Config
 from publisher.core.errors import ContentError, Problem, many
 from publisher.core.models import Post
 from publisher.core.parallel import collections_paused, helper_count, shared_map
-from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, Source, SourceCache
+from publisher.sources.base import (
+    SITE_READER,
+    CachedSource,
+    CacheUpdate,
+    LoadedSite,
+    PostIds,
+    Source,
+    SourceCache,
+)
 from publisher.sources.files import FileProblems, SourceFile, content_hash, read_bytes
 from publisher.sources.records import ParsedPost
 
@@ -50,6 +58,8 @@ class _Draft:
     digest: bytes
     reader: str
     future: bool
+    source_id: str
+    warnings: tuple[str, ...] = ()
 
 
 class _Shown:
@@ -80,6 +90,7 @@ class _Moment:
     now_utc: datetime
     first_seen: Mapping[str, datetime]
     shown: _Shown
+    ids: PostIds = field(default_factory=PostIds)
 
 
 def _finish(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: _Moment) -> _Draft:
@@ -99,7 +110,7 @@ def _finish(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: _Mome
     post = Post(
         source=Path(source.path),
         source_name=source.name,
-        id=parsed.id,
+        id=moment.ids.of(parsed.id, url),
         title=parsed.title,
         url=url,
         slug=parsed.slug,
@@ -116,9 +127,20 @@ def _finish(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: _Mome
     )
     hidden = parsed.hidden
     future = published.astimezone(UTC) > moment.now_utc
+    if future and getattr(moment.source, "publishes_future", False):
+        future = False
     if hidden is None and future:
         hidden = f"dated in the future ({published.isoformat()})"
-    return _Draft(post, hidden, seen_now and hidden is None, digest, parsed.reader, future)
+    return _Draft(
+        post,
+        hidden,
+        seen_now and hidden is None,
+        digest,
+        parsed.reader,
+        future,
+        parsed.id,
+        parsed.warnings,
+    )
 
 
 # reading and parsing -------------------------------------------------------------
@@ -157,6 +179,8 @@ def _read_and_parse(job: ParseJob, moment: _Moment, finish: bool = True) -> _Out
     parsed = moment.source.parse(raw, source, problems)
     if parsed is None:
         return _Outcome(digest, tuple(sink))
+    if problems.warnings:
+        parsed = replace(parsed, warnings=tuple(problems.warnings))
     draft = _finish(parsed, source, digest, moment) if finish else None
     return _Outcome(digest, (), parsed.to_record(), draft)
 
@@ -190,6 +214,7 @@ def load_site(
     content_for: ContentFor | None = None,
     sources: Sequence[SourceFile] | None = None,
     meanwhile: Callable[[CacheUpdate], None] | None = None,
+    ids: PostIds | None = None,
 ) -> LoadedSite:
     """Read and check every post of `source`. Raises one ContentError listing every problem.
 
@@ -199,6 +224,7 @@ def load_site(
     `sources` is what `source.scan()` found, when the caller already looked.
     `meanwhile` is called with the cache update once every file is read and
     checked, while content renders (in forked helpers, when it is worth it).
+    `ids` are the adopted ids and the id scheme (default: the source's own ids).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -206,7 +232,13 @@ def load_site(
         sources = source.scan()
     zone = config.site.zone
     moment = _Moment(
-        source, zone, now, now.astimezone(UTC), first_seen, _Shown(config, source.root)
+        source,
+        zone,
+        now,
+        now.astimezone(UTC),
+        first_seen,
+        _Shown(config, source.root),
+        ids or PostIds(),
     )
     distrusted: set[str] = set()
     while True:
@@ -227,6 +259,13 @@ class _Load:
     distrusted: set[str]
     update: CacheUpdate = field(default_factory=CacheUpdate)
     problems: list[Problem] = field(default_factory=list)
+    site_key: str = ""
+    """What rendering can see of the other posts (see `Source.link_posts`)."""
+
+    def _cache_reader(self, draft: _Draft) -> str:
+        """The render cache's reader key: the reader, the file, and what of the site it read."""
+        key = f"{draft.reader}\0{draft.post.source_name}"
+        return f"{key}\0{self.site_key}" if draft.reader.endswith(SITE_READER) else key
 
     def run(
         self, content_for: ContentFor | None, meanwhile: Callable[[CacheUpdate], None] | None
@@ -243,6 +282,9 @@ class _Load:
         light = [d.post for d in visible]
         wanted = None if content_for is None else {post.id for post in content_for(light)}
         chosen = [d for d in visible if wanted is None or d.post.id in wanted]
+        link_posts = getattr(self.moment.source, "link_posts", None)
+        if chosen and link_posts is not None:
+            self.site_key = str(link_posts(light))
         contents = self._contents(chosen, partial(meanwhile, self.update) if meanwhile else None)
         self._raise_problems()
 
@@ -261,6 +303,8 @@ class _Load:
             next_publication=min(future, default=None),
             with_content=None if wanted is None else frozenset(wanted),
             cache_update=self.update,
+            warnings=tuple(w for d in drafts for w in d.warnings),
+            seen_as={d.post.id: d.source_id for d in drafts if d.post.id != d.source_id},
         )
 
     def _raise_problems(self) -> None:
@@ -347,15 +391,17 @@ class _Load:
         stats = self.update.stats
         for draft in chosen:
             post = draft.post
-            found = (
-                self.cache.rendered(draft.digest, draft.reader, post.url) if self.cache else None
-            )
+            reader = self._cache_reader(draft)
+            found = self.cache.rendered(draft.digest, reader, post.url) if self.cache else None
             if found is None:
                 missing.append(draft)
             else:
                 contents[post.id] = found
                 stats.render_hits += 1
-        jobs = [(str(d.post.source), d.digest, d.reader, d.post.url) for d in missing]
+        jobs = [
+            (str(d.post.source), d.post.source_name, d.digest, d.reader, d.post.url)
+            for d in missing
+        ]
         helpers = helper_count(len(jobs), worth_it=RENDERS_WORTH_A_HELPER)
         render = partial(_render_file, self.moment.source)
         rendered_all = shared_map(jobs, render, helpers=helpers, meanwhile=meanwhile)
@@ -366,7 +412,8 @@ class _Load:
                 continue
             contents[post.id] = rendered
             stats.rendered += 1
-            self.update.rendered.append((draft.digest, draft.reader, post.url, *rendered))
+            reader = self._cache_reader(draft)
+            self.update.rendered.append((draft.digest, reader, post.url, *rendered))
         return contents
 
     def _explain_unrendered(self, draft: _Draft) -> None:
@@ -388,18 +435,18 @@ class _Load:
         raise AssertionError(f"{post.source_name} parses but does not render")
 
 
-RenderJob = tuple[str, bytes, str, str]
-"""(path, hash, reader, url) of a post whose content is needed."""
+RenderJob = tuple[str, str, bytes, str, str]
+"""(path, source name, hash, reader, url) of a post whose content is needed."""
 
 
 def _render_file(source: Source, job: RenderJob) -> tuple[str, str] | None:
     """The post's (content_html, summary); None when the file is gone or has changed."""
-    path, digest, reader, url = job
+    path, name, digest, reader, url = job
     try:
         raw = read_bytes(path)
     except OSError:
         return None
-    return source.render(raw, reader, url) if content_hash(raw) == digest else None
+    return source.render(raw, reader, url, name) if content_hash(raw) == digest else None
 
 
 def _check_unique(

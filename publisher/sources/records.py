@@ -39,7 +39,10 @@ class ParsedPost:
     hidden: str | None
     """'draft' or 'published: false'; a future date is decided when finishing."""
     reader: str
-    """The name of the reader (see publisher/render/readers.py) that renders its body."""
+    """The name of the reader (see publisher/render/readers.py) that renders its body; one
+    ending in `SITE_READER` also reads other posts (see publisher/sources/base.py)."""
+    warnings: tuple[str, ...] = ()
+    """What the post is published despite ("where:line: message"), shown at every build."""
 
     def to_record(self) -> str:
         """The post as one line of JSON, for a SourceCache."""
@@ -59,6 +62,7 @@ class ParsedPost:
                 self.url,
                 self.hidden,
                 self.reader,
+                list(self.warnings),
             ],
             ensure_ascii=False,
             separators=(",", ":"),
@@ -70,7 +74,7 @@ class ParsedPost:
         try:
             fields = json.loads(record)
             (title, entry_id, source, published, updated, categories, tags, image) = fields[:8]
-            (author, lang, slug, url, hidden, reader) = fields[8:]
+            (author, lang, slug, url, hidden, reader, warnings) = fields[8:]
             parsed = cls(
                 title=title,
                 id=entry_id,
@@ -86,6 +90,7 @@ class ParsedPost:
                 url=url,
                 hidden=hidden,
                 reader=reader,
+                warnings=tuple(warnings),
             )
         except (ValueError, TypeError, AttributeError) as e:
             raise ValueError(f"not a post record: {e}") from e
@@ -95,7 +100,11 @@ class ParsedPost:
 
 
 def _well_shaped(parsed: ParsedPost) -> bool:
-    texts = (parsed.title, parsed.id, parsed.author, parsed.slug, parsed.reader, *parsed.tags)
+    texts = (
+        *(parsed.title, parsed.id, parsed.author, parsed.slug, parsed.reader),
+        *parsed.tags,
+        *parsed.warnings,
+    )
     optional = (parsed.image, parsed.lang, parsed.url, parsed.hidden)
     return (
         all(isinstance(text, str) for text in texts)

@@ -175,6 +175,26 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         CREATE INDEX mail_events_by_subscriber ON mail_events (subscriber_id, kind, message_date);
         """,
     ),
+    (
+        "ids and dates adopted from the feed subscribers held before",
+        """
+        CREATE TABLE adoptions (
+            id         INTEGER PRIMARY KEY,
+            feed       TEXT NOT NULL,
+            adopted_at TEXT NOT NULL,
+            id_scheme  TEXT NOT NULL CHECK (id_scheme IN ('source', 'link')),
+            matched    INTEGER NOT NULL,
+            unmatched  INTEGER NOT NULL
+        );
+        CREATE TABLE adopted_posts (
+            source_id   TEXT PRIMARY KEY,
+            entry_id    TEXT NOT NULL,
+            published   TEXT,
+            link        TEXT NOT NULL,
+            adoption_id INTEGER NOT NULL REFERENCES adoptions (id)
+        );
+        """,
+    ),
 )
 
 

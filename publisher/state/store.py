@@ -1,6 +1,7 @@
 """The state store: an open state database and its queries; all SQL lives in publisher/state/.
 
-Parts: subscribers.py (the list), ledger.py (digests and deliveries), this module
+Parts: subscribers.py (the list), ledger.py (digests and deliveries), adopted.py (ids
+and dates adopted from an earlier feed), this module
 (first-seen dates, builds, job runs, opening); the schema is in migrations.py.
 Datetimes are stored as UTC ISO 8601 text.
 """
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from publisher.core.errors import StateError
+from publisher.state.adopted import AdoptionQueries
 from publisher.state.ledger import LedgerQueries
 from publisher.state.mail_events import MailEventQueries
 from publisher.state.migrations import migrate
@@ -31,7 +33,7 @@ from publisher.state.subscribers import SubscriberQueries
 __all__ = ["BuildRecord", "DigestRow", "PendingDelivery", "Store", "SubscriberRow"]
 
 
-class Store(SubscriberQueries, LedgerQueries, SigningKeyQueries, MailEventQueries):
+class Store(SubscriberQueries, LedgerQueries, SigningKeyQueries, MailEventQueries, AdoptionQueries):
     """An open state database. Use `open_store` or `reading`."""
 
     def close(self) -> None:

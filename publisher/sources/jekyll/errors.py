@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from publisher.core.errors import Problem
+
 
 @dataclass(frozen=True)
 class JekyllProblem:
@@ -26,3 +28,11 @@ class JekyllInputError(ValueError):
     def __init__(self, problems: Sequence[JekyllProblem]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+
+def as_problems(error: JekyllInputError) -> tuple[Problem, ...]:
+    """The error's problems as publisher reports them (file:line, message, hint)."""
+    return tuple(
+        Problem(f"{p.file}:{p.line}" if p.line else p.file, p.message, p.hint)
+        for p in error.problems
+    )

@@ -316,6 +316,11 @@ class SourceConfig:
         "URL), or 'auto' (the scheme of the feed `publisher adopt` read, else 'source').",
         check=checks.one_of("auto", "source", "link"),
     )
+    max_post_bytes: int = setting(
+        5_000_000,
+        "Largest post file read, in bytes (default 5 MB); a bigger one is an error naming it.",
+        check=checks.positive,
+    )
 
 
 @dataclass(frozen=True)

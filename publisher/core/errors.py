@@ -62,6 +62,16 @@ class LockBusyError(PublisherError):
     exit_code = ExitCode.TEMPFAIL
 
 
+class UnrenderableContent(ValueError):
+    """A post's body that cannot be rendered so that it arrives whole (raised while rendering;
+    loading a site turns it into a problem naming the file)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
 def many(kind: type[PublisherError], what: str, problems: list[Problem]) -> PublisherError:
     """One error carrying every problem found, so a user fixes them all in one pass."""
     count = len(problems)

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import cssutils
 import premailer
@@ -23,6 +22,7 @@ from publisher.core import i18n
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError, TemplateError
 from publisher.core.models import Post
+from publisher.core.url_policy import web_url
 from publisher.newsletter.markers import EMAIL, GREETING, UNSUBSCRIBE_URL, defuse
 from publisher.render.html import plain_text
 from publisher.render.templating import environment, render
@@ -81,16 +81,12 @@ def _excerpt(post: Post) -> str:
     return text
 
 
-def _web_url(url: str | None) -> str | None:
-    return url if url and urlsplit(url).scheme in ("http", "https") else None
-
-
 def _post_view(post: Post, config: Config, language: str) -> dict[str, Any]:
     zone = config.site.zone
-    image = _web_url(post.image)
+    image = web_url(post.image)
     return {
         "title": defuse(plain_line(post.title)),
-        "url": defuse(post.url),
+        "url": defuse(web_url(post.url) or config.site.base_url + "/"),
         "image": defuse(image) if image else None,
         "image_width": IMAGE_WIDTH,
         "excerpt": defuse(_excerpt(post)),

@@ -7,7 +7,7 @@ from lxml import etree
 from publisher.core.config import Config
 from publisher.core.models import Post
 from publisher.outputs.feeds import FeedSpec
-from publisher.outputs.xml import ATOM_NS, MEDIA_NS, XML_LANG, add_media, feedgen, serialise
+from publisher.outputs.xml import ATOM_NS, MEDIA_NS, XML_LANG, add_media, feedgen, parse, serialise
 
 
 def _entry_link(post: Post) -> etree._Element:
@@ -18,7 +18,7 @@ def _entry_link(post: Post) -> etree._Element:
 
 
 def render(config: Config, spec: FeedSpec) -> bytes:
-    root = etree.fromstring(feedgen(config, spec, "atom").atom_str(pretty=False))
+    root = parse(feedgen(config, spec, "atom").atom_str(pretty=False))
     root.set(XML_LANG, config.site.language)
     if config.feeds.hub:
         hub = etree.Element(f"{{{ATOM_NS}}}link", rel="hub", href=config.feeds.hub)

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from publisher.core.config import Config
+from publisher.core.url_policy import web_url
 from publisher.outputs.feeds import FeedSpec, author_name, feed_url, terms
 
 
@@ -35,8 +36,8 @@ def render(config: Config, spec: FeedSpec) -> bytes:
             item["content_text"] = post.summary
         if post.summary:
             item["summary"] = post.summary
-        if post.image:
-            item["image"] = post.image
+        if image := web_url(post.image):
+            item["image"] = image
         item["date_published"] = _rfc3339(post.published)
         item["date_modified"] = _rfc3339(post.updated)
         if post.author:

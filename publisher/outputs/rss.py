@@ -6,11 +6,11 @@ from lxml import etree
 
 from publisher.core.config import Config
 from publisher.outputs.feeds import FeedSpec
-from publisher.outputs.xml import ATOM_NS, MEDIA_NS, add_media, feedgen, serialise
+from publisher.outputs.xml import ATOM_NS, MEDIA_NS, add_media, feedgen, parse, serialise
 
 
 def render(config: Config, spec: FeedSpec) -> bytes:
-    root = etree.fromstring(feedgen(config, spec, "rss").rss_str(pretty=False))
+    root = parse(feedgen(config, spec, "rss").rss_str(pretty=False))
     channel = root.find("channel")
     # feedgen makes the channel <link> the last link added (the self link); it is the site.
     channel.find("link").text = f"{config.site.base_url}/"

@@ -19,6 +19,7 @@ from lxml import etree
 
 from publisher.core.config import Config
 from publisher.core.models import Post
+from publisher.core.url_policy import web_url
 from publisher.outputs import FEED_FORMATS
 from publisher.outputs.feeds import FeedSpec, author_name, feed_url, terms
 
@@ -64,10 +65,17 @@ def feedgen(config: Config, spec: FeedSpec, fmt: str) -> FeedGenerator:
 
 
 def add_media(entry: etree._Element, post: Post) -> None:
-    """The post's image as media:thumbnail and media:content, without a media:group."""
-    if post.image:
-        etree.SubElement(entry, f"{{{MEDIA_NS}}}thumbnail", url=post.image)
-        etree.SubElement(entry, f"{{{MEDIA_NS}}}content", url=post.image, medium="image")
+    """The post's image as media:thumbnail and media:content, without a media:group; only an
+    image URL the URL policy allows."""
+    if image := web_url(post.image):
+        etree.SubElement(entry, f"{{{MEDIA_NS}}}thumbnail", url=image)
+        etree.SubElement(entry, f"{{{MEDIA_NS}}}content", url=image, medium="image")
+
+
+def parse(data: bytes) -> etree._Element:
+    """feedgen's output read back for corrections; "huge" so a post's text over 10 MB stays
+    whole (libxml2 refuses longer text nodes without it). Our own bytes, never a reader's."""
+    return etree.fromstring(data, etree.XMLParser(huge_tree=True, resolve_entities=False))
 
 
 def serialise(root: etree._Element) -> bytes:

@@ -3,21 +3,36 @@
 nh3 (html5ever + ammonia) parses like a browser, which repairs malformed
 markup, and keeps only an allow-list of tags and attributes, which removes
 scripts, `on*` handlers and `javascript:` URLs. Every URL attribute is made
-absolute on the way through.
+absolute on the way through and checked against the one URL policy
+(publisher/core/url_policy.py).
+
+lxml then writes the markup as XML. It parses with libxml2's "huge" option, so a
+text of more than 10 MB is kept whole; a body nested deeper than MAX_HTML_DEPTH
+is refused (`HtmlTooDeep`), because libxml2 without that option (lxml, premailer
+and many feed readers) silently drops everything after 255 levels.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+import threading
+from urllib.parse import urljoin
 
 import lxml.html
 import nh3
 from lxml import etree
 
+from publisher.core.errors import UnrenderableContent
+from publisher.core.url_policy import LINK_SCHEMES, allowed_url
 from publisher.render.text import plain_line, strip_xml_illegal
 
 URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite", "action"})
-SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+SAFE_SCHEMES = LINK_SCHEMES
+MAX_HTML_DEPTH = 200
+"""Deepest element nesting of a post's body: well below the 255 levels at which libxml2
+without its "huge" option (lxml's default, premailer, many feed readers) stops reading."""
+
+_TOO_DEEP = "boolean(" + "/".join(["*"] * (MAX_HTML_DEPTH + 1)) + ")"
+_PER_THREAD = threading.local()  # lxml parsers and XPath objects are not shared by threads
 
 _EXTRA_TAGS = {"video", "audio", "source", "picture", "figcaption", "figure", "tfoot"}
 _EXTRA_ATTRIBUTES: dict[str, set[str]] = {
@@ -69,8 +84,29 @@ def absolute_url(url: str, base: str) -> str:
 
 def _safe_absolute_url(url: str, base: str) -> str | None:
     """The URL made absolute, or None when its scheme is not a safe one (javascript:, data:)."""
-    absolute = absolute_url(url, base)
-    return absolute if urlsplit(absolute).scheme.lower() in SAFE_SCHEMES else None
+    return allowed_url(url, base, schemes=LINK_SCHEMES)
+
+
+class HtmlTooDeep(UnrenderableContent):
+    """A body whose elements nest deeper than MAX_HTML_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"its HTML nests elements more than {MAX_HTML_DEPTH} levels deep, which feed "
+            "readers and mail programs cut short",
+            "flatten the nested tags in the post's body",
+        )
+
+
+def _fragment(html: str) -> lxml.html.HtmlElement:
+    """`html` parsed into a <div>; HtmlTooDeep when it nests too deeply to travel."""
+    if not hasattr(_PER_THREAD, "parser"):
+        _PER_THREAD.parser = lxml.html.HTMLParser(huge_tree=True)
+        _PER_THREAD.too_deep = etree.XPath(_TOO_DEEP)
+    root = lxml.html.fragment_fromstring(html, create_parent="div", parser=_PER_THREAD.parser)
+    if _PER_THREAD.too_deep(root):
+        raise HtmlTooDeep()
+    return root
 
 
 def _absolute_srcset(value: str, base: str) -> str | None:
@@ -83,7 +119,9 @@ def _absolute_srcset(value: str, base: str) -> str | None:
 
 
 def syndication_html(html: str, page_url: str) -> str:
-    """Sanitised, repaired HTML whose URLs are absolute against `page_url`."""
+    """Sanitised, repaired HTML whose URLs are absolute against `page_url`.
+
+    HtmlTooDeep when the body nests deeper than MAX_HTML_DEPTH."""
 
     # ammonia checks the scheme of href and src only; srcset, cite and poster are checked here.
     def rewrite(tag: str, attribute: str, value: str) -> str | None:
@@ -113,7 +151,7 @@ def _xml_compatible(html: str) -> str:
     """
     if not html:
         return ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    root = _fragment(html)
     for element in root.iter():
         if isinstance(element.tag, str) and element.tag not in _VOID and element.text is None:
             element.text = ""  # keeps `<p></p>` from becoming `<p/>`, which HTML reads as open
@@ -126,7 +164,7 @@ def _text_blocks(html: str, *, line_breaks: bool = True) -> list[str]:
     a <br> ends a block only with `line_breaks`."""
     if not html.strip():
         return []
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    root = _fragment(html)
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue

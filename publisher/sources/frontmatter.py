@@ -1,7 +1,8 @@
-"""YAML front matter: the only user of python-frontmatter and PyYAML.
+"""YAML front matter of the folder source: the only user of python-frontmatter.
 
-Front matter is read with PyYAML's safe loader (the C one when it is built);
-an impossible date stays text, so the field check can name it.
+Front matter is read with PyYAML's safe loader (the C one when it is built),
+within the limits of `yaml_loader` (length, aliases, depth); an impossible
+date stays text, so the field check can name it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import yaml
 
 from publisher.render.text import strip_xml_illegal
 from publisher.sources.files import FileProblems
+from publisher.sources.yaml_loader import YamlLimitError, load_bounded
 
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 
@@ -42,7 +44,7 @@ class _YAMLHandler(frontmatter.YAMLHandler):  # type: ignore[name-defined,misc]
     """Front matter through `Loader`."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        data = yaml.load(fm, Loader=Loader)  # noqa: S506
+        data = load_bounded(fm, Loader)
         if data is not None and not isinstance(data, dict):
             raise _FrontMatterShapeError("front matter must be a set of `key: value` lines")
         return data
@@ -83,10 +85,25 @@ def split(text: str, problems: FileProblems) -> tuple[dict[str, Any], str] | Non
     except _FrontMatterShapeError as e:
         problems.add(str(e), "write one `key: value` per line, like `title: My post`", 2)
         return None
+    except YamlLimitError as e:
+        _report_limit(e, problems)
+        return None
     except yaml.YAMLError as e:
         _report_yaml_error(e, problems)
         return None
     return _xml_safe(dict(metadata)), str(body)
+
+
+def _report_limit(error: YamlLimitError, problems: FileProblems) -> None:
+    reason = str(error.problem)
+    if "alias" in reason:
+        hint = "write the values out instead of anchors (&name) and aliases (*name)"
+    elif "nested" in reason:
+        hint = "flatten the lists and mappings of the front matter"
+    else:
+        hint = "move long text into the post's body"
+    mark = error.problem_mark
+    problems.add(f"front matter refused: it {reason}", hint, mark.line + 1 if mark else 1)
 
 
 def _report_yaml_error(error: yaml.YAMLError, problems: FileProblems) -> None:

@@ -10,8 +10,12 @@ A post goes through three steps, so that a rebuild redoes only what changed:
 - finishing (→ `Post` without content): first-seen dates, `now`, the URL;
 - rendering (the reader, the syndication-safe HTML pass, the summary), the
   expensive step, done only for the posts the caller asks for (`content_for`)
-  and cached by the file's hash, its reader and the post's URL. It never finds
-  a problem that parsing did not.
+  and cached by the file's hash, its reader and the post's URL. The only
+  problem it finds that parsing did not is a body that cannot travel whole
+  (HTML nested too deeply), reported against its file like any other.
+
+Every post's URL and image must pass the URL policy (publisher/core/url_policy.py)
+whatever the source, so no feed, page or email ever carries a `javascript:` link.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from publisher.core.config import Config
-from publisher.core.errors import ContentError, Problem, many
+from publisher.core.errors import ContentError, Problem, UnrenderableContent, many
 from publisher.core.models import Post
 from publisher.core.parallel import collections_paused, helper_count, shared_map
+from publisher.core.url_policy import web_url
 from publisher.sources.base import (
     SITE_READER,
     CachedSource,
@@ -90,6 +95,8 @@ class _Moment:
     now_utc: datetime
     first_seen: Mapping[str, datetime]
     shown: _Shown
+    max_bytes: int
+    """[source] max_post_bytes."""
     ids: PostIds = field(default_factory=PostIds)
 
 
@@ -168,10 +175,16 @@ def _read_and_parse(job: ParseJob, moment: _Moment, finish: bool = True) -> _Out
     source, cached_digest = job
     sink: list[Problem] = []
     problems = FileProblems(partial(moment.shown, source), sink)
+    if source.size > moment.max_bytes:
+        _too_big(source.size, moment.max_bytes, problems)
+        return _Outcome(None, tuple(sink))
     try:
         raw = read_bytes(source.path, source.size)
     except OSError as e:
         problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
+        return _Outcome(None, tuple(sink))
+    if len(raw) > moment.max_bytes:  # it grew since it was listed
+        _too_big(len(raw), moment.max_bytes, problems)
         return _Outcome(None, tuple(sink))
     digest = content_hash(raw)
     if digest == cached_digest:
@@ -183,6 +196,13 @@ def _read_and_parse(job: ParseJob, moment: _Moment, finish: bool = True) -> _Out
         parsed = replace(parsed, warnings=tuple(problems.warnings))
     draft = _finish(parsed, source, digest, moment) if finish else None
     return _Outcome(digest, (), parsed.to_record(), draft)
+
+
+def _too_big(size: int, limit: int, problems: FileProblems) -> None:
+    problems.add(
+        f"is {size / 1e6:.1f} MB; posts may be at most {limit / 1e6:.1f} MB",
+        "split the post, move big files out of content/, or raise [source] max_post_bytes",
+    )
 
 
 def _finish_outcome(job: ParseJob, outcome: _Outcome, moment: _Moment) -> _Outcome:
@@ -238,6 +258,7 @@ def load_site(
         now.astimezone(UTC),
         first_seen,
         _Shown(config, source.root),
+        config.source.max_post_bytes,
         ids or PostIds(),
     )
     distrusted: set[str] = set()
@@ -273,6 +294,7 @@ class _Load:
         known = self.cache.sources() if self.cache is not None else {}
         drafts = self._drafts(known)
         _check_unique(drafts, self.moment.shown, self.problems)
+        _check_urls(drafts, self.moment.shown, self.problems)
         self._raise_problems()
         good = {d.post.source_name for d in drafts}
         self.update.removed = [name for name in known if name not in good]
@@ -320,7 +342,7 @@ class _Load:
         for source in self.sources:
             cached = known.get(source.name)
             decoded = _from_cache(cached, moment.zone) if cached is not None else None
-            if decoded is None or cached is None:
+            if decoded is None or cached is None or source.size > moment.max_bytes:
                 jobs.append((source, None))
             elif (
                 cached.size == source.size
@@ -410,6 +432,10 @@ class _Load:
             if rendered is None:
                 self._explain_unrendered(draft)
                 continue
+            if isinstance(rendered, Problem):
+                where = self.moment.shown(SourceFile(str(post.source), post.source_name, -1, -1))
+                self.problems.append(Problem(where, rendered.message, rendered.hint))
+                continue
             contents[post.id] = rendered
             stats.rendered += 1
             reader = self._cache_reader(draft)
@@ -439,14 +465,20 @@ RenderJob = tuple[str, str, bytes, str, str]
 """(path, source name, hash, reader, url) of a post whose content is needed."""
 
 
-def _render_file(source: Source, job: RenderJob) -> tuple[str, str] | None:
-    """The post's (content_html, summary); None when the file is gone or has changed."""
+def _render_file(source: Source, job: RenderJob) -> tuple[str, str] | Problem | None:
+    """The post's (content_html, summary); None when the file is gone or has changed;
+    a Problem (its `where` left empty) when its body cannot be rendered whole."""
     path, name, digest, reader, url = job
     try:
         raw = read_bytes(path)
     except OSError:
         return None
-    return source.render(raw, reader, url, name) if content_hash(raw) == digest else None
+    if content_hash(raw) != digest:
+        return None
+    try:
+        return source.render(raw, reader, url, name)
+    except UnrenderableContent as e:
+        return Problem("", e.message, e.hint)
 
 
 def _check_unique(
@@ -480,6 +512,32 @@ def _check_unique(
                     )
                 )
             by_url.setdefault(post.url, post)
+
+
+def _check_urls(
+    drafts: Sequence[_Draft], shown: Callable[[SourceFile], str], problems: list[Problem]
+) -> None:
+    """A post's URL and image must be http(s) URLs (after a site path is made absolute)."""
+    for draft in drafts:
+        post = draft.post
+        where = shown(SourceFile(str(post.source), post.source_name, -1, -1))
+        if web_url(post.url) is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"its URL {post.url!r} is not an http(s) URL",
+                    "set `permalink` to a path on the site, like /2024/my-post/",
+                )
+            )
+        if post.image is not None and web_url(post.image) is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"`image` {post.image[:80]!r} is not an http(s) URL or a path on the site",
+                    "write `image: /assets/picture.jpg` or an https:// URL; "
+                    "javascript: and data: URLs are refused",
+                )
+            )
 
 
 def _from_cache(cached: CachedSource, zone: ZoneInfo) -> ParsedPost | None:

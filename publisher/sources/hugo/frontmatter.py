@@ -1,7 +1,8 @@
 """Hugo's data formats, bounded: TOML (`+++`), YAML (`---`) and JSON (`{…}`) front matter,
 and the same three formats for site config files.
 
-This module is the Hugo source's only home of tomllib, PyYAML and json for reading input.
+This module is the Hugo source's only home of tomllib, PyYAML and json for reading input;
+YAML goes through `publisher.sources.yaml_loader`, which bounds every source's YAML.
 YAML dates stay text (Hugo's YAML library hands them over as strings and `dates.py`
 parses them the way Hugo's `cast` does); TOML dates come back as `date`/`datetime`.
 """
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 
 from publisher.core.errors import ContentError, Problem
+from publisher.sources.yaml_loader import load_bounded
 
 MAX_DATA_CHARS = 1 << 20
 """Largest front matter block or config file we parse (1 Mi characters)."""
@@ -133,7 +135,7 @@ def _decode(text: str, fmt: DataFormat) -> Any:
     if fmt is DataFormat.TOML:
         return tomllib.loads(text)
     if fmt is DataFormat.YAML:
-        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a SafeLoader subclass)
+        return load_bounded(text, _YamlLoader)
     return json.loads(text)
 
 

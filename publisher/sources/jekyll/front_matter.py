@@ -3,7 +3,8 @@
 Two Psych habits matter for publishing: a YAML timestamp is re-read by Jekyll through
 Ruby's `Time.parse` (so we keep its text, marked as a `YamlTimestamp`), and the closing
 `---` of front matter swallows the blank lines after it. Aliases are allowed (Jekyll
-allows them) but counted, so an expansion bomb is refused instead of walked.
+allows them) within the limits of `publisher.sources.yaml_loader`, which refuses an
+expansion bomb instead of walking it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ import re
 from typing import Any
 
 import yaml
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, ScalarNode
 
 from publisher.sources.jekyll.errors import JekyllInputError, JekyllProblem
+from publisher.sources.yaml_loader import load_bounded
 
 MAX_YAML_BYTES = 1024 * 1024
-MAX_ALIASES = 100
-MAX_DEPTH = 64
 
 # Jekyll's own rule (lib/jekyll/document.rb): `---` line, YAML, `---` or `...` line; the
 # closing marker's trailing whitespace runs over blank lines into the body.
@@ -33,33 +32,7 @@ class YamlTimestamp(str):
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that counts aliases, limits nesting and keeps timestamps as text."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.alias_count = 0
-        self.depth = 0
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(AliasEvent):
-            self.alias_count += 1
-            if self.alias_count > MAX_ALIASES:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise yaml.MarkedYAMLError(
-                    problem=f"more than {MAX_ALIASES} aliases (*name); refused as a "
-                    "possible expansion bomb",
-                    problem_mark=mark,
-                )
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise yaml.MarkedYAMLError(
-                    problem=f"nested deeper than {MAX_DEPTH} levels",
-                    problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+    """SafeLoader that keeps timestamps as text (bounded by `load_bounded`)."""
 
 
 def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> YamlTimestamp:
@@ -84,13 +57,10 @@ def load_yaml(text: str, source: str, *, line_offset: int = 0) -> Any:
         raise JekyllInputError(
             [JekyllProblem(source, 0, f"YAML of {size} bytes; the limit is {MAX_YAML_BYTES}")]
         )
-    loader = _BoundedLoader(text)
     try:
-        return loader.get_single_data()
+        return load_bounded(text, _BoundedLoader)
     except yaml.YAMLError as error:
         raise JekyllInputError([_problem(source, error, line_offset)]) from error
-    finally:
-        loader.dispose()
 
 
 def top_level_lines(text: str) -> dict[str, int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +12,7 @@ from publisher.core.config import Config
 from publisher.core.errors import PublisherError
 from publisher.core.models import SUBSCRIBER_STATUSES
 from publisher.newsletter.addresses import AddressError, clean_name, parse_address
+from publisher.newsletter.spreadsheet import csv_rows, csv_text
 from publisher.state.locking import exclusive
 from publisher.state.store import (
     Store,
@@ -135,12 +134,12 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
     except UnicodeDecodeError as e:
         raise SubscriberError(f"{path} is not UTF-8 (byte {e.start})", hint="save as UTF-8") from e
     report = ImportReport()
-    reader = csv.reader(io.StringIO(text, newline=""))
     with ledger(config) as store:
-        next_line = 1
-        for row in reader:
-            # A quoted field may span lines: report the line the row starts on.
-            line, next_line = next_line, reader.line_num + 1
+        for found in csv_rows(text):
+            line, row = found.line, found.fields
+            if found.problem:
+                report.bad_rows.append((line, found.problem))
+                continue
             if not row or not "".join(row).strip():
                 continue
             if line == 1 and row[0].strip().casefold() == "email":
@@ -177,9 +176,7 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
 
 
 def export_subscribers(config: Config) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["email", "name", "status"])
-    for subscriber in list_subscribers(config, None):
-        writer.writerow([subscriber.email, subscriber.name, subscriber.status])
-    return buffer.getvalue()
+    """Every subscriber as CSV (email,name,status), safe to open in a spreadsheet."""
+    rows = [["email", "name", "status"]]
+    rows += [[s.email, s.name, s.status] for s in list_subscribers(config, None)]
+    return csv_text(rows)

@@ -185,6 +185,8 @@ def _deliver(
         run.relay_error = e
     finally:
         session.finish()
+        # Whoever unsubscribed or bounced while this ran was passed over: a skip, not a deferral.
+        run.skipped_inactive += store.skip_inactive_pending(digest_id, now)
         run.left_pending = store.delivery_counts(digest_id)["pending"] - run.temporary
     store.finish_digest_if_done(digest_id, now)
     return run

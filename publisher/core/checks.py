@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import field
@@ -9,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from publisher.core.mailbox import mailbox_problem
+from publisher.core.mailbox import domain_problem, mailbox_problem
 
 Check = Callable[[Any], str | None]
 """Returns a complaint, or None when the value is fine."""
@@ -142,6 +144,30 @@ def _output_path(path: str) -> str | None:
 
 def optional_mailbox(value: str) -> str | None:
     return mailbox_problem(value) if value else None
+
+
+def optional_domain(value: str) -> str | None:
+    """A mail domain like news.example.org (Message-IDs, List-Id, DKIM d=), or empty."""
+    if not value:
+        return None
+    if problem := domain_problem(value):
+        return f"{problem}; write a domain like 'news.example.org'"
+    return None
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def optional_host_name(value: str) -> str | None:
+    """A host name (letters, digits, hyphens and dots) or an IP address, bracketed or not."""
+    if not value:
+        return None
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(value.removeprefix("[").removesuffix("]"))
+        return None
+    if not all(_HOST_LABEL.match(label) for label in value.rstrip(".").split(".")):
+        return "must be a host name like 'mail.example.org' (letters, digits, - and .)"
+    return None
 
 
 def one_of(*choices: str) -> Check:

@@ -111,7 +111,9 @@ class MailConfig:
     )
     reply_to: str = setting("", "Optional Reply-To mailbox.", check=checks.optional_mailbox)
     message_id_domain: str = setting(
-        "", "Domain of Message-IDs and List-Id; defaults to the From address's domain."
+        "",
+        "Domain of Message-IDs and List-Id; defaults to the From address's domain.",
+        check=checks.optional_domain,
     )
     contact: str = setting(
         "", "The sender's contact line printed in every digest footer (postal address, email)."
@@ -129,7 +131,7 @@ class MailConfig:
 class SmtpConfig:
     """[smtp]: the mail relay used when [mail] transport = 'smtp'."""
 
-    host: str = setting("localhost", "Relay host name.")
+    host: str = setting("localhost", "Relay host name.", check=checks.optional_host_name)
     port: int = setting(587, "Relay port.", check=checks.port)
     security: str = setting(
         "starttls",
@@ -144,6 +146,7 @@ class SmtpConfig:
         "",
         "Name this host gives in EHLO; defaults to the machine's fully qualified name. "
         "Set it to a name that resolves to this host if the relay or its filters are picky.",
+        check=checks.optional_host_name,
     )
     timeout: float = setting(30.0, "Seconds to wait for the relay.", check=checks.positive_float)
     connections: int = setting(2, "Parallel connections to the relay.", check=checks.positive)
@@ -193,7 +196,9 @@ class DigestConfig:
         check=checks.env_name,
     )
     dkim_selector: str = setting("", "DKIM selector; DKIM signing is on when this is set.")
-    dkim_domain: str = setting("", "DKIM d= domain; defaults to the From address's domain.")
+    dkim_domain: str = setting(
+        "", "DKIM d= domain; defaults to the From address's domain.", check=checks.optional_domain
+    )
     dkim_key_file: str = setting("", "Path of the PEM private key (keep it out of the repository).")
 
 

@@ -8,6 +8,7 @@ nothing is read at all.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,13 +20,23 @@ from publisher.core.models import Post
 from publisher.core.parallel import collections_paused, helper_count, shared_map
 from publisher.outputs import FEED_FORMATS
 from publisher.outputs.feeds import FeedSpec, feed_specs
-from publisher.outputs.files import MANIFEST_NAME, WriteReport, publish, write_manifest
+from publisher.outputs.files import (
+    MANIFEST_NAME,
+    WriteReport,
+    output_folders,
+    publish,
+    read_manifest,
+    remove_leftovers,
+    write_manifest,
+)
 from publisher.outputs.index_page import LATEST_POSTS
 from publisher.sources import open_source
 from publisher.sources.base import CacheUpdate, LoadedSite, PostIds, Source
 from publisher.sources.loading import ContentFor, load_site
 from publisher.state.locking import exclusive
 from publisher.state.store import BuildRecord, open_store, reading
+
+log = logging.getLogger(__name__)
 
 FEED_ENTRIES_WORTH_A_HELPER = 600
 """From how many feed entries in all the feeds a forked process shares their rendering."""
@@ -188,7 +199,17 @@ def _record(config: Config, now: datetime, report: BuildReport) -> None:
         )
 
 
+def _remove_leftovers(config: Config) -> None:
+    """Temp files an earlier build left when it was killed mid-write (ours, and old)."""
+    manifest = config.paths.state / MANIFEST_NAME
+    written = read_manifest(manifest) or {}
+    folders = output_folders(config.paths.output, written) | {config.paths.state}
+    for path in remove_leftovers(folders):
+        log.info("removed %s, left by a build that was stopped while writing it", path)
+
+
 def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> BuildReport:
+    _remove_leftovers(config)
     first_seen, ids = _first_seen(config)
     sources = source.scan()
     inputs = BuildInputs(config, source)

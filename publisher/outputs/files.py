@@ -17,9 +17,19 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Collection, Mapping
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+TEMP_MARK = ".publisher-"
+"""In the name of every temp file we write: `.<name>.publisher-<pid>-<random>.tmp`."""
+_TEMP_NAME = re.compile(r"^\..+\.publisher-(\d+)-[A-Za-z0-9_]+\.tmp$")
+LEFTOVER_AGE = 3600.0
+"""Seconds after which a temp file of ours is a leftover whatever wrote it: one write never
+takes that long."""
+DEAD_WRITER_AGE = 60.0
+"""Seconds after which a temp file of ours whose writing process is gone is a leftover."""
 
 MANIFEST_NAME = "output-files.json"
 """In the state folder: the files the last build left in the output folder."""
@@ -55,7 +65,8 @@ def write_if_changed(path: Path, data: bytes, mode: int = 0o644) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix = f".{path.name}{TEMP_MARK}{os.getpid()}-"
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)
@@ -67,6 +78,52 @@ def write_if_changed(path: Path, data: bytes, mode: int = 0o644) -> bool:
         Path(temp_name).unlink(missing_ok=True)
         raise
     return True
+
+
+def remove_leftovers(folders: Iterable[Path], clock: Callable[[], float] = time.time) -> list[Path]:
+    """Remove our temp files that a killed writer left in `folders` (not below them).
+
+    Only names `write_if_changed` makes, only regular files, and only old ones: older
+    than LEFTOVER_AGE, or than DEAD_WRITER_AGE when the process named in them is gone.
+    A concurrent writer's file is young and its process alive, so it is never touched.
+    Ages are measured on the file system's clock, as mtimes are.
+    """
+    removed: list[Path] = []
+    for folder in sorted(set(folders)):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            match = _TEMP_NAME.match(entry.name)
+            if match is None:
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            age = clock() - info.st_mtime
+            gone = age > DEAD_WRITER_AGE and not _process_exists(int(match.group(1)))
+            if stat.S_ISREG(info.st_mode) and (age > LEFTOVER_AGE or gone):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or a pid we may not signal: it exists
+        return True
+    return True
+
+
+def output_folders(root: Path, names: Iterable[str]) -> set[Path]:
+    """The output folder and every folder under it that holds one of `names`."""
+    return {root} | {(root / name).parent for name in names if _relative(name)}
 
 
 def write_tree(root: Path, files: Mapping[str, bytes]) -> WriteReport:

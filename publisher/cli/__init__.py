@@ -73,6 +73,12 @@ class LazyGroup(click.Group):
     show_default=True,
     help="Logs on stderr as readable text, or as one JSON object per line.",
 )
+@click.option(
+    "--new-state",
+    is_flag=True,
+    help="Start a new state database even though earlier feeds or digests are there "
+    "(refused otherwise, so a lost database is not replaced by accident).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
 @click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
 @click.pass_context
@@ -81,6 +87,7 @@ def cli(
     config_path: Path,
     now: datetime | None,
     log_format: str,
+    new_state: bool,
     verbose: bool,
     quiet: bool,
 ) -> None:
@@ -90,7 +97,7 @@ def cli(
     if verbose and quiet:
         raise click.UsageError("-v/--verbose and -q/--quiet cannot be used together")
     logs.configure(log_format, verbose=verbose, quiet=quiet)
-    ctx.obj = Context(config_path, now, quiet=quiet, json=log_format == "json")
+    ctx.obj = Context(config_path, now, quiet=quiet, json=log_format == "json", new_state=new_state)
 
 
 def main() -> None:

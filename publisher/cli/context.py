@@ -26,10 +26,18 @@ log = logging.getLogger("publisher")
 
 class Context:
     def __init__(
-        self, config_path: Path, now: datetime | None, *, quiet: bool = False, json: bool = False
+        self,
+        config_path: Path,
+        now: datetime | None,
+        *,
+        quiet: bool = False,
+        json: bool = False,
+        new_state: bool = False,
     ) -> None:
         self.config_path = config_path
         self._now = now
+        self.new_state = new_state
+        """--new-state: a missing or empty state database beside earlier output is meant."""
         self.quiet = quiet
         """Print summaries only when something needs a look (for cron, which mails output)."""
         self.json = json
@@ -37,8 +45,11 @@ class Context:
 
     def config(self) -> Config:
         from publisher.core.config import load_config
+        from publisher.state.diagnosis import refuse_accidental_new_state
 
-        return load_config(self.config_path)
+        config = load_config(self.config_path)
+        refuse_accidental_new_state(config, new_state=self.new_state)
+        return config
 
     def now(self) -> datetime:
         return self._now or datetime.now(UTC)
@@ -106,6 +117,14 @@ def fail(error: PublisherError) -> NoReturn:
     sys.exit(int(error.exit_code))
 
 
+def file_error(error: OSError) -> PublisherError:
+    """A file the command could not read or write (a read-only state folder, a full disk)."""
+    return PublisherError(
+        f"{error.filename}: {error.strerror or error}",
+        hint="check that the user running publisher may write there, and that the disk has room",
+    )
+
+
 def reports_errors(function: Callable[..., Any]) -> Callable[..., Any]:
     """Run a command body; a PublisherError becomes `error: …` and its exit code."""
 
@@ -114,6 +133,10 @@ def reports_errors(function: Callable[..., Any]) -> Callable[..., Any]:
             return function(*args, **kwargs)
         except PublisherError as error:
             fail(error)
+        except OSError as error:
+            if not error.filename:
+                raise
+            fail(file_error(error))
 
     wrapper.__name__ = function.__name__
     wrapper.__doc__ = function.__doc__

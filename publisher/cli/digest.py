@@ -93,10 +93,10 @@ def status_command(
     if failed or digest_id is not None or as_json:
         _list_failed(ctx, digest_id, as_json)
         return
-    from publisher.state.store import open_store
+    from publisher.state.store import reading
 
-    with open_store(ctx.config().state_db) as store:
-        rows = store.recent_digests(limit)
+    with reading(ctx.config().state_db) as store:
+        rows = store.recent_digests(limit) if store is not None else []
     if not rows:
         click.echo("no digests yet")
     for digest, counts in rows:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from publisher.core.errors import StateError
+from publisher.state import diagnosis
 from publisher.state.adopted import AdoptionQueries
 from publisher.state.ledger import LedgerQueries
 from publisher.state.mail_events import MailEventQueries
@@ -118,7 +119,7 @@ def _connect(uri: str, path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA foreign_keys = ON")
         return db
     except sqlite3.Error as e:
-        raise StateError(f"cannot open state database {path}: {e}") from e
+        raise diagnosis.open_failure(path, e) from e
 
 
 def open_store(path: Path) -> Store:
@@ -129,6 +130,7 @@ def open_store(path: Path) -> Store:
         raise StateError(f"cannot create state folder {path.parent}: {e.strerror}") from e
     db = _connect(f"{path.as_uri()}?mode=rwc", path)
     try:
+        diagnosis.check_ours(db, path)
         db.execute("PRAGMA journal_mode = WAL")
         # Every commit reaches the disk before it returns: the ledger's `sending` row must
         # exist before DATA, or a power loss could lead to a second copy.
@@ -136,10 +138,7 @@ def open_store(path: Path) -> Store:
         migrate(db, path)
     except sqlite3.DatabaseError as e:
         db.close()
-        raise StateError(
-            f"state database {path} is unreadable: {e}",
-            hint="restore it from a backup; it holds first-seen dates and the delivery ledger",
-        ) from e
+        raise diagnosis.open_failure(path, e) from e
     except StateError:
         db.close()
         raise
@@ -161,10 +160,16 @@ def read_only_store(path: Path) -> Store | None:
     """The existing state database opened read-only, or None when there is none yet."""
     if not path.exists():
         return None
+    if diagnosis.is_empty_file(path):
+        raise diagnosis.empty(path)
     db = _connect(f"{path.as_uri()}?mode=ro", path)
     try:
+        diagnosis.check_ours(db, path)
         db.execute("SELECT count(*) FROM schema_migrations").fetchone()
     except sqlite3.DatabaseError as e:
         db.close()
-        raise StateError(f"state database {path} is unreadable: {e}") from e
+        raise diagnosis.open_failure(path, e) from e
+    except StateError:
+        db.close()
+        raise
     return Store(db, path)

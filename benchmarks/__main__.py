@@ -1,6 +1,6 @@
-"""`python -m benchmarks [build|digest] …`: the figures of issue 6, printed as tables.
+"""`python -m benchmarks [build|digest|subscribe] …`: the figures of issues 6 and 12, as tables.
 
-With no arguments (what `make bench` runs) both benchmarks run at sizes that
+With no arguments (what `make bench` runs) every benchmark runs at sizes that
 finish in a few minutes; --posts and --subscribers reach the large sizes.
 """
 
@@ -14,11 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import build_bench, digest_bench, kill_bench
+from benchmarks import build_bench, digest_bench, kill_bench, subscribe_bench
 
 DEFAULT_POSTS = (1_000, 10_000)
 DEFAULT_SUBSCRIBERS = (1_000, 10_000)
 DEFAULT_REPEATS = 3
+DEFAULT_REQUESTS = 200
 
 
 def machine() -> str:
@@ -44,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "which",
         nargs="?",
-        choices=("all", "build", "digest", "kill"),
+        choices=("all", "build", "digest", "kill", "subscribe"),
         default="all",
         help="which benchmark to run (default: all)",
     )
@@ -64,6 +65,12 @@ def parser() -> argparse.ArgumentParser:
         "--repeats", type=int, default=DEFAULT_REPEATS, help="repeats per figure (default 3)"
     )
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
+    p.add_argument(
+        "--requests",
+        type=int,
+        default=DEFAULT_REQUESTS,
+        help="subscribe requests per kind of address (default 200)",
+    )
     p.add_argument(
         "--connections", type=int, default=2, help="SMTP connections for the digest (default 2)"
     )
@@ -114,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                 profile_dir=args.profile,
                 keep=args.keep,
             )
+        if args.which in ("all", "subscribe"):
+            subscribe_bench.run(args.requests, workdir, keep=args.keep)
     finally:
         if args.workdir is None and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

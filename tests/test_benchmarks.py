@@ -108,3 +108,16 @@ def test_digest_benchmark_prints_every_figure(tmp_path: Path) -> None:
     assert "target sending >= 80% of the floor: " in out
     assert re.search(r"digest peak RSS by subscribers: 20: \d+ MB; 30: \d+ MB", out)
     assert not list(tmp_path.iterdir()), "the benchmark left files behind"
+
+
+def test_subscribe_benchmark_prints_every_figure(tmp_path: Path) -> None:
+    """Issue 12, item 3: the timing of new, pending and active sign-ups, measured (never
+    asserted here): the figures are in benchmarks/RESULTS.md."""
+    out = run_benchmarks("subscribe", "--requests", "12", workdir=tmp_path)
+
+    assert "subscribe: 12 requests per kind, interleaved on one kept-alive connection" in out
+    for kind in ("floor", "new", "pending", "active"):
+        row = rf"^{kind} +\S+ m?s +\S+ m?s +\S+ m?s +[\d.]+$"
+        assert re.search(row, out, re.M), f"no {kind} row in:\n{out}"
+    assert re.search(r"subscribe/medians: new, pending and active within [\d.]+% of each", out)
+    assert not list(tmp_path.iterdir()), "the benchmark left files behind"

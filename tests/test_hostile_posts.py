@@ -7,6 +7,7 @@ published whole; never a crash, a silent loss, or a `javascript:` URL in the out
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 from lxml import etree
 
 from publisher.build.pipeline import build
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config, FeedsConfig, load_config
 from publisher.core.errors import ContentError, Problem
 from publisher.core.models import Category, DateSource, Post
 from publisher.newsletter.digest import render_digest
@@ -169,22 +170,25 @@ def test_html_nested_within_the_limit_arrives_whole_in_every_feed(tmp_path: Path
         assert "after the nesting" in (public / name).read_text(encoding="utf-8"), name
 
 
-def test_a_post_of_more_than_ten_megabytes_of_text_builds_whole(tmp_path: Path) -> None:
+def test_a_post_of_more_than_ten_megabytes_of_text_is_published_whole(config: Config) -> None:
     """Reproduces item 7: a text node over 10 MB crashed `build` with an lxml traceback
-    (libxml2's "huge text node" limit) while the feeds were written."""
+    (libxml2's "huge text node" limit) while the feeds were written. The post size limit
+    now keeps such posts out by default; a site that raises it still gets them whole."""
     words = "word " * 2_100_000  # 10.5 MB in one paragraph
-    config = make_site(
-        tmp_path, {"huge.html": post("Huge", f"<p>{words}THE-END</p>")}, feeds={"categories": False}
-    )
-    config = add_config(config, "[source]\nmax_post_bytes = 20000000\n")
-    build(config, NOW)
-    atom = (tmp_path / "public" / "feed.atom").read_bytes()
+    html = syndication_html(f"<p>{words}THE-END</p>", "https://example.org/huge/")
+    assert html.endswith("THE-END</p>") and len(html) > 10_500_000
+    post = dataclasses.replace(hostile_post(config), image=None, content_html=html)
+    spec = feed_specs(dataclasses.replace(config, feeds=FeedsConfig(categories=False)), [post])
+    atom = FEED_FORMATS["atom"].render(config, spec[0])
     entry = etree.fromstring(atom, etree.XMLParser(huge_tree=True))
     content = entry.find(".//{http://www.w3.org/2005/Atom}content")
-    assert content is not None and content.text is not None
-    assert content.text.endswith("THE-END</p>") and len(content.text) > 10_500_000
-    item = json.loads((tmp_path / "public" / "feed.json").read_bytes())["items"][0]
-    assert item["content_html"].endswith("THE-END</p>")
+    assert content is not None and content.text == html
+    rss = etree.fromstring(
+        FEED_FORMATS["rss"].render(config, spec[0]), etree.XMLParser(huge_tree=True)
+    )
+    assert rss.findtext("channel/item/description") == post.summary
+    item = json.loads(FEED_FORMATS["json"].render(config, spec[0]))["items"][0]
+    assert item["content_html"] == html
 
 
 # ------------------------------------------------------------------- item 2: one URL policy

@@ -292,6 +292,17 @@ class WebConfig:
         "Comma-separated IPs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
         "`publisher serve` believes; '*' trusts every peer.",
     )
+    request_timeout: float = setting(
+        10.0,
+        "Seconds a client has to send a whole request (headers and body) once it starts, "
+        "and a new connection to start one; slower clients are disconnected.",
+        check=checks.positive_float,
+    )
+    max_connections: int = setting(
+        100,
+        "Connections `publisher serve` handles at once; more are answered 503 until some end.",
+        check=checks.positive,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Double opt-in: who is sent a confirmation email, the email itself, and its link.
 
 A web request stores a new address as `pending` and mails it a signed link
-that expires; opening the link makes the subscriber `active`. Nothing here
+that expires; the link opens a page with a button, and pressing it (a POST)
+makes the subscriber `active`: mail scanners open every link, and must not
+confirm a sign-up someone else started. Nothing here
 knows about HTTP: `publisher.web` calls it.
 """
 
@@ -23,6 +25,7 @@ from publisher.newsletter.message import list_domain, reply_to, sender
 from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.tokens import (
     BadToken,
+    Confirmation,
     ExpiredToken,
     Keys,
     confirmation_token,
@@ -60,14 +63,17 @@ def subscriber_to_confirm(store: Store, address: Address, now: datetime) -> Subs
 def confirmation_link(
     config: Config, secret: Keys, subscriber: SubscriberRow, now: datetime
 ) -> str:
-    token = confirmation_token(secret, subscriber.id, subscriber.email_key, now)
+    token = confirmation_token(
+        secret, subscriber.id, subscriber.email_key, now, subscriber.revision
+    )
     return f"{config.web.base_url}/confirm?token={token}"
 
 
-def confirm_subscription(
+def subscriber_to_activate(
     store: Store, secret: Keys, token: str, now: datetime, max_age: timedelta
-) -> SubscriberRow:
-    """Activate the one subscriber the token was made for; ConfirmationError otherwise."""
+) -> tuple[SubscriberRow, Confirmation]:
+    """Who the token would activate, changing nothing; ConfirmationError when it would not
+    (not ours, expired, for nobody, or made before their subscription last changed)."""
     try:
         claim = read_confirmation_token(secret, token.strip(), now=now, max_age=max_age)
     except ExpiredToken:
@@ -77,7 +83,17 @@ def confirm_subscription(
     subscriber = store.subscriber_by_id(claim.subscriber_id)
     if subscriber is None or not token_matches(claim.address_hash, subscriber.email_key):
         raise ConfirmationError("the confirmation link is for nobody on the list")
-    if not store.activate_subscriber(subscriber.id, claim.issued_at, now):
+    if subscriber.status != "active" and subscriber.revision != claim.revision:
+        raise ConfirmationError("the subscription changed after this link was sent")
+    return subscriber, claim
+
+
+def confirm_subscription(
+    store: Store, secret: Keys, token: str, now: datetime, max_age: timedelta
+) -> SubscriberRow:
+    """Activate the one subscriber the token was made for; ConfirmationError otherwise."""
+    subscriber, claim = subscriber_to_activate(store, secret, token, now, max_age)
+    if not store.activate_subscriber(subscriber.id, claim.revision, now):
         raise ConfirmationError("the subscription changed after this link was sent")
     activated = store.subscriber_by_id(subscriber.id)
     assert activated is not None

@@ -108,6 +108,8 @@ class Confirmation:
     subscriber_id: int
     address_hash: str
     issued_at: datetime
+    revision: int
+    """The subscriber's revision when the link was made (see SubscriberRow.revision)."""
 
 
 def _epoch(moment: datetime) -> int:
@@ -125,11 +127,13 @@ def _check_age(issued: int, now: datetime, max_age: timedelta) -> None:
 
 
 def confirmation_token(
-    secret: Keys, subscriber_id: int, email_key: str, issued_at: datetime
+    secret: Keys, subscriber_id: int, email_key: str, issued_at: datetime, revision: int = 0
 ) -> str:
-    """A link token that confirms one subscriber's address; it expires (see read)."""
+    """A link token that confirms one subscriber's address at one revision of their row;
+    it expires (see read)."""
     serializer = URLSafeSerializer(secret, salt=CONFIRM_SALT)
-    return str(serializer.dumps([subscriber_id, _address_hash(email_key), _epoch(issued_at)]))
+    claim = [subscriber_id, _address_hash(email_key), _epoch(issued_at), revision]
+    return str(serializer.dumps(claim))
 
 
 def read_confirmation_token(
@@ -143,13 +147,14 @@ def read_confirmation_token(
         raise BadToken("bad signature") from None
     if (
         not isinstance(payload, list)
-        or len(payload) != 3
-        or not all(isinstance(part, int) for part in (payload[0], payload[2]))
+        or len(payload) != 4
+        or not all(isinstance(part, int) for part in (payload[0], payload[2], payload[3]))
         or not isinstance(payload[1], str)
     ):
         raise BadToken("malformed")
     _check_age(payload[2], now, max_age)
-    return Confirmation(payload[0], payload[1], datetime.fromtimestamp(payload[2], UTC))
+    issued = datetime.fromtimestamp(payload[2], UTC)
+    return Confirmation(payload[0], payload[1], issued, payload[3])
 
 
 def form_token(secret: Keys, nonce: str, issued_at: datetime) -> str:

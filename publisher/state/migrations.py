@@ -195,6 +195,16 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         );
         """,
     ),
+    (
+        "a subscriber's revision: how many times their status was set",
+        """
+        ALTER TABLE subscribers ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+        CREATE TRIGGER subscribers_revision AFTER UPDATE OF status ON subscribers
+        BEGIN
+            UPDATE subscribers SET revision = revision + 1 WHERE id = NEW.id;
+        END;
+        """,
+    ),
 )
 
 
@@ -216,9 +226,23 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
         with db:
             if callable(script):
                 script(db)
-            for statement in script.split(";") if isinstance(script, str) else ():
-                if statement.strip():
-                    db.execute(statement)
+            for statement in _statements(script) if isinstance(script, str) else ():
+                db.execute(statement)
             db.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name)
             )
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of `script`; a trigger's body (with its own `;`) stays whole."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending)
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending)
+    return statements

@@ -35,6 +35,9 @@ class SubscriberRow:
     status: str
     created_at: datetime
     updated_at: datetime
+    revision: int = 0
+    """How many times the status was set: a confirmation link is good only for the
+    revision it was made at, so one sent before an unsubscribe cannot undo it."""
 
 
 @dataclass(frozen=True)

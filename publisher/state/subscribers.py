@@ -10,7 +10,7 @@ from publisher.core.models import SUBSCRIBER_STATUSES
 from publisher.state.rows import Queries, SubscriberRow, from_text, to_text
 
 _SELECT_SUBSCRIBERS = (
-    "SELECT id, email, email_key, name, status, created_at, updated_at FROM subscribers"
+    "SELECT id, email, email_key, name, status, created_at, updated_at, revision FROM subscribers"
 )
 
 
@@ -85,29 +85,25 @@ class SubscriberQueries(Queries):
             )
             return cursor.rowcount
 
-    def activate_subscriber(
-        self, subscriber_id: int, unchanged_since: datetime, now: datetime
-    ) -> bool:
-        """Make a subscriber active, unless their status changed after `unchanged_since`.
+    def activate_subscriber(self, subscriber_id: int, revision: int, now: datetime) -> bool:
+        """Make a subscriber active, unless their status was set since `revision`.
 
         True when they are active afterwards. A confirmation link made before someone
-        unsubscribed must not re-activate them; times compare in whole seconds, the
-        resolution of the link's timestamp.
+        unsubscribed must not re-activate them, however close in time the two were:
+        every status change raises the revision (a trigger does it, whoever changes it).
         """
         with self.transaction() as db:
             row = db.execute(
-                "SELECT status, updated_at FROM subscribers WHERE id = ?", (subscriber_id,)
+                "SELECT status, revision FROM subscribers WHERE id = ?", (subscriber_id,)
             ).fetchone()
             if row is None:
                 return False
             if row[0] == "active":
                 return True
-            if int(from_text(row[1]).timestamp()) > int(unchanged_since.timestamp()):
-                return False
             cursor = db.execute(
                 "UPDATE subscribers SET status = 'active', updated_at = ? "
-                "WHERE id = ? AND updated_at = ?",
-                (to_text(now), subscriber_id, row[1]),
+                "WHERE id = ? AND revision = ?",
+                (to_text(now), subscriber_id, revision),
             )
             return cursor.rowcount == 1
 
@@ -145,4 +141,5 @@ def _subscriber(row: tuple[object, ...]) -> SubscriberRow:
         str(row[4]),
         from_text(str(row[5])),
         from_text(str(row[6])),
+        int(str(row[7])),
     )

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
@@ -20,6 +20,7 @@ from publisher.newsletter.confirmation import make_confirmation_mailer
 from publisher.newsletter.credentials import signing_keys
 from publisher.state.store import open_store
 from publisher.web.handlers import Handlers
+from publisher.web.redirects import SlashRedirects
 from publisher.web.security import PathPrefix, SecurityHeaders
 from publisher.web.views import Views
 
@@ -60,7 +61,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> A
     routes = [
         Route("/", handlers.subscribe_form, methods=["GET"]),
         Route("/subscribe", _by_method(handlers.subscribe_form, handlers.subscribe), methods=BOTH),
-        Route("/confirm", handlers.confirm, methods=["GET"]),
+        Route("/confirm", _by_method(handlers.confirm_page, handlers.confirm), methods=BOTH),
         Route(
             "/unsubscribe",
             _by_method(handlers.unsubscribe_page, handlers.unsubscribe),
@@ -85,9 +86,20 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> A
         logger.error("unhandled error", exc_info=error)
         return views.error(500, views.t.server_error_title, views.t.server_error_body)
 
+    def client_gone(_request: Request, _error: Exception) -> Response:
+        # One line, not a traceback: clients drop all the time (or were cut off as too slow).
+        logger.info("request body incomplete: the client went away or was too slow; nothing done")
+        return Response(status_code=400)  # nobody is there to read it
+
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error, 500: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            ClientDisconnect: client_gone,
+            500: server_error,
+        },
         max_body_size=MAX_BODY_BYTES,
     )
-    return PathPrefix(SecurityHeaders(app), urlsplit(config.web.base_url).path.rstrip("/"))
+    app.router.redirect_slashes = False  # SlashRedirects does it without the Host header
+    redirects = SlashRedirects(app, config.web.base_url, [route.path for route in routes])
+    return PathPrefix(SecurityHeaders(redirects), urlsplit(config.web.base_url).path.rstrip("/"))

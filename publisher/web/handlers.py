@@ -12,27 +12,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from publisher.core.config import Config
 from publisher.core.errors import PublisherError
-from publisher.newsletter.addresses import Address, AddressError, parse_address
+from publisher.newsletter.addresses import AddressError, parse_address
 from publisher.newsletter.confirmation import (
     ConfirmationError,
     ConfirmationMailer,
     confirm_subscription,
-    confirmation_link,
-    subscriber_to_confirm,
+    subscriber_to_activate,
 )
 from publisher.newsletter.subscribers import SubscriberError
 from publisher.newsletter.tokens import Keys, form_token_matches
 from publisher.newsletter.unsubscribe import subscriber_for_token
 from publisher.state.store import Store, SubscriberRow, open_store, reading
 from publisher.web.limits import RateLimiter
+from publisher.web.signups import SignUp, SignupQueue, SignupWork
 from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Form, Views
 
 logger = logging.getLogger(__name__)
@@ -71,6 +70,8 @@ class Handlers:
         self.per_ip = RateLimiter(config.web.rate_per_ip, window)
         self.per_address = RateLimiter(config.web.rate_per_address, window)
         self.link_lifetime = timedelta(hours=config.web.confirm_hours)
+        work = SignupWork(config, secret, mailer, self._confirmation_email, self.link_lifetime)
+        self.signups = SignupQueue(work)
 
     @contextmanager
     def _store(self) -> Iterator[Store]:
@@ -108,52 +109,48 @@ class Handlers:
         except AddressError:
             form_back = Form(email, error=self.t.invalid_email)
             return self.views.subscribe(request, now, form_back, status=400)
-        subscriber = await run_in_threadpool(self._subscriber_to_confirm, address, now)
-        if subscriber is None or not self.per_address.allow(address.key, now):
-            return self.views.sent()
-        link = confirmation_link(self.config, self.secret, subscriber, now)
-        text = self.views.confirmation_text(link)
-        data = self.mailer.message(subscriber.email, self.views.confirmation_subject(), text, now)
-        # Sent after the response, so new and known addresses take the same time to answer.
-        return self.views.sent(BackgroundTask(self._send, subscriber, data, now))
+        # The same steps for every address: whether it is new, pending or active is found
+        # out after the answer, so the time to answer tells nobody which it is.
+        if self.per_address.allow(address.key, now):
+            self.signups.submit(SignUp(address, now))
+        return self.views.sent()
 
-    def _subscriber_to_confirm(self, address: Address, now: datetime) -> SubscriberRow | None:
-        with self._store() as store:
-            # Sign-ups nobody confirmed while their link was valid (and as long again) go.
-            store.forget_unconfirmed(now - 2 * self.link_lifetime)
-            return subscriber_to_confirm(store, address, now)
-
-    def _send(self, subscriber: SubscriberRow, data: bytes, now: datetime) -> None:
-        try:
-            result = self.mailer.send(subscriber, data, now)
-        except PublisherError as e:
-            logger.error(
-                "confirmation email not sent: %s",
-                e.message,
-                extra={"subscriber": subscriber.id},
-            )
-            return
-        if result is None or result.outcome != "sent":
-            logger.warning(
-                "confirmation email not sent: %s",
-                f"{result.outcome} {result.code} {result.text}" if result else "no result",
-                extra={"subscriber": subscriber.id},
-            )
+    def _confirmation_email(self, link: str) -> tuple[str, str]:
+        return self.views.confirmation_subject(), self.views.confirmation_text(link)
 
     # confirm ----------------------------------------------------------------
 
+    async def confirm_page(self, request: Request) -> Response:
+        """A page with one button. A GET (or HEAD) never confirms: mail scanners open every
+        link, and would confirm sign-ups that someone else started."""
+        token = request.query_params.get("token", "")
+        try:
+            subscriber = await run_in_threadpool(self._to_confirm, token, self.clock())
+        except ConfirmationError as e:
+            return self._refused(e)
+        if subscriber.status == "active":
+            return self.views.confirmed(subscriber.email)
+        return self.views.confirm(subscriber.email, token)
+
     async def confirm(self, request: Request) -> Response:
-        if request.method == "HEAD":  # link checkers: answer, change nothing
-            return HTMLResponse("")
+        """The button: a POST with the link's token activates the subscription."""
+        await _read_form(request)
         token = request.query_params.get("token", "")
         try:
             subscriber = await run_in_threadpool(self._confirm, token, self.clock())
         except ConfirmationError as e:
-            if e.expired:
-                body = self.t.expired_body.format(hours=self.config.web.confirm_hours)
-                return self.views.error(400, self.t.expired_title, body)
-            return self.views.bad_link()
+            return self._refused(e)
         return self.views.confirmed(subscriber.email)
+
+    def _refused(self, error: ConfirmationError) -> Response:
+        if error.expired:
+            body = self.t.expired_body.format(hours=self.config.web.confirm_hours)
+            return self.views.error(400, self.t.expired_title, body)
+        return self.views.bad_link()
+
+    def _to_confirm(self, token: str, now: datetime) -> SubscriberRow:
+        with self._store() as store:
+            return subscriber_to_activate(store, self.secret, token, now, self.link_lifetime)[0]
 
     def _confirm(self, token: str, now: datetime) -> SubscriberRow:
         with self._store() as store:

@@ -88,6 +88,7 @@ class Views:
         sample = "reader@example.org"
         self.subscribe(request, now, Form(sample, error="error", note="note"))
         self.sent()
+        self.confirm(sample, "token")
         self.confirmed(sample)
         self.unsubscribe(sample, "token")
         self.unsubscribed(request, sample, now)
@@ -153,6 +154,11 @@ class Views:
 
     def confirmed(self, email: str) -> HTMLResponse:
         return self.page("confirmed", self.t.confirmed_title, email=email, feeds=self.feeds)
+
+    def confirm(self, email: str, token: str) -> HTMLResponse:
+        """One button that confirms: the link's GET must change nothing."""
+        action = f"{self.urls.confirm}?token={quote(token, safe='')}"
+        return self.page("confirm", self.t.confirm_title, email=email, confirm_action=action)
 
     def unsubscribe(self, email: str, token: str) -> HTMLResponse:
         action = f"{self.urls.unsubscribe}?token={quote(token, safe='')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -87,6 +88,18 @@ def test_services_are_hardened_and_write_only_their_folders(service: Path) -> No
     assert set(writable) <= {f"/srv/publisher/{name}" for name in ("state", "public", "outbox")}
     if service.name != "publisher-web.service":  # the web endpoint never writes the feeds
         assert "/srv/publisher/public" in writable
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda p: p.name)
+def test_services_have_a_memory_and_a_task_limit(service: Path) -> None:
+    """Reproduces issue 12, item 1: the units set no memory limit, so one post that ran the
+    parser out of memory took the whole machine with it."""
+    settings = _settings(service)
+    (memory,) = settings["MemoryMax"]
+    (tasks,) = settings["TasksMax"]
+    assert re.fullmatch(r"\d+[MG]", memory), memory
+    assert 128 <= int(memory[:-1]) * (1024 if memory.endswith("G") else 1) <= 4096
+    assert 16 <= int(tasks) <= 256
 
 
 def test_the_schedule_service_restarts_on_failure_and_stops_with_sigterm() -> None:

@@ -225,6 +225,7 @@ def _serve(config: Config, clock: Clock) -> Iterator[tuple[str, Config]]:
     try:
         yield f"http://{HOST}:{port}", config
     finally:
+        app.signups.wait_until_done()  # no sign-up of this test outlives it
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()

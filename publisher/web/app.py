@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError
@@ -22,6 +22,7 @@ from publisher.state.store import open_store
 from publisher.web.handlers import Handlers
 from publisher.web.redirects import SlashRedirects
 from publisher.web.security import PathPrefix, SecurityHeaders
+from publisher.web.signups import SignupQueue
 from publisher.web.views import Views
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,19 @@ def _by_method(get: Endpoint, post: Endpoint) -> Endpoint:
     return endpoint
 
 
-def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> ASGIApp:
+class SubscriberEndpoint:
+    """The subscriber endpoint as an ASGI app, with the queue of sign-ups it hands off."""
+
+    def __init__(self, app: ASGIApp, signups: SignupQueue) -> None:
+        self.app = app
+        self.signups = signups
+        """`signups.wait_until_done()` before stopping, so no sign-up is cut off."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> SubscriberEndpoint:
     """The app, with config, secret, templates, mail settings and state checked up front."""
     if not config.web.base_url:
         raise ConfigError(
@@ -102,4 +115,5 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> A
     )
     app.router.redirect_slashes = False  # SlashRedirects does it without the Host header
     redirects = SlashRedirects(app, config.web.base_url, [route.path for route in routes])
-    return PathPrefix(SecurityHeaders(redirects), urlsplit(config.web.base_url).path.rstrip("/"))
+    prefix = urlsplit(config.web.base_url).path.rstrip("/")
+    return SubscriberEndpoint(PathPrefix(SecurityHeaders(redirects), prefix), handlers.signups)

@@ -131,3 +131,4 @@ def serve(config: Config, host: str, port: int) -> None:
         make_server(app, config).run(sockets=[sock])
     finally:
         sock.close()
+        app.signups.wait_until_done()  # sign-ups already answered still get their email

@@ -115,9 +115,10 @@ def test_subscribe_benchmark_prints_every_figure(tmp_path: Path) -> None:
     asserted here): the figures are in benchmarks/RESULTS.md."""
     out = run_benchmarks("subscribe", "--requests", "12", workdir=tmp_path)
 
-    assert "subscribe: 12 requests per kind, interleaved on one kept-alive connection" in out
+    assert "subscribe: 12 requests per kind, shuffled, on one kept-alive connection" in out
     for kind in ("floor", "new", "pending", "active"):
         row = rf"^{kind} +\S+ m?s +\S+ m?s +\S+ m?s +[\d.]+$"
         assert re.search(row, out, re.M), f"no {kind} row in:\n{out}"
     assert re.search(r"subscribe/medians: new, pending and active within [\d.]+% of each", out)
+    assert re.search(r"p10s within [\d.]+%\nload average during the run: [\d.]+ ", out)
     assert not list(tmp_path.iterdir()), "the benchmark left files behind"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -110,10 +111,11 @@ class Handlers:
             form_back = Form(email, error=self.t.invalid_email)
             return self.views.subscribe(request, now, form_back, status=400)
         # The same steps for every address: whether it is new, pending or active is found
-        # out after the answer, so the time to answer tells nobody which it is.
-        if self.per_address.allow(address.key, now):
-            self.signups.submit(SignUp(address, now))
-        return self.views.sent()
+        # out after the answer has been sent (the worker would otherwise share the CPU with
+        # the answer), so the time to answer tells nobody which it is.
+        if not self.per_address.allow(address.key, now):
+            return self.views.sent()
+        return self.views.sent(BackgroundTask(self.signups.hand_over, SignUp(address, now)))
 
     def _confirmation_email(self, link: str) -> tuple[str, str]:
         return self.views.confirmation_subject(), self.views.confirmation_text(link)

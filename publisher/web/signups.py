@@ -1,9 +1,9 @@
 """Sign-ups done after the answer: the subscribe page is the same work for every address.
 
-`POST /subscribe` checks the form, hands the address to `SignupQueue` and answers. What
-differs between a new, a pending and an active address (storing the row, making and
-sending the confirmation email) happens here, in one worker thread, after the answer
-has gone, so the time to answer tells nothing about who is subscribed. The thread
+`POST /subscribe` checks the form and answers; once the answer has been sent, it hands
+the address to `SignupQueue`. What differs between a new, a pending and an active address
+(storing the row, making and sending the confirmation email) happens here, in one worker
+thread, so the time to answer tells nothing about who is subscribed. The thread
 starts with the first sign-up and ends when it has been idle a while; at interpreter
 exit it finishes what is queued (it is not a daemon thread).
 """
@@ -63,6 +63,10 @@ class SignupQueue:
             if self._worker is None:
                 self._worker = threading.Thread(target=self._work, name="publisher-signups")
                 self._worker.start()
+
+    async def hand_over(self, sign_up: SignUp) -> None:
+        """`submit`, as a response's background task: run once the answer has been sent."""
+        self.submit(sign_up)
 
     def wait_until_done(self) -> None:
         """Block until every sign-up submitted so far is handled (for tests and shutdown)."""

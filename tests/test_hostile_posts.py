@@ -108,13 +108,21 @@ def test_every_source_kind_refuses_the_same_bomb_with_its_line() -> None:
 
 
 def test_yaml_nested_thousands_deep_is_refused_not_a_recursion_crash() -> None:
-    """Reproduces a crash next to item 1: PyYAML's pure-Python composer (Jekyll, Hugo)
-    recursed once per `[` and died with RecursionError on a 10,000-deep list."""
+    """Reproduces a crash next to item 1: PyYAML's pure-Python composer (Jekyll, Hugo), and
+    the JSON and TOML parsers of Hugo front matter, recursed once per `[` and died with a
+    RecursionError traceback on a deep enough list."""
     deep = "a: " + "[" * 10_000 + "]" * 10_000 + "\n"
     with pytest.raises(ContentError, match="nested deeper than 64"):
         hugo_split(f"---\n{deep}---\nBody\n", "content/p.md")
     with pytest.raises(JekyllInputError, match="nested deeper than 64"):
         jekyll_yaml(deep, "_posts/p.md")
+    # Hugo's other front matter formats: JSON and TOML parsers recurse too
+    json_deep = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\nBody\n"
+    with pytest.raises(ContentError, match="nested too deeply"):
+        hugo_split(json_deep, "content/j.md")
+    toml_deep = "+++\na = " + "[" * 100_000 + "]" * 100_000 + "\n+++\nBody\n"
+    with pytest.raises(ContentError, match="nested too deeply"):
+        hugo_split(toml_deep, "content/t.md")
 
 
 def test_front_matter_longer_than_the_limit_is_refused(tmp_path: Path) -> None:

@@ -121,6 +121,8 @@ def parse_data(text: str, fmt: DataFormat, where: str, first_line: int = 1) -> d
         raise _problem(where, first_line + line - 1, f"invalid YAML: {_yaml_reason(e)}") from e
     except json.JSONDecodeError as e:
         raise _problem(where, first_line + e.lineno - 1, f"invalid JSON: {e.msg}") from e
+    except RecursionError:  # the TOML and JSON parsers recurse once per level of nesting
+        raise _problem(where, first_line, f"{fmt} data is nested too deeply") from None
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -234,6 +236,8 @@ def _split_json(text: str, start: int, where: str) -> FrontMatter:
         _, length = json.JSONDecoder().raw_decode(window)
     except json.JSONDecodeError as e:
         raise _problem(where, line + e.lineno - 1, f"invalid JSON front matter: {e.msg}") from e
+    except RecursionError:
+        raise _problem(where, line, "JSON front matter is nested too deeply") from None
     data = parse_data(window[:length], DataFormat.JSON, where, line)
     body_start = start + length
     if text.startswith("\r\n", body_start):

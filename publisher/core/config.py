@@ -325,7 +325,11 @@ class PathsConfig:
     content: Path = setting(Path("content"), "Where the posts are.")
     output: Path = setting(Path("public"), "Where feeds and index.html are written.")
     state: Path = setting(Path("state"), "Where the SQLite state and lock live.")
-    templates: Path = setting(Path("templates"), "Where the page and email templates are.")
+    templates: Path = setting(
+        Path("templates"),
+        "A folder of your own templates: a file there overrides the built-in one of the same "
+        "name; the folder need not exist.",
+    )
     outbox: Path = setting(Path("outbox"), "Where the outbox transport writes messages.")
 
 

@@ -6,11 +6,9 @@ an impossible date stays text, so the field check can name it.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
-
-import frontmatter
-import yaml
 
 from publisher.render.text import strip_xml_illegal
 from publisher.sources.files import FileProblems
@@ -22,10 +20,6 @@ class _FrontMatterShapeError(ValueError):
     pass
 
 
-class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """PyYAML's safe loader (the C one when it is built)."""
-
-
 def _timestamp_or_text(loader: Any, node: Any) -> Any:
     # An impossible date like 2024-13-45 makes PyYAML raise a bare ValueError;
     # keep the text so the `date` check names the field.
@@ -35,20 +29,36 @@ def _timestamp_or_text(loader: Any, node: Any) -> Any:
         return loader.construct_scalar(node)
 
 
-Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+@functools.cache
+def _handler() -> Any:
+    """python-frontmatter's YAML handler over our loader, made on first use: a build
+    with nothing to do never imports PyYAML."""
+    import frontmatter
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        """PyYAML's safe loader (the C one when it is built)."""
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+    class YAMLHandler(frontmatter.YAMLHandler):  # type: ignore[name-defined,misc]
+        """Front matter through `Loader`."""
+
+        loader = Loader
+
+        def load(self, fm: str, **kwargs: object) -> Any:
+            data = yaml.load(fm, Loader=Loader)  # noqa: S506
+            if data is not None and not isinstance(data, dict):
+                raise _FrontMatterShapeError("front matter must be a set of `key: value` lines")
+            return data
+
+    return YAMLHandler()
 
 
-class _YAMLHandler(frontmatter.YAMLHandler):  # type: ignore[name-defined,misc]
-    """Front matter through `Loader`."""
+def loader_name() -> str:
+    """Which PyYAML loader reads front matter: CSafeLoader, or SafeLoader without the C one."""
+    return str(_handler().loader.__mro__[1].__name__)
 
-    def load(self, fm: str, **kwargs: object) -> Any:
-        data = yaml.load(fm, Loader=Loader)  # noqa: S506
-        if data is not None and not isinstance(data, dict):
-            raise _FrontMatterShapeError("front matter must be a set of `key: value` lines")
-        return data
-
-
-_HANDLER = _YAMLHandler()
 
 _UNCLOSED_CONTEXTS = frozenset(
     {
@@ -78,8 +88,11 @@ def split(text: str, problems: FileProblems) -> tuple[dict[str, Any], str] | Non
             1,
         )
         return None
+    import frontmatter
+    import yaml
+
     try:
-        metadata, body = frontmatter.parse(text, handler=_HANDLER)
+        metadata, body = frontmatter.parse(text, handler=_handler())
     except _FrontMatterShapeError as e:
         problems.add(str(e), "write one `key: value` per line, like `title: My post`", 2)
         return None
@@ -89,7 +102,8 @@ def split(text: str, problems: FileProblems) -> tuple[dict[str, Any], str] | Non
     return _xml_safe(dict(metadata)), str(body)
 
 
-def _report_yaml_error(error: yaml.YAMLError, problems: FileProblems) -> None:
+def _report_yaml_error(error: Any, problems: FileProblems) -> None:
+    """A yaml.YAMLError as a problem on the line it names."""
     mark = getattr(error, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
     reason = getattr(error, "problem", None) or str(error)

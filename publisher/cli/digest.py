@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 
@@ -120,6 +119,8 @@ def status_command(
     with open_store(ctx.config().state_db) as store:
         rows = store.recent_digests(limit)
     if as_json:
+        import json
+
         from publisher.state.summaries import digest_summary
 
         digests = [digest_summary(digest, counts) for digest, counts in rows]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from publisher.cli.context import Context, pass_context, reports_errors
@@ -19,6 +17,8 @@ def command(ctx: Context, as_json: bool) -> None:
 
     found = status(ctx.config(), ctx.now())
     if as_json:
+        import json
+
         click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
         return
     for line in found.lines():

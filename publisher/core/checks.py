@@ -9,8 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from publisher.core.mailbox import mailbox_problem
-
 Check = Callable[[Any], str | None]
 """Returns a complaint, or None when the value is fine."""
 
@@ -141,7 +139,11 @@ def _output_path(path: str) -> str | None:
 
 
 def optional_mailbox(value: str) -> str | None:
-    return mailbox_problem(value) if value else None
+    if not value:
+        return None
+    from publisher.core.mailbox import mailbox_problem  # the email package, when needed
+
+    return mailbox_problem(value)
 
 
 def one_of(*choices: str) -> Check:

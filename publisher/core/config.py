@@ -7,7 +7,6 @@ an optional check. `load_config` reports every problem in one error.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -370,6 +369,8 @@ KEY_ALIASES = {("mail", "from"): "sender"}
 
 
 def _did_you_mean(name: str, choices: typing.Iterable[str]) -> str:
+    import difflib  # only for a config with a mistake in it
+
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"did you mean {close[0]!r}?" if close else ""
 

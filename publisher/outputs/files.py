@@ -16,7 +16,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,8 @@ def write_if_changed(path: Path, data: bytes, mode: int = 0o644) -> bool:
             return False
     except FileNotFoundError:
         pass
+    import tempfile  # only when something is written: a build with nothing to do writes nothing
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -1,7 +1,8 @@
-"""`python -m benchmarks [build|digest] …`: the figures of issue 6, printed as tables.
+"""`python -m benchmarks [build|digest|kill|cli] …`: the figures of issues 6 and 9, as tables.
 
-With no arguments (what `make bench` runs) both benchmarks run at sizes that
-finish in a few minutes; --posts and --subscribers reach the large sizes.
+With no arguments (what `make bench` runs) every benchmark runs at sizes that
+finish in a few minutes; --posts and --subscribers reach the large sizes. `cli`
+times whole `publisher` processes against `python -c pass` (issue 9).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import build_bench, digest_bench, kill_bench
+from benchmarks import build_bench, cli_bench, digest_bench, kill_bench
 
 DEFAULT_POSTS = (1_000, 10_000)
 DEFAULT_SUBSCRIBERS = (1_000, 10_000)
 DEFAULT_REPEATS = 3
+DEFAULT_ROUNDS = 15
+DEFAULT_CLI_POSTS = 10_000
 
 
 def machine() -> str:
@@ -44,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "which",
         nargs="?",
-        choices=("all", "build", "digest", "kill"),
+        choices=("all", "build", "digest", "kill", "cli"),
         default="all",
         help="which benchmark to run (default: all)",
     )
@@ -62,6 +65,23 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--repeats", type=int, default=DEFAULT_REPEATS, help="repeats per figure (default 3)"
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"cli: processes timed per command (default {DEFAULT_ROUNDS})",
+    )
+    p.add_argument(
+        "--cli-posts",
+        type=int,
+        default=DEFAULT_CLI_POSTS,
+        help=f"cli: posts of the big site (default {DEFAULT_CLI_POSTS:,})",
+    )
+    p.add_argument(
+        "--python",
+        type=Path,
+        help="cli: the Python whose `publisher` script is timed (default: this one)",
     )
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     p.add_argument(
@@ -89,8 +109,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.repeats < 1:
-        parser().error("--repeats must be 1 or more")
+    if args.repeats < 1 or args.rounds < 1 or args.cli_posts < 1:
+        parser().error("--repeats, --rounds and --cli-posts must be 1 or more")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="publisher-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
@@ -112,6 +132,15 @@ def main(argv: list[str] | None = None) -> int:
                 workdir,
                 connections=args.connections,
                 profile_dir=args.profile,
+                keep=args.keep,
+            )
+        if args.which in ("all", "cli"):
+            cli_bench.run(
+                args.rounds,
+                workdir,
+                posts=args.cli_posts,
+                seed=args.seed,
+                python=args.python,
                 keep=args.keep,
             )
     finally:

@@ -1,0 +1,162 @@
+"""Command-line benchmark: how long a person or cron waits, as process wall time.
+
+Each figure is the median wall time of a fresh `publisher` process, started as a
+person starts it (the installed script), against `python -c pass` from the same
+interpreter in the same run. Rounds interleave the floor and every command, so
+load from elsewhere on the machine falls on all of them alike. The targets of
+issue 9 are absolute (a 2-core machine): `publisher --help` <= 0.12 s, a build
+with nothing to do <= 0.15 s for the 5-post sample and <= 0.3 s for 10,000 posts,
+and `publisher run` with nothing due <= 0.3 s.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.corpus import NOW, make_site
+from benchmarks.measure import ROOT, BenchmarkError, child_environment, seconds_text, table
+from benchmarks.measure import verdict as verdict_text
+
+SAMPLE = ROOT / "tests" / "fixtures" / "sample"
+"""The five sample posts and their config (the tests' copy, which users do not edit)."""
+FLOOR = "python -c pass"
+
+
+@dataclass
+class Command:
+    name: str
+    argv: list[str]
+    target: float | None = None
+    expect: str = ""
+    """Text the command must print, or the figure is not what it claims to be."""
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def _sample_site(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy(SAMPLE / "config.toml", folder / "config.toml")
+    shutil.copytree(SAMPLE / "content", folder / "content")
+    return folder / "config.toml"
+
+
+def _run(argv: Sequence[str], cwd: Path, expect: str = "") -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, env=child_environment(), check=False
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0 or expect not in done.stdout:
+        raise BenchmarkError(
+            f"{' '.join(argv)} exited {done.returncode}"
+            + (f", without printing {expect!r}" if expect not in done.stdout else "")
+            + f":\n{done.stdout}{done.stderr}"
+        )
+    return seconds
+
+
+def commands(python: Path, sample: Path, big: Path, posts: int) -> list[Command]:
+    publisher = str(python.parent / "publisher")
+    at = ["--now", NOW.isoformat()]
+    return [
+        Command(FLOOR, [str(python), "-c", "pass"]),
+        Command("publisher --help", [publisher, "--help"], 0.12, "Usage: publisher"),
+        Command(
+            "build, 5 posts, nothing changed",
+            [publisher, "--config", str(sample), *at, "build"],
+            0.15,
+            " 0 files written",
+        ),
+        Command(
+            f"build, {posts:,} posts, nothing changed",
+            [publisher, "--config", str(big), *at, "build"],
+            0.30 if posts == 10_000 else None,
+            " 0 files written",
+        ),
+        Command(
+            "run, nothing due",
+            [publisher, "--config", str(sample), *at, "run"],
+            0.30,
+            "digest not due",
+        ),
+    ]
+
+
+def prepare(python: Path, workdir: Path, posts: int, seed: int) -> list[Command]:
+    """The two sites built, the sample's digest sent, and every command run once."""
+    sample = _sample_site(workdir / "cli-sample")
+    big = make_site(workdir / f"cli-{posts}", posts, seed=seed).config
+    found = commands(python, sample, big, posts)
+    publisher = str(python.parent / "publisher")
+    for argv in (
+        [publisher, "--config", str(sample), "subscribers", "add", "reader@example.org"],
+        [publisher, "--config", str(sample), "--now", NOW.isoformat(), "run"],
+        [publisher, "--config", str(big), "--now", NOW.isoformat(), "build"],
+    ):
+        _run(argv, workdir)
+    for command in found:  # settles the caches; then each must print what it claims
+        _run(command.argv, workdir, command.expect)
+    return found
+
+
+def measure(found: list[Command], repeats: int, workdir: Path) -> None:
+    for _ in range(repeats):
+        for command in found:
+            command.seconds.append(_run(command.argv, workdir, command.expect))
+
+
+def report(found: list[Command], python: Path, repeats: int) -> str:
+    floor = found[0].median
+    rows = []
+    for command in found:
+        met = "" if command.target is None else verdict_text(command.median <= command.target)
+        rows.append(
+            [
+                command.name,
+                seconds_text(command.median),
+                seconds_text(min(command.seconds)),
+                seconds_text(max(command.seconds)),
+                f"{command.median / floor:.2f}",
+                seconds_text(max(0.0, command.median - floor)),
+                f"<= {command.target:g} s" if command.target else "",
+                met,
+            ]
+        )
+    headers = ["command", "median", "min", "max", "x floor", "- floor", "target", "verdict"]
+    lines = [
+        f"cli: process wall time of {python.parent / 'publisher'}; {repeats} rounds",
+        table(headers, rows),
+    ]
+    return "\n".join(lines)
+
+
+def run(
+    repeats: int,
+    workdir: Path,
+    *,
+    posts: int = 10_000,
+    seed: int = 1,
+    python: Path | None = None,
+    keep: bool = False,
+) -> list[Command]:
+    python = python or Path(sys.executable)
+    if not (python.parent / "publisher").exists():
+        raise BenchmarkError(f"no publisher script beside {python}")
+    found = prepare(python, workdir, posts, seed)
+    measure(found, repeats, workdir)
+    print(report(found, python, repeats), end="\n\n", flush=True)
+    if not keep:
+        for name in ("cli-sample", f"cli-{posts}"):
+            shutil.rmtree(workdir / name, ignore_errors=True)
+    return found

@@ -81,7 +81,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--python",
         type=Path,
-        help="cli: the Python whose `publisher` script is timed (default: this one)",
+        action="append",
+        default=[],
+        help="cli: a Python whose `publisher` script is timed (default: this one); give it "
+        "twice to compare two installations in the same rounds",
     )
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     p.add_argument(
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 workdir,
                 posts=args.cli_posts,
                 seed=args.seed,
-                python=args.python,
+                pythons=args.python,
                 keep=args.keep,
             )
     finally:

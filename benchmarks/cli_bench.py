@@ -11,6 +11,7 @@ and `publisher run` with nothing due <= 0.3 s.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.corpus import NOW, make_site
-from benchmarks.measure import ROOT, BenchmarkError, child_environment, seconds_text, table
+from benchmarks.measure import ROOT, BenchmarkError, seconds_text, table
 from benchmarks.measure import verdict as verdict_text
 
 SAMPLE = ROOT / "tests" / "fixtures" / "sample"
@@ -51,10 +52,17 @@ def _sample_site(folder: Path) -> Path:
     return folder / "config.toml"
 
 
+def environment() -> dict[str, str]:
+    """As a person runs publisher: no PYTHONPATH (it would shadow the installation
+    measured), and bytecode caches written and used (some shells turn them off)."""
+    drop = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    return {key: value for key, value in os.environ.items() if key not in drop}
+
+
 def _run(argv: Sequence[str], cwd: Path, expect: str = "") -> float:
     started = time.perf_counter()
     done = subprocess.run(
-        argv, cwd=cwd, capture_output=True, text=True, env=child_environment(), check=False
+        argv, cwd=cwd, capture_output=True, text=True, env=environment(), check=False
     )
     seconds = time.perf_counter() - started
     if done.returncode != 0 or expect not in done.stdout:
@@ -93,27 +101,24 @@ def commands(python: Path, sample: Path, big: Path, posts: int) -> list[Command]
     ]
 
 
-def prepare(python: Path, workdir: Path, posts: int, seed: int) -> list[Command]:
-    """The two sites built, the sample's digest sent, and every command run once."""
-    sample = _sample_site(workdir / "cli-sample")
-    big = make_site(workdir / f"cli-{posts}", posts, seed=seed).config
-    found = commands(python, sample, big, posts)
+def prepare(python: Path, folder: Path, corpus: Path, posts: int) -> list[Command]:
+    """This installation's copies of the two sites built, the sample's digest sent, and
+    every command run once (which also settles its caches)."""
+    sample = _sample_site(folder / "sample")
+    big = folder / "big"
+    shutil.rmtree(big, ignore_errors=True)
+    shutil.copytree(corpus, big)
+    found = commands(python, sample, big / "config.toml", posts)
     publisher = str(python.parent / "publisher")
     for argv in (
         [publisher, "--config", str(sample), "subscribers", "add", "reader@example.org"],
         [publisher, "--config", str(sample), "--now", NOW.isoformat(), "run"],
-        [publisher, "--config", str(big), "--now", NOW.isoformat(), "build"],
+        [publisher, "--config", str(big / "config.toml"), "--now", NOW.isoformat(), "build"],
     ):
-        _run(argv, workdir)
-    for command in found:  # settles the caches; then each must print what it claims
-        _run(command.argv, workdir, command.expect)
+        _run(argv, folder)
+    for command in found:
+        _run(command.argv, folder, command.expect)
     return found
-
-
-def measure(found: list[Command], repeats: int, workdir: Path) -> None:
-    for _ in range(repeats):
-        for command in found:
-            command.seconds.append(_run(command.argv, workdir, command.expect))
 
 
 def report(found: list[Command], python: Path, repeats: int) -> str:
@@ -147,16 +152,27 @@ def run(
     *,
     posts: int = 10_000,
     seed: int = 1,
-    python: Path | None = None,
+    pythons: Sequence[Path] = (),
     keep: bool = False,
-) -> list[Command]:
-    python = python or Path(sys.executable)
-    if not (python.parent / "publisher").exists():
-        raise BenchmarkError(f"no publisher script beside {python}")
-    found = prepare(python, workdir, posts, seed)
-    measure(found, repeats, workdir)
-    print(report(found, python, repeats), end="\n\n", flush=True)
+) -> dict[Path, list[Command]]:
+    """Every command of every installation (the Pythons whose `publisher` script is timed;
+    default this one), interleaved round by round so that they share the machine's mood."""
+    pythons = list(pythons) or [Path(sys.executable)]
+    for python in pythons:
+        if not (python.parent / "publisher").exists():
+            raise BenchmarkError(f"no publisher script beside {python}")
+    corpus = make_site(workdir / "cli-corpus", posts, seed=seed).folder
+    found = {
+        python: prepare(python, workdir / f"cli-{number}", corpus, posts)
+        for number, python in enumerate(pythons)
+    }
+    for _ in range(repeats):
+        for each in found.values():
+            for command in each:
+                command.seconds.append(_run(command.argv, workdir, command.expect))
+    for python, each in found.items():
+        print(report(each, python, repeats), end="\n\n", flush=True)
     if not keep:
-        for name in ("cli-sample", f"cli-{posts}"):
+        for name in ["cli-corpus", *(f"cli-{n}" for n in range(len(pythons)))]:
             shutil.rmtree(workdir / name, ignore_errors=True)
     return found

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from publisher.build.cache import BuildCache, BuildInputs, LastBuild, open_cache
 from publisher.core.config import Config
-from publisher.core.parallel import collections_paused
-from publisher.outputs.files import MANIFEST_NAME, WriteReport, write_manifest
+from publisher.core.parallel import collections_paused, helper_count, shared_map
+from publisher.outputs import FEED_FORMATS
+from publisher.outputs.files import MANIFEST_NAME, WriteReport, publish, write_manifest
 from publisher.sources import open_source
 from publisher.sources.base import CacheUpdate, LoadedSite, PostIds, Source
 from publisher.state.locking import exclusive
@@ -150,7 +151,6 @@ def load_posts(
 
 
 def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
-    from publisher.core.parallel import helper_count, shared_map
     from publisher.outputs.feeds import feed_specs
     from publisher.outputs.index_page import LATEST_POSTS, index_page
 
@@ -171,8 +171,6 @@ def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
 
 
 def _render_feed(config: Config, job: tuple[FeedSpec, str]) -> bytes:
-    from publisher.outputs import FEED_FORMATS
-
     spec, fmt = job
     return FEED_FORMATS[fmt].render(config, spec)
 
@@ -220,7 +218,6 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
         _record(config, now, report)
         return report
 
-    from publisher.outputs.files import publish
     from publisher.sources.loading import load_site
 
     # Gather and render everything first: a bad post must not half-write anything.

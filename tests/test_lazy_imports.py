@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from publisher.build.process import MEMO_NAME
-from tests.conftest import NOW
+from tests.conftest import NOW, SAMPLE
 
 PROBE = """
 import json, os, sys
@@ -66,33 +69,39 @@ def test_help_imports_no_command_work(tmp_path: Path) -> None:
     assert not [m for m in modules if m.startswith(("publisher.newsletter", "publisher.build"))]
 
 
-def _settled_build(site: Path) -> set[str]:
-    """A build with nothing to do, once the fingerprint is remembered: a note is not
-    written while publisher's files are less than two seconds old (just edited)."""
-    config = str(site / "config.toml")
+@pytest.fixture(scope="module")
+def settled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test site after a first `run` (built, digest sent) and with the fingerprint
+    remembered: a note is not written while publisher's files are less than two seconds
+    old, as right after an edit."""
+    site = tmp_path_factory.mktemp("settled")
+    shutil.copy(SAMPLE / "config.toml", site / "config.toml")
+    shutil.copytree(SAMPLE / "content", site / "content")
+    first = imported(site, *_at(site), "run")
+    assert "publisher.newsletter.delivery" in first, "the first run sends the first digest"
     for _ in range(5):
-        imported(site, "--config", config, "--now", NOW.isoformat(), "build")
         if (site / "state" / MEMO_NAME).exists():
             break
         time.sleep(1)
+        imported(site, *_at(site), "build")
     assert (site / "state" / MEMO_NAME).exists(), "the fingerprint was never remembered"
-    return imported(site, "--config", config, "--now", NOW.isoformat(), "build")
+    return site
 
 
-def test_a_build_with_nothing_to_do_imports_no_renderer_or_parser(site_dir: Path) -> None:
-    modules = _settled_build(site_dir)
+def _at(site: Path) -> list[str]:
+    return ["--config", str(site / "config.toml"), "--now", NOW.isoformat()]
+
+
+def test_a_build_with_nothing_to_do_imports_no_renderer_or_parser(settled: Path) -> None:
+    modules = imported(settled, *_at(settled), "build")
     assert "publisher.build.pipeline" in modules
     assert loaded(modules, RENDERING) == []
     assert loaded(modules, FINGERPRINTING) == []
     assert "publisher.sources.loading" not in modules
 
 
-def test_a_run_with_nothing_due_sends_and_renders_nothing(site_dir: Path) -> None:
-    config = str(site_dir / "config.toml")
-    at = ["--config", config, "--now", NOW.isoformat()]
-    assert "publisher.newsletter.delivery" in imported(site_dir, *at, "run")  # the first digest
-    _settled_build(site_dir)
-    modules = imported(site_dir, *at, "run")
+def test_a_run_with_nothing_due_sends_and_renders_nothing(settled: Path) -> None:
+    modules = imported(settled, *_at(settled), "run")
     assert "apscheduler" in modules, "the probe did not see the schedule being read"
     # apscheduler itself imports importlib.metadata (for its version)
     parsing = tuple(name for name in FINGERPRINTING if name != "importlib.metadata")
@@ -100,10 +109,10 @@ def test_a_run_with_nothing_due_sends_and_renders_nothing(site_dir: Path) -> Non
     assert "publisher.newsletter.delivery" not in modules
 
 
-def test_a_changed_post_still_loads_what_it_needs(site_dir: Path) -> None:
-    _settled_build(site_dir)
-    post = site_dir / "content" / "000_33ead81f7d4f35ee.txt"
+def test_a_changed_post_still_loads_what_it_needs(settled: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(settled, site)
+    post = site / "content" / "000_33ead81f7d4f35ee.txt"
     post.write_bytes(post.read_bytes() + b"\n<p>An edit.</p>\n")
-    config = str(site_dir / "config.toml")
-    modules = imported(site_dir, "--config", config, "--now", NOW.isoformat(), "build")
+    modules = imported(site, *_at(site), "build")
     assert {"publisher.sources.loading", "feedgen", "jinja2", "yaml"} <= modules

@@ -10,6 +10,7 @@ from publisher.core.config import Config
 from publisher.core.models import DELIVERY_STATUSES, SUBSCRIBER_STATUSES
 from publisher.jobs import local_and_utc
 from publisher.schedule import Schedule, schedules
+from publisher.state.mail_events import MAIL_EVENT_KINDS
 from publisher.state.store import (
     BuildRecord,
     DigestRow,
@@ -70,6 +71,7 @@ class Status:
             "next_digest": utc_text(self.next_digest),
             "subscribers": every_status(self.subscribers, SUBSCRIBER_STATUSES),
             "ledger": every_status(self.ledger, DELIVERY_STATUSES),
+            "mail_events": every_status(self.mail_events, MAIL_EVENT_KINDS),
         }
 
     def _last_build(self) -> str:

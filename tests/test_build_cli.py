@@ -93,11 +93,11 @@ def test_check_lists_posts_whose_date_is_a_fallback_and_writes_nothing(tmp_path:
         for line in warnings
     )
     assert len(warnings) == 2
-    assert result.stdout.splitlines() == [
-        "skipped: draft.md: draft",
-        "note: [mail] from is not set: digests cannot be sent until it is",
-        "ok: 3 posts, 2 with fallback dates",
-    ]
+    report = result.stdout.splitlines()
+    assert report[0] == "skipped: draft.md: draft"
+    assert "note: [mail] from is not set: digests cannot be sent until it is" in report
+    assert report[-1] == "ok: 3 posts, 2 with fallback dates"
+    assert not [line for line in report if line.startswith("warning")]
     assert not (tmp_path / "public").exists()
     assert not (tmp_path / "state" / "publisher.sqlite3").exists()
 
@@ -116,7 +116,7 @@ def test_check_warnings_follow_the_log_format_as_builds_do(tmp_path: Path) -> No
     assert entry["level"] == "WARNING" and entry["logger"] == "publisher"
     assert entry["message"].startswith("2024-05-01-named.md: no date; using the filename date")
     assert result.stdout.splitlines()[-1] == "ok: 2 posts, 1 with fallback dates"
-    assert "warning" not in result.stdout
+    assert not [line for line in result.stdout.splitlines() if line.startswith("warning")]
 
 
 def test_check_exits_non_zero_and_lists_every_problem(tmp_path: Path) -> None:

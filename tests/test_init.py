@@ -138,7 +138,7 @@ def test_a_name_with_quotes_commas_and_colons_still_makes_a_valid_site(tmp_path:
     built = publisher("--config", str(folder / "config.toml"), "build")
     assert built.exit_code == 0, built.output
     index = (folder / "public" / "index.html").read_text(encoding="utf-8")
-    assert "Welcome to News, &#34;Weekly&#34;: #1" in index
+    assert "Welcome to News, “Weekly”: #1" in index  # quotes made typographic, as titles are
 
 
 def test_init_in_an_existing_site_writes_only_what_is_missing(tmp_path: Path) -> None:

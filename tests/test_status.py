@@ -120,6 +120,12 @@ def test_status_json_before_anything_ran(config: Config, site_dir: Path) -> None
         "next_digest": "2024-06-23T23:00:00+00:00",
         "subscribers": {"pending": 0, "active": 0, "unsubscribed": 0, "bounced": 0},
         "ledger": {"pending": 0, "sending": 0, "sent": 0, "failed": 0, "ambiguous": 0},
+        "mail_events": {
+            "hard_bounce": 0,
+            "soft_bounce": 0,
+            "complaint": 0,
+            "unsubscribe_request": 0,
+        },
     }
     assert not config.paths.state.exists()
 
@@ -171,7 +177,7 @@ def _keys(value: Any) -> set[str]:
         return set()
     found = set(value)
     for key, item in value.items():
-        if key not in ("subscribers", "ledger", "deliveries"):
+        if key not in ("subscribers", "ledger", "deliveries", "mail_events"):
             found |= _keys(item)
     return found
 

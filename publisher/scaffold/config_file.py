@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from publisher.core.config import KEY_ALIASES, TABLES
 
 WIDTH = 88
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 EXAMPLES: dict[tuple[str, str], Any] = {
     ("site", "author"): "Your Name",
     ("site", "author_email"): "you@example.org",
@@ -26,7 +28,9 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("smtp", "password_env"): "PUBLISHER_SMTP_PASSWORD",
     ("digest", "dkim_selector"): "publisher",
     ("digest", "dkim_key_file"): "/etc/publisher/dkim.pem",
-    ("feeds", "hub"): "https://pubsubhubbub.appspot.com/",
+    ("feeds", "hub"): "https://hub.example.org/",
+    ("feeds", "paths"): {"atom": "feed.xml"},
+    ("feeds", "category_paths"): {"atom": "feed/{category}.xml"},
     ("web", "base_url"): "https://example.org/newsletter",
 }
 """What a commented-out setting shows when its default is empty."""
@@ -48,7 +52,14 @@ def toml_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = [f"{_key(key)} = {toml_value(item)}" for key, item in value.items()]
+        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
     raise TypeError(f"no TOML form for {value!r}")
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
 
 
 def _comment(text: str, indent: str = "") -> list[str]:

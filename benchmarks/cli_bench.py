@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class Command:
     expect: str = ""
     """Text the command must print, or the figure is not what it claims to be."""
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    """User plus system time of each process: what the machine's other work moves less."""
 
     @property
     def median(self) -> float:
@@ -59,19 +62,24 @@ def environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in drop}
 
 
-def _run(argv: Sequence[str], cwd: Path, expect: str = "") -> float:
-    started = time.perf_counter()
-    done = subprocess.run(
-        argv, cwd=cwd, capture_output=True, text=True, env=environment(), check=False
-    )
-    seconds = time.perf_counter() - started
-    if done.returncode != 0 or expect not in done.stdout:
+def _run(argv: Sequence[str], cwd: Path, expect: str = "") -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one process, which must exit 0 printing `expect`."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=cwd, env=environment(), stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if code != 0 or expect not in stdout:
         raise BenchmarkError(
-            f"{' '.join(argv)} exited {done.returncode}"
-            + (f", without printing {expect!r}" if expect not in done.stdout else "")
-            + f":\n{done.stdout}{done.stderr}"
+            f"{' '.join(argv)} exited {code}"
+            + (f", without printing {expect!r}" if expect not in stdout else "")
+            + f":\n{stdout}{stderr}"
         )
-    return seconds
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def commands(python: Path, sample: Path, big: Path, posts: int) -> list[Command]:
@@ -134,11 +142,14 @@ def report(found: list[Command], python: Path, repeats: int) -> str:
                 seconds_text(max(command.seconds)),
                 f"{command.median / floor:.2f}",
                 seconds_text(max(0.0, command.median - floor)),
+                seconds_text(statistics.median(command.cpu)),
                 f"<= {command.target:g} s" if command.target else "",
                 met,
             ]
         )
-    headers = ["command", "median", "min", "max", "x floor", "- floor", "target", "verdict"]
+    headers = [
+        "command", "median", "min", "max", "x floor", "- floor", "cpu", "target", "verdict"
+    ]  # fmt: skip
     lines = [
         f"cli: process wall time of {python.parent / 'publisher'}; {repeats} rounds",
         table(headers, rows),
@@ -157,7 +168,8 @@ def run(
 ) -> dict[Path, list[Command]]:
     """Every command of every installation (the Pythons whose `publisher` script is timed;
     default this one), interleaved round by round so that they share the machine's mood."""
-    pythons = list(pythons) or [Path(sys.executable)]
+    # Absolute, not resolved: a virtualenv's python is a link out of it.
+    pythons = [Path(os.path.abspath(python)) for python in pythons or [sys.executable]]
     for python in pythons:
         if not (python.parent / "publisher").exists():
             raise BenchmarkError(f"no publisher script beside {python}")
@@ -169,7 +181,9 @@ def run(
     for _ in range(repeats):
         for each in found.values():
             for command in each:
-                command.seconds.append(_run(command.argv, workdir, command.expect))
+                wall, cpu = _run(command.argv, workdir, command.expect)
+                command.seconds.append(wall)
+                command.cpu.append(cpu)
     for python, each in found.items():
         print(report(each, python, repeats), end="\n\n", flush=True)
     if not keep:

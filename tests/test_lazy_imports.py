@@ -34,7 +34,7 @@ with open(os.environ["PROBE_REPORT"], "w") as report:
     json.dump({"code": code, "modules": sorted(sys.modules)}, report)
 """
 HEAVY_FOR_HELP = ("premailer", "apscheduler", "starlette", "dkim", "feedgen")
-ALSO_NEVER_FOR_HELP = ("jinja2", "lxml", "yaml", "uvicorn", "markdown_it", "nh3", "filelock")
+ALSO_NEVER_FOR_HELP = ("jinja2", "lxml", "yaml", "uvicorn", "markdown_it", "nh3")
 RENDERING = ("feedgen", "jinja2", "premailer", "markdown_it", "nh3", "liquid", "dkim")
 """What writing feeds, pages and mail needs: never loaded when nothing changed."""
 FINGERPRINTING = ("lxml", "yaml", "frontmatter", "slugify", "importlib.metadata")

@@ -101,12 +101,12 @@ def test_a_writer_gives_up_after_lock_timeout_with_exit_75(
 def test_a_writer_waits_for_the_lock_then_does_its_work(site_dir: Path) -> None:
     config = _with_lock_timeout(site_dir, DEADLINE)
     with _lock_held_by_another_process(config):
-        # -v shows filelock's own "not acquired, waiting" debug lines: proof that it waits.
+        # -v shows the lock's "waiting" debug line: proof that it waits.
         build = _publisher(config, "--log-format", "json", "-v", "build")
         assert build.stderr is not None
         for line in build.stderr:
             entry = json.loads(line)
-            if entry["logger"] == "filelock" and "not acquired" in entry["message"]:
+            if entry["logger"] == "publisher.state.locking" and "waiting" in entry["message"]:
                 break
         else:
             pytest.fail("the build never waited for the lock")

@@ -1,7 +1,9 @@
-"""`python -m benchmarks [build|digest|subscribe] …`: the figures of issues 6 and 12, as tables.
+"""`python -m benchmarks [build|digest|kill|subscribe|cli] …`: the figures of issues 6, 9, 11
+and 12, as tables.
 
 With no arguments (what `make bench` runs) every benchmark runs at sizes that
-finish in a few minutes; --posts and --subscribers reach the large sizes.
+finish in a few minutes; --posts and --subscribers reach the large sizes. `cli`
+times whole `publisher` processes against `python -c pass` (issue 9).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import build_bench, digest_bench, kill_bench, subscribe_bench
+from benchmarks import build_bench, cli_bench, digest_bench, kill_bench, subscribe_bench
 
 DEFAULT_POSTS = (1_000, 10_000)
 DEFAULT_SUBSCRIBERS = (1_000, 10_000)
 DEFAULT_REPEATS = 3
 DEFAULT_REQUESTS = 200
+DEFAULT_ROUNDS = 15
+DEFAULT_CLI_POSTS = 10_000
 
 
 def machine() -> str:
@@ -45,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "which",
         nargs="?",
-        choices=("all", "build", "digest", "kill", "subscribe"),
+        choices=("all", "build", "digest", "kill", "subscribe", "cli"),
         default="all",
         help="which benchmark to run (default: all)",
     )
@@ -63,6 +67,26 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--repeats", type=int, default=DEFAULT_REPEATS, help="repeats per figure (default 3)"
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"cli: processes timed per command (default {DEFAULT_ROUNDS})",
+    )
+    p.add_argument(
+        "--cli-posts",
+        type=int,
+        default=DEFAULT_CLI_POSTS,
+        help=f"cli: posts of the big site (default {DEFAULT_CLI_POSTS:,})",
+    )
+    p.add_argument(
+        "--python",
+        type=Path,
+        action="append",
+        default=[],
+        help="cli: a Python whose `publisher` script is timed (default: this one); give it "
+        "twice to compare two installations in the same rounds",
     )
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     p.add_argument(
@@ -96,8 +120,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.repeats < 1:
-        parser().error("--repeats must be 1 or more")
+    if args.repeats < 1 or args.rounds < 1 or args.cli_posts < 1:
+        parser().error("--repeats, --rounds and --cli-posts must be 1 or more")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="publisher-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
@@ -123,6 +147,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.which in ("all", "subscribe"):
             subscribe_bench.run(args.requests, workdir, keep=args.keep)
+        if args.which in ("all", "cli"):
+            cli_bench.run(
+                args.rounds,
+                workdir,
+                posts=args.cli_posts,
+                seed=args.seed,
+                pythons=args.python,
+                keep=args.keep,
+            )
     finally:
         if args.workdir is None and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -23,8 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_SCHEDULER_STARTED
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -185,6 +183,10 @@ def serve(
     the scheduler's loop can be swallowed by APScheduler's `except
     BaseException` around job submission, leaving the process running.
     """
+    # The scheduler itself only here: `publisher run` reads the schedule without it.
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         scheduler = BlockingScheduler(timezone=UTC)

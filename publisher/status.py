@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from publisher.core.config import Config
 from publisher.core.models import DELIVERY_STATUSES, SUBSCRIBER_STATUSES
 from publisher.jobs import local_and_utc
 from publisher.schedule import Schedule, schedules
+from publisher.state.mail_events import MAIL_EVENT_KINDS
 from publisher.state.store import (
     BuildRecord,
     DigestRow,
     reading,
 )
+from publisher.state.summaries import digest_summary, every_status, utc_text
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,30 @@ class Status:
         if any(self.mail_events.values()):
             lines.append(f"bounces:      {mail_event_line(self.mail_events)}")
         return lines
+
+    def as_json(self) -> dict[str, Any]:
+        """The same for scripts; the keys are documented in docs/operations.md (Status)."""
+        build = self.last_build
+        return {
+            "last_build": None
+            if build is None
+            else {
+                "finished_at": utc_text(build.finished_at),
+                "posts": build.posts,
+                "written": build.written,
+                "unchanged": build.unchanged,
+                "warnings": build.warnings,
+            },
+            "last_digest": None
+            if self.last_digest is None
+            else digest_summary(self.last_digest, self.last_digest_counts),
+            "unfinished_digests": self.unfinished_digests,
+            "next_build": utc_text(self.next_build),
+            "next_digest": utc_text(self.next_digest),
+            "subscribers": every_status(self.subscribers, SUBSCRIBER_STATUSES),
+            "ledger": every_status(self.ledger, DELIVERY_STATUSES),
+            "mail_events": every_status(self.mail_events, MAIL_EVENT_KINDS),
+        }
 
     def _last_build(self) -> str:
         if self.last_build is None:

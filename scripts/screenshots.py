@@ -9,6 +9,7 @@ placeholder, so the pictures never depend on the network.
 
     .venv/bin/python scripts/screenshots.py            # writes docs/images/{index,digest}.png
     .venv/bin/python scripts/screenshots.py --out DIR  # somewhere else
+    .venv/bin/python scripts/screenshots.py --site DIR # another site than the sample
 
 Needs the test extra (Playwright): `make .venv/.installed-stamp`, or `make test` once.
 """
@@ -56,11 +57,13 @@ def publisher_command() -> str:
     return found
 
 
-def build_sample(site: Path) -> tuple[Path, Path]:
-    """The sample site built into `site`; returns index.html and the digest preview."""
-    shutil.copy(ROOT / "config.toml", site / "config.toml")
+def build_sample(sample: Path, site: Path) -> tuple[Path, Path]:
+    """The `sample` site (config.toml, content/ and any templates/) built into `site`;
+    returns index.html and the digest preview."""
+    shutil.copy(sample / "config.toml", site / "config.toml")
     for folder in ("content", "templates"):
-        shutil.copytree(ROOT / folder, site / folder)
+        if (sample / folder).is_dir():
+            shutil.copytree(sample / folder, site / folder)
     command = [publisher_command(), "--config", str(site / "config.toml"), "--now", NOW, "-q"]
     for arguments in (["build"], ["digest", "--preview"]):
         done = subprocess.run([*command, *arguments], capture_output=True, text=True)
@@ -106,12 +109,20 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=ROOT / "docs" / "images", help="folder for the PNG files"
     )
-    out: Path = parser.parse_args().out
+    parser.add_argument(
+        "--site",
+        type=Path,
+        default=ROOT,
+        help="the site to photograph: a folder with config.toml and content/ "
+        "(default: the repository's sample)",
+    )
+    arguments = parser.parse_args()
+    out: Path = arguments.out
     if not CHROMIUM.exists():
         sys.exit(f"error: {CHROMIUM} is missing; apt-get install -y chromium fonts-nanum")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="publisher-screenshots-") as folder:
-        index, preview = build_sample(Path(folder))
+        index, preview = build_sample(arguments.site, Path(folder))
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

@@ -1,11 +1,18 @@
-"""Shared fixtures: a copy of the sample site in a temporary folder, and a fixed clock."""
+"""Shared fixtures: a copy of the test site in a temporary folder, and a fixed clock.
+
+The tests own their sites: they are built from tests/fixtures/, never from the
+repository's own sample (its top-level config.toml, content/ and examples/), which
+stays the user's to edit. A guard below fails any test that reads the sample.
+"""
 
 from __future__ import annotations
 
 import base64
 import logging
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,11 +21,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from publisher.core.config import Config, load_config
+from publisher.render.template_files import builtin_templates
 
 pytest_plugins = ["tests.smtp_sink", "tests.jekyll_peer", "tests.hugo_peer"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLE = FIXTURES / "sample"
+"""The test site: the sample's config.toml and its five posts, byte for byte, and the
+sample's subscriber list; the goldens under tests/golden/ are built from it."""
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2024, 6, 20, 9, 0, tzinfo=SEOUL)
 
@@ -31,12 +43,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+USER_SAMPLE = tuple(os.fspath(ROOT / name) for name in ("config.toml", "content", "examples"))
+"""The repository's own sample site: the user's to edit, so no test may read it."""
+SAMPLE_READS: list[str] = []
+"""What this process read of USER_SAMPLE since the last test ended."""
+_INSIDE_USER_SAMPLE = tuple(path + os.sep for path in USER_SAMPLE)
+_WATCHED_EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
+
+
+def _notice_sample_reads(event: str, args: tuple[object, ...]) -> None:
+    if event not in _WATCHED_EVENTS or not args or isinstance(args[0], int) or args[0] is None:
+        return
+    try:
+        path = os.path.abspath(os.fsdecode(args[0]))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return
+    if path in USER_SAMPLE or path.startswith(_INSIDE_USER_SAMPLE):
+        SAMPLE_READS.append(f"{event} {path}")
+
+
+sys.addaudithook(_notice_sample_reads)
+
+
+@pytest.fixture(autouse=True)
+def _tests_never_read_the_sample() -> Iterator[None]:
+    """Fails a test (at teardown) that opened or listed the repository's sample site."""
+    SAMPLE_READS.clear()
+    yield
+    if SAMPLE_READS:
+        found, SAMPLE_READS[:] = list(SAMPLE_READS), []
+        pytest.fail(
+            "the test read the repository's sample site, which users edit; "
+            f"use the fixtures under tests/fixtures/ instead: {found[:3]}"
+        )
+
+
 @pytest.fixture
 def site_dir(tmp_path: Path) -> Path:
-    """The sample site (config.toml, content/, templates/) copied into tmp_path."""
-    shutil.copy(ROOT / "config.toml", tmp_path / "config.toml")
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    """The test site copied into tmp_path: config.toml and content/ from
+    tests/fixtures/sample, and templates/ holding a copy of the built-in templates."""
+    shutil.copy(SAMPLE / "config.toml", tmp_path / "config.toml")
+    shutil.copytree(SAMPLE / "content", tmp_path / "content")
+    shutil.copytree(builtin_templates(), tmp_path / "templates")
     return tmp_path
 
 

@@ -122,3 +122,20 @@ def test_subscribe_benchmark_prints_every_figure(tmp_path: Path) -> None:
     assert re.search(r"subscribe/medians: new, pending and active within [\d.]+% of each", out)
     assert re.search(r"p10s within [\d.]+%\nload average during the run: [\d.]+ ", out)
     assert not list(tmp_path.iterdir()), "the benchmark left files behind"
+
+
+def test_cli_benchmark_prints_every_command_against_the_floor(tmp_path: Path) -> None:
+    out = run_benchmarks("cli", "--rounds", "1", "--cli-posts", "20", workdir=tmp_path)
+
+    assert "cli: process wall time of " in out
+    for command in (
+        "python -c pass",
+        "publisher --help",
+        "build, 5 posts, nothing changed",
+        "build, 20 posts, nothing changed",
+        "run, nothing due",
+    ):
+        row = re.search(rf"^{re.escape(command)} +(\S+ m?s +){{3}}[\d.]+ +\S+ m?s", out, re.M)
+        assert row, f"no row for {command} in:\n{out}"
+    assert re.search(r"^publisher --help .*<= 0.12 s +(met|NOT met)$", out, re.M)
+    assert not list(tmp_path.iterdir()), "the benchmark left files behind"

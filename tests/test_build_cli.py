@@ -3,6 +3,7 @@ bad input that never costs the existing output."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import timedelta
@@ -82,19 +83,40 @@ def test_check_lists_posts_whose_date_is_a_fallback_and_writes_nothing(tmp_path:
     )
     result = run(tmp_path / "config.toml", "check")
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    warnings = result.stderr.splitlines()
     assert (
         "warning: 2024-05-01-named.md: no date; using the filename date 2024-05-01T00:00:00+09:00"
-        in lines
+        in warnings
     )
     assert any(
-        line.startswith("warning: sub/unseen.md: no date; using the first seen") for line in lines
+        line.startswith("warning: sub/unseen.md: no date; using the first seen")
+        for line in warnings
     )
-    assert not any("dated.md" in line for line in lines)
-    assert "skipped: draft.md: draft" in lines
-    assert lines[-1] == "ok: 3 posts, 2 with fallback dates"
+    assert len(warnings) == 2
+    report = result.stdout.splitlines()
+    assert report[0] == "skipped: draft.md: draft"
+    assert "note: [mail] from is not set: digests cannot be sent until it is" in report
+    assert report[-1] == "ok: 3 posts, 2 with fallback dates"
+    assert not [line for line in report if line.startswith("warning")]
     assert not (tmp_path / "public").exists()
     assert not (tmp_path / "state" / "publisher.sqlite3").exists()
+
+
+def test_check_warnings_follow_the_log_format_as_builds_do(tmp_path: Path) -> None:
+    make_site(
+        tmp_path, {"2024-05-01-named.md": post("Named"), "dated.md": post("D", date="2024-06-01")}
+    )
+    config = str(tmp_path / "config.toml")
+    result = CliRunner().invoke(
+        cli, ["--config", config, "--now", NOW.isoformat(), "--log-format", "json", "check"]
+    )
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "WARNING" and entry["logger"] == "publisher"
+    assert entry["message"].startswith("2024-05-01-named.md: no date; using the filename date")
+    assert result.stdout.splitlines()[-1] == "ok: 2 posts, 1 with fallback dates"
+    assert not [line for line in result.stdout.splitlines() if line.startswith("warning")]
 
 
 def test_check_exits_non_zero_and_lists_every_problem(tmp_path: Path) -> None:
@@ -125,6 +147,10 @@ BAD_POSTS: dict[str, tuple[str | bytes, str]] = {
     "empty file": ("", "content/bad.md: is empty"),
     "non-dict front matter": ("---\n- one\n- two\n---\n", "content/bad.md:2: front matter must be"),
     "no front matter": ("<p>just html</p>\n", "content/bad.md:1: has no front matter"),
+    "front matter not closed": (
+        "---\ntitle: Opened but never closed\ndate: 2024-06-01\n\n<p>The body.</p>\n",
+        "content/bad.md:1: front matter is not closed",
+    ),
 }
 
 

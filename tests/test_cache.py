@@ -27,6 +27,7 @@ from publisher.build.pipeline import BuildReport, build, load_posts
 from publisher.core.config import Config, load_config
 from publisher.core.errors import ContentError
 from publisher.core.parallel import shared_map
+from publisher.render.template_files import builtin_templates
 from publisher.sources import base as content
 from publisher.state.cache_db import CACHE_FORMAT
 from tests.conftest import NOW, ROOT
@@ -78,7 +79,7 @@ def site(tmp_path: Path) -> Path:
     root = tmp_path / "site"
     (root / "content").mkdir(parents=True)
     (root / "config.toml").write_text(CONFIG, encoding="utf-8")
-    shutil.copytree(ROOT / "templates", root / "templates")
+    shutil.copytree(builtin_templates(), root / "templates")
     for name, text in POSTS.items():
         write(root, name, text)
     return root

@@ -9,7 +9,7 @@ import pytest
 
 from publisher.core.config import TABLES, FeedsConfig, documented_settings, load_config
 from publisher.core.errors import ConfigError, ExitCode
-from tests.conftest import ROOT
+from tests.conftest import SAMPLE
 
 MINIMAL = (
     '[site]\ntitle = "T"\nbase_url = "https://example.org/"\nid_authority = "example.org,2024"\n'
@@ -34,12 +34,12 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 
 
 def test_the_sample_config_loads() -> None:
-    config = load_config(ROOT / "config.toml")
+    config = load_config(SAMPLE / "config.toml")
     assert config.site.title == "뉴스다오 속보"
     assert config.site.base_url == "https://news.example.org"
     assert config.site.zone.key == "Asia/Seoul"
     assert config.feeds.formats == ("atom", "rss", "json")
-    assert config.paths.content == ROOT / "content"
+    assert config.paths.content == SAMPLE / "content"
 
 
 def test_a_minimal_config_gets_the_documented_defaults(tmp_path: Path) -> None:

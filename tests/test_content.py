@@ -16,10 +16,11 @@ from publisher.build.pipeline import build, load_posts
 from publisher.core.config import Config, load_config
 from publisher.core.errors import ContentError
 from publisher.core.models import DateSource, Post
+from publisher.render.template_files import builtin_templates
 from publisher.sources import open_source
 from publisher.sources.base import LoadedSite
 from publisher.sources.loading import load_site
-from tests.conftest import NOW, ROOT, SEOUL
+from tests.conftest import NOW, SEOUL
 
 SITE: dict[str, Any] = {
     "title": "Test site",
@@ -49,7 +50,7 @@ def make_site(
         else:
             path.write_text(body, encoding="utf-8")
     if not (root / "templates").exists():
-        shutil.copytree(ROOT / "templates", root / "templates")
+        shutil.copytree(builtin_templates(), root / "templates")
     write_config(root, site, feeds)
     return load_config(root / "config.toml")
 

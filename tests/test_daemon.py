@@ -206,9 +206,10 @@ def test_serve_lets_the_running_job_finish_after_a_stop_signal(stop_signal: sign
 
 
 def _smtp_site(site_dir: Path, sink: SmtpSink, subscribers: int) -> Config:
-    """The sample site sending through `sink`, slowly, with a digest every 2 seconds."""
-    sink.send_site_through(site_dir / "config.toml", rate=10.0, connections=1)
-    config = _set_schedule(site_dir, build="1h", digest="2s", misfire_grace_time=60)
+    """The sample site sending through `sink`, 20 messages a second, with a digest every
+    second: slow enough to stop mid-digest, quick enough not to keep the suite waiting."""
+    sink.send_site_through(site_dir / "config.toml", rate=20.0, connections=1)
+    config = _set_schedule(site_dir, build="1h", digest="1s", misfire_grace_time=60)
     rows = site_dir / "subscribers.csv"
     with rows.open("w", newline="", encoding="utf-8") as file:
         csv.writer(file).writerows([f"reader{n:03d}@example.org", ""] for n in range(subscribers))

@@ -19,7 +19,7 @@ import pytest
 from publisher.cli import cli
 from publisher.core.config import TABLES, documented_settings
 from publisher.core.errors import ExitCode
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE
 
 DOCS = ROOT / "docs"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -138,7 +138,9 @@ def test_the_committed_screenshots_are_small_pngs() -> None:
 def test_the_screenshot_script_photographs_a_real_build(tmp_path: Path) -> None:
     script = ROOT / "scripts" / "screenshots.py"
     subprocess.run(
-        [sys.executable, str(script), "--out", str(tmp_path)], check=True, capture_output=True
+        [sys.executable, str(script), "--out", str(tmp_path), "--site", str(SAMPLE)],
+        check=True,
+        capture_output=True,
     )
     for name in ("index.png", "digest.png"):
         width, height = _png_size(tmp_path / name)

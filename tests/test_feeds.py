@@ -19,7 +19,7 @@ from lxml import etree
 
 from publisher.build.pipeline import build
 from publisher.core.config import Config, load_config
-from tests.conftest import NOW, ROOT, SEOUL, SHARED
+from tests.conftest import NOW, ROOT, SAMPLE, SEOUL, SHARED
 from tests.test_content import make_site, post, write_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -71,7 +71,7 @@ def xml(path: Path) -> etree._Element:
 def sample_titles() -> set[str]:
     return {
         str(frontmatter.loads(p.read_text(encoding="utf-8"))["title"])
-        for p in (ROOT / "content").iterdir()
+        for p in (SAMPLE / "content").iterdir()
     }
 
 

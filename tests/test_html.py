@@ -9,10 +9,10 @@ from lxml import etree
 
 from publisher.render.html import first_paragraph, plain_text, syndication_html
 from publisher.render.text import plain_line, shorten, strip_xml_illegal
-from tests.conftest import ROOT
+from tests.conftest import SAMPLE
 
 PAGE = "https://news.example.org/posts/one/"
-SAMPLE_004 = ROOT / "content" / "004_5bc091069e92d6b7.txt"
+SAMPLE_004 = SAMPLE / "content" / "004_5bc091069e92d6b7.txt"
 
 
 def parse_as_xml(html: str) -> etree._Element:

@@ -19,6 +19,8 @@ from tests.conftest import NOW
 
 DEADLINE = 120.0
 """Seconds a subprocess may take before the test gives up (a hang guard, not a measurement)."""
+LOCK_TIMEOUT = 0.25
+"""[schedule] lock_timeout where a writer must give up: short, so the test does not wait."""
 
 HOLD_THE_LOCK = """
 import sys
@@ -77,7 +79,7 @@ def _integrity(config: Config) -> str:
 def test_a_writer_gives_up_after_lock_timeout_with_exit_75(
     site_dir: Path, command: list[str]
 ) -> None:
-    config = _with_lock_timeout(site_dir, 1)
+    config = _with_lock_timeout(site_dir, LOCK_TIMEOUT)
     add_subscriber(config, "a@example.org", "", NOW)
     with _lock_held_by_another_process(config):
         writer = _publisher(config, *command)
@@ -87,7 +89,7 @@ def test_a_writer_gives_up_after_lock_timeout_with_exit_75(
     assert writer.returncode == int(ExitCode.TEMPFAIL) == 75
     assert status.returncode == 0 and "subscribers:  0 pending, 1 active" in status_out
     assert err.splitlines()[-2:] == [
-        f"error: another publisher is working on {config.paths.state} (waited 1s)",
+        f"error: another publisher is working on {config.paths.state} (waited {LOCK_TIMEOUT:g}s)",
         "hint: wait for it to finish; if none is running, the lock frees itself",
     ]
     assert _integrity(config) == "ok"
@@ -99,12 +101,12 @@ def test_a_writer_gives_up_after_lock_timeout_with_exit_75(
 def test_a_writer_waits_for_the_lock_then_does_its_work(site_dir: Path) -> None:
     config = _with_lock_timeout(site_dir, DEADLINE)
     with _lock_held_by_another_process(config):
-        # -v shows filelock's own "not acquired, waiting" debug lines: proof that it waits.
+        # -v shows the lock's "waiting" debug line: proof that it waits.
         build = _publisher(config, "--log-format", "json", "-v", "build")
         assert build.stderr is not None
         for line in build.stderr:
             entry = json.loads(line)
-            if entry["logger"] == "filelock" and "not acquired" in entry["message"]:
+            if entry["logger"] == "publisher.state.locking" and "waiting" in entry["message"]:
                 break
         else:
             pytest.fail("the build never waited for the lock")

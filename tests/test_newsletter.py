@@ -38,6 +38,10 @@ SUBSCRIBERS = [
 SITE_TITLE = "뉴스다오 속보"
 
 
+SHORT_BACKOFF = 0.01
+"""[smtp] backoff where a test retries: the waits are real, but short."""
+
+
 def smtp_site(site_dir: Path, sink: SmtpSink, **smtp: object) -> Path:
     """The sample config, sending through `sink` instead of writing the outbox."""
     return sink.send_site_through(site_dir / "config.toml", **smtp)
@@ -197,7 +201,7 @@ def test_a_token_from_the_message_unsubscribes_only_its_own_reader(
 
 
 def test_451_on_some_recipients_is_retried_and_delivered(site_dir: Path, sink: SmtpSink) -> None:
-    config = smtp_site(site_dir, sink)
+    config = smtp_site(site_dir, sink, backoff=SHORT_BACKOFF)
     subscribe_all(config)
     sink.fail("lee@example.org", (451, "4.7.1 greylisted, try again later"))
 
@@ -554,10 +558,10 @@ def test_check_only_notes_a_missing_sender_while_nobody_subscribed(site_dir: Pat
 def test_a_reader_who_unsubscribes_before_the_retry_is_skipped(
     site_dir: Path, sink: SmtpSink
 ) -> None:
-    config = smtp_site(site_dir, sink)
+    config = smtp_site(site_dir, sink, backoff=SHORT_BACKOFF)
     subscribe_all(config)
     sink.fail("lee@example.org", (451, "4.7.1 try later"), forever=True)
-    first = publisher(config, "digest")  # retried with backoff (a few seconds), then deferred
+    first = publisher(config, "digest")  # retried [smtp] retries times, then deferred
     assert first.exit_code == 75, first.output
     assert statuses(site_dir)["lee@example.org"] == "pending"
     assert publisher(config, "unsubscribe", "lee@example.org").exit_code == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import feedparser
 
 from publisher.core.config import Config, load_config
-from tests.conftest import NOW, ROOT
+from tests.conftest import NOW, SAMPLE
 from tests.smtp_sink import SmtpSink
 
 DEADLINE = 120.0
@@ -35,7 +35,7 @@ def _publisher(site_dir: Path, *arguments: str) -> subprocess.CompletedProcess[s
 
 
 def _import_sample_subscribers(site_dir: Path) -> None:
-    imported = _publisher(site_dir, "subscribers", "import", str(ROOT / "examples/subscribers.csv"))
+    imported = _publisher(site_dir, "subscribers", "import", str(SAMPLE / "subscribers.csv"))
     assert imported.returncode == 0, imported.stderr
 
 

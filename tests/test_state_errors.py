@@ -18,9 +18,9 @@ from click.testing import CliRunner, Result
 
 from publisher.cli import cli
 from publisher.core.config import Config
-from tests.conftest import NOW
+from tests.conftest import NOW, SAMPLE
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "subscribers.csv"
+EXAMPLES = SAMPLE / "subscribers.csv"
 
 
 def publisher(config: Config, *args: str) -> Result:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -17,7 +19,7 @@ from publisher.newsletter.subscribers import add_subscriber, remove_subscriber
 from publisher.newsletter.transports import Result
 from publisher.state.locking import exclusive
 from publisher.status import status
-from tests.conftest import NOW
+from tests.conftest import NOW, ROOT
 
 
 def _status_output(site_dir: Path) -> list[str]:
@@ -96,3 +98,97 @@ class StopAfterFirstResult(threading.Event):
 
     def advance(self, result: Result) -> None:
         self.set()
+
+
+def _json_of(site_dir: Path, *command: str) -> Any:
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(site_dir / "config.toml"), "--now", NOW.isoformat(), *command, "--json"],
+        prog_name="publisher",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def test_status_json_before_anything_ran(config: Config, site_dir: Path) -> None:
+    assert _json_of(site_dir, "status") == {
+        "last_build": None,
+        "last_digest": None,
+        "unfinished_digests": 0,
+        "next_build": "2024-06-20T00:15:00+00:00",
+        "next_digest": "2024-06-23T23:00:00+00:00",
+        "subscribers": {"pending": 0, "active": 0, "unsubscribed": 0, "bounced": 0},
+        "ledger": {"pending": 0, "sending": 0, "sent": 0, "failed": 0, "ambiguous": 0},
+        "mail_events": {
+            "hard_bounce": 0,
+            "soft_bounce": 0,
+            "complaint": 0,
+            "unsubscribe_request": 0,
+        },
+    }
+    assert not config.paths.state.exists()
+
+
+def test_status_json_and_digest_status_json_after_a_build_and_an_unfinished_digest(
+    config: Config, site_dir: Path
+) -> None:
+    built = build(config, NOW)
+    add_subscriber(config, "a@example.org", "", NOW)
+    add_subscriber(config, "b@example.org", "", NOW)
+    stop = StopAfterFirstResult()
+    send_digests(config, NOW + timedelta(minutes=5), should_stop=stop.is_set, progress=stop)
+
+    found = _json_of(site_dir, "status")
+    assert found["last_build"] == {
+        "finished_at": "2024-06-20T00:00:00+00:00",
+        "posts": 5,
+        "written": len(built.files.written),
+        "unchanged": 0,
+        "warnings": len(built.warnings),
+    }
+    digest = found["last_digest"]
+    assert digest["id"] == 1 and digest["created_at"] == "2024-06-20T00:05:00+00:00"
+    assert digest["complete"] is False and digest["completed_at"] is None
+    assert digest["subject"].startswith("뉴스다오 속보: ")
+    assert digest["deliveries"] == {
+        "pending": 1,
+        "sending": 0,
+        "sent": 1,
+        "failed": 0,
+        "ambiguous": 0,
+    }
+    assert found["unfinished_digests"] == 1
+    assert found["subscribers"]["active"] == 2
+    assert found["ledger"] == digest["deliveries"]
+
+    assert _json_of(site_dir, "digest", "status") == {"digests": [digest]}
+
+
+def test_digest_status_json_with_no_digests(site_dir: Path) -> None:
+    assert _json_of(site_dir, "digest", "status") == {"digests": []}
+
+
+def _keys(value: Any) -> set[str]:
+    """Every key of every object in a JSON value, but the status names under the counts."""
+    if isinstance(value, list):
+        return set().union(*map(_keys, value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    found = set(value)
+    for key, item in value.items():
+        if key not in ("subscribers", "ledger", "deliveries", "mail_events"):
+            found |= _keys(item)
+    return found
+
+
+def test_every_status_json_key_is_documented(config: Config, site_dir: Path) -> None:
+    build(config, NOW)
+    add_subscriber(config, "a@example.org", "", NOW)
+    send_digests(config, NOW)
+    keys = _keys(_json_of(site_dir, "status")) | _keys(_json_of(site_dir, "digest", "status"))
+    assert {"finished_at", "deliveries", "next_digest", "digests"} <= keys
+    page = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = page.split("\n## Status\n", 1)[1].split("\n## ", 1)[0]
+    for key in keys:
+        assert f"`{key}`" in section, f"{key} is not described under Status in docs/operations.md"

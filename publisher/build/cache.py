@@ -16,10 +16,13 @@ Nothing in it is trusted blindly:
 - everything else the output depends on (the cache format, publisher's code,
   the libraries, the settings, the templates, first-seen dates, the time zone
   data, and `now` against the posts' dates) is hashed in too, and a cache made
-  with other code, libraries or [site] settings is emptied;
+  with other code, libraries or [site] settings is emptied; what the code and
+  libraries hash to is remembered beside the cache with the stats of every file
+  it was made from (publisher/build/process.py), so that a build with nothing
+  to do need not import the libraries to tell;
 - a file that is not an SQLite database is replaced, and one that cannot be
   opened means a build without the cache, with a warning.
-Deleting the file is always safe: the next build is a cold one.
+Deleting the files is always safe: the next build is a cold one.
 """
 
 from __future__ import annotations
@@ -28,90 +31,41 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
-import sys
 import time
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
-import publisher
+from publisher.build.process import files_below, this_process
+from publisher.build.process import sha256 as _sha256
 from publisher.core.config import Config
 from publisher.core.errors import StateError
 from publisher.render.template_files import template_folders
 from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, PostIds, Source
 from publisher.sources.files import SourceFile
-from publisher.sources.frontmatter import Loader
 from publisher.state.cache_db import CacheDatabase, RenderedRow, SourceRow, open_cache_database
 
 CACHE_NAME = "cache.sqlite3"
 RACY_SECONDS = 2
 _RACY_NS = RACY_SECONDS * 1_000_000_000
 _LAST_BUILD = "last build"
-_POST_LIBRARIES = (
-    "markdown-it-py",
-    "mdurl",
-    "nh3",
-    "lxml",
-    "PyYAML",
-    "python-frontmatter",
-    "python-slugify",
-    "text-unidecode",
-    "Unidecode",
-)
-_POST_CODE = ("sources", "render", "core")
-"""The folders of publisher's code that parsing and rendering a post run."""
-_OUTPUT_LIBRARIES = ("feedgen", "python-dateutil", "Jinja2", "MarkupSafe", "tzdata")
 
 
 def cache_path(config: Config) -> Path:
     return config.paths.state / CACHE_NAME
 
 
-def _version(distribution: str) -> str:
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return ""
+def _this_process(config: Config, *, writable: bool = False) -> dict[str, Any]:
+    """The code and libraries this process runs, worked out once (see build/process.py)."""
+    return this_process(config.paths.state, write=writable)
 
 
-def _sha256(*chunks: bytes) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(len(chunk).to_bytes(8, "big"))
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-@functools.cache
-def _this_process() -> dict[str, Any]:
-    """The code and libraries this process runs, read once: a newer version installed
-    while a long-running `publisher schedule` works must not be taken for the one it
-    runs."""
-    package = Path(publisher.__file__).parent
-    code = [p for p in _files_below(package) if p.suffix == ".py"]
-    post_code = [p for p in code if p.relative_to(package).parts[0] in _POST_CODE]
-    return {
-        "publisher": publisher.__version__,
-        "post code": _sha256(*(p.read_bytes() for p in post_code)),
-        "code": _sha256(*(p.read_bytes() for p in code)),
-        "python": sys.version,
-        "post libraries": {name: _version(name) for name in _POST_LIBRARIES},
-        "libraries": {name: _version(name) for name in _OUTPUT_LIBRARIES},
-        "libxml2": etree.LIBXML_VERSION,
-        "yaml_loader": Loader.__mro__[1].__name__,
-    }
-
-
-def fingerprint(source: Source) -> str:
-    """A hash of everything besides a post's own file that its cached parts depend on."""
-    process = _this_process()
+def fingerprint(source: Source, process: Mapping[str, Any]) -> str:
+    """A hash of everything besides a post's own file that its cached parts depend on,
+    given what `_this_process` found."""
     parts = {
         **{key: process[key] for key in ("publisher", "post code", "python", "post libraries")},
         "libxml2": process["libxml2"],
@@ -119,14 +73,6 @@ def fingerprint(source: Source) -> str:
         "source": [type(source).__name__, source.fingerprint()],
     }
     return _sha256(json.dumps(parts, sort_keys=True).encode("utf-8"))
-
-
-def _files_below(folder: Path) -> list[Path]:
-    found = []
-    for root, folders, names in os.walk(folder):
-        folders.sort()
-        found += [Path(root) / name for name in sorted(names)]
-    return found
 
 
 @functools.cache
@@ -145,7 +91,7 @@ def _templates(site_templates: Path) -> str:
         *(
             chunk
             for folder in template_folders(site_templates)
-            for path in _files_below(folder)
+            for path in files_below(folder)
             for chunk in (path.relative_to(folder).as_posix().encode(), path.read_bytes())
         )
     )
@@ -159,10 +105,11 @@ class BuildInputs:
     def __init__(self, config: Config, source: Source) -> None:
         self._folder = config.paths.templates
         self.templates = _templates(self._folder)
+        process = _this_process(config)
         settings = {
-            "posts": fingerprint(source),
+            "posts": fingerprint(source, process),
             "config": repr(config),
-            "process": _this_process(),
+            "process": process,
             "zone": _sha256(_zone_data(config.site.timezone)),
             "templates": self.templates,
         }
@@ -382,7 +329,7 @@ class BuildCache:
 def open_cache(config: Config, source: Source, *, writable: bool) -> BuildCache:
     """The build cache; read-only never creates or changes it."""
     path = cache_path(config)
-    key = fingerprint(source)
+    key = fingerprint(source, _this_process(config, writable=writable))
     try:
         database = open_cache_database(path, key, writable=writable)
     except StateError as e:

@@ -13,13 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 from publisher.build.cache import BuildCache, BuildInputs, LastBuild, open_cache
 from publisher.core.config import Config
-from publisher.core.models import Post
 from publisher.core.parallel import collections_paused, helper_count, shared_map
 from publisher.outputs import FEED_FORMATS
-from publisher.outputs.feeds import FeedSpec, feed_specs
 from publisher.outputs.files import (
     MANIFEST_NAME,
     WriteReport,
@@ -29,14 +28,20 @@ from publisher.outputs.files import (
     remove_leftovers,
     write_manifest,
 )
-from publisher.outputs.index_page import LATEST_POSTS
 from publisher.sources import open_source
 from publisher.sources.base import CacheUpdate, LoadedSite, PostIds, Source
-from publisher.sources.loading import ContentFor, load_site
 from publisher.state.locking import exclusive
 from publisher.state.store import BuildRecord, open_store, reading
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from publisher.core.models import Post
+    from publisher.outputs.feeds import FeedSpec
+    from publisher.sources.loading import ContentFor
+
+# What only a build that reads posts needs is imported where it is used, so that a
+# build with nothing to do imports no parser, renderer or feed writer.
 
 FEED_ENTRIES_WORTH_A_HELPER = 600
 """From how many feed entries in all the feeds a forked process shares their rendering."""
@@ -93,6 +98,8 @@ def new_first_seen_warnings(site: LoadedSite) -> tuple[str, ...]:
 
 def shown_posts(config: Config) -> ContentFor:
     """Picks the posts the feeds and index.html show, which are the ones needing content."""
+    from publisher.outputs.feeds import feed_specs
+    from publisher.outputs.index_page import LATEST_POSTS
 
     def pick(posts: Sequence[Post]) -> list[Post]:
         chosen = {post.id: post for spec in feed_specs(config, posts) for post in spec.posts}
@@ -135,6 +142,8 @@ def load_posts(
     Only the posts `content_for` picks get content_html and summary (default: all).
     With `own_ids`, posts have the source's own ids, not adopted ones.
     """
+    from publisher.sources.loading import load_site
+
     source = open_source(config)
     cache = open_cache(config, source, writable=False)
     try:
@@ -153,6 +162,9 @@ def load_posts(
 
 
 def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
+    from publisher.outputs.feeds import feed_specs
+    from publisher.outputs.index_page import LATEST_POSTS, index_page
+
     specs = feed_specs(config, site.posts)
     shown = [post for spec in specs for post in spec.posts] + list(site.posts[:LATEST_POSTS])
     if missing := sorted({p.source_name for p in shown if not site.has_content(p)}):
@@ -165,8 +177,6 @@ def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
         helpers=helper_count(entries, worth_it=FEED_ENTRIES_WORTH_A_HELPER),
     )
     files = {spec.filename(fmt): data for (spec, fmt), data in zip(jobs, rendered, strict=True)}
-    from publisher.outputs.index_page import index_page
-
     files["index.html"] = index_page(config, site.posts, specs)
     return files
 
@@ -228,6 +238,8 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
             cache.save(CacheUpdate(), settled)
         _record(config, now, report)
         return report
+
+    from publisher.sources.loading import load_site
 
     # Gather and render everything first: a bad post must not half-write anything.
     site = load_site(

@@ -23,6 +23,7 @@ COMMANDS = {
     "build": "publisher.cli.build",
     "check": "publisher.cli.check",
     "digest": "publisher.cli.digest",
+    "init": "publisher.cli.init",
     "run": "publisher.cli.run",
     "schedule": "publisher.cli.schedule",
     "secret": "publisher.cli.secret",

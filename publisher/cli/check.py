@@ -16,7 +16,7 @@ def command(ctx: Context) -> None:
 
     report = check(ctx.config(), ctx.now())
     for warning in report.warnings:
-        click.echo(f"warning: {warning}")
+        ctx.warn(warning)
     for name, reason in report.site.hidden:
         click.echo(f"skipped: {name}: {reason}")
     for note in report.notes:

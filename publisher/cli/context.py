@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,11 +15,19 @@ import click
 from publisher.core.errors import ExitCode, PublisherError
 
 if TYPE_CHECKING:
+    import logging
+    import threading
+
     from publisher.core.config import Config
     from publisher.newsletter.run_report import DigestReport
     from publisher.newsletter.transports import Result
 
-log = logging.getLogger("publisher")
+
+def _log() -> logging.Logger:
+    """publisher's logger; logging is imported when a command logs, not for `--help`."""
+    import logging
+
+    return logging.getLogger("publisher")
 
 
 class Context:
@@ -61,7 +67,7 @@ class Context:
 
     def warn(self, text: str) -> None:
         if self.json:
-            log.warning(text)
+            _log().warning(text)
         else:
             click.echo(f"warning: {text}", err=True)
 
@@ -73,10 +79,14 @@ pass_context = click.make_pass_decorator(Context)
 def stop_on_signals() -> Iterator[threading.Event]:
     """SIGTERM and SIGINT ask the work to stop after the message in flight, instead of killing
     it mid-send; the ledger then holds every row as sent or pending, none as in flight."""
+    import threading
+
     stop = threading.Event()
 
     def ask_to_stop(signum: int, _frame: object) -> None:
-        log.warning("%s: finishing the message in flight, then stopping", signal.strsignal(signum))
+        _log().warning(
+            "%s: finishing the message in flight, then stopping", signal.strsignal(signum)
+        )
         stop.set()
 
     previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -105,7 +115,7 @@ def fail(error: PublisherError) -> NoReturn:
         problems = [
             {"where": p.where, "message": p.message, "hint": p.hint} for p in error.problems
         ]
-        log.error(error.message, extra={"problems": problems, "hint": error.hint})
+        _log().error(error.message, extra={"problems": problems, "hint": error.hint})
         sys.exit(int(error.exit_code))
     click.echo(f"error: {error.message}", err=True)
     for problem in error.problems:

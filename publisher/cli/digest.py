@@ -38,7 +38,23 @@ def command(
     resend_ambiguous: bool,
 ) -> None:
     """Mail the posts that are new since the last digest to every active subscriber."""
+    chosen = [
+        name
+        for name, given in (
+            ("--preview", preview),
+            ("--to", test_address is not None),
+            ("--mark-sent", mark_sent),
+            ("--resend-ambiguous", resend_ambiguous),
+        )
+        if given
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} cannot be used together; choose one")
     if click_ctx.invoked_subcommand is not None:
+        if chosen:
+            raise click.UsageError(
+                f"{chosen[0]} does not apply to `digest {click_ctx.invoked_subcommand}`"
+            )
         return
     from publisher.newsletter.delivery import (
         mark_all_sent,
@@ -83,20 +99,33 @@ def command(
     is_flag=True,
     help="List every recipient of digest DIGEST_ID that failed or is ambiguous, with the reply.",
 )
-@click.option("--json", "as_json", is_flag=True, help="With --failed: one JSON array.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print as JSON for scripts: the recent digests, or with --failed the recipients.",
+)
 @pass_context
 @reports_errors
 def status_command(
     ctx: Context, digest_id: int | None, limit: int, failed: bool, as_json: bool
 ) -> None:
     """List recent digests and their per-status delivery counts."""
-    if failed or digest_id is not None or as_json:
+    if failed or digest_id is not None:
         _list_failed(ctx, digest_id, as_json)
         return
     from publisher.state.store import reading
 
     with reading(ctx.config().state_db) as store:
         rows = store.recent_digests(limit) if store is not None else []
+    if as_json:
+        import json
+
+        from publisher.state.summaries import digest_summary
+
+        digests = [digest_summary(digest, counts) for digest, counts in rows]
+        click.echo(json.dumps({"digests": digests}, ensure_ascii=False, indent=2))
+        return
     if not rows:
         click.echo("no digests yet")
     for digest, counts in rows:

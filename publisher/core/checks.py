@@ -11,8 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from publisher.core.mailbox import domain_problem, mailbox_problem
-
 Check = Callable[[Any], str | None]
 """Returns a complaint, or None when the value is fine."""
 
@@ -143,13 +141,19 @@ def _output_path(path: str) -> str | None:
 
 
 def optional_mailbox(value: str) -> str | None:
-    return mailbox_problem(value) if value else None
+    if not value:
+        return None
+    from publisher.core.mailbox import mailbox_problem  # the email package, when needed
+
+    return mailbox_problem(value)
 
 
 def optional_domain(value: str) -> str | None:
     """A mail domain like news.example.org (Message-IDs, List-Id, DKIM d=), or empty."""
     if not value:
         return None
+    from publisher.core.mailbox import domain_problem  # the email package, when needed
+
     if problem := domain_problem(value):
         return f"{problem}; write a domain like 'news.example.org'"
     return None

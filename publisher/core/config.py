@@ -7,7 +7,6 @@ an optional check. `load_config` reports every problem in one error.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -346,7 +345,11 @@ class PathsConfig:
     content: Path = setting(Path("content"), "Where the posts are.")
     output: Path = setting(Path("public"), "Where feeds and index.html are written.")
     state: Path = setting(Path("state"), "Where the SQLite state and lock live.")
-    templates: Path = setting(Path("templates"), "Where the page and email templates are.")
+    templates: Path = setting(
+        Path("templates"),
+        "A folder of your own templates: a file there overrides the built-in one of the same "
+        "name; the folder need not exist.",
+    )
     outbox: Path = setting(Path("outbox"), "Where the outbox transport writes messages.")
 
 
@@ -387,6 +390,8 @@ KEY_ALIASES = {("mail", "from"): "sender"}
 
 
 def _did_you_mean(name: str, choices: typing.Iterable[str]) -> str:
+    import difflib  # only for a config with a mistake in it
+
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"did you mean {close[0]!r}?" if close else ""
 

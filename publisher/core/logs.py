@@ -84,4 +84,3 @@ def configure(log_format: str = "text", verbose: bool = False, quiet: bool = Fal
     root.setLevel(level)
     # The scheduler's own chatter ("Running job …") is detail unless asked for.
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    logging.getLogger("filelock").setLevel(logging.DEBUG if verbose else logging.WARNING)

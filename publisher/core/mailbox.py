@@ -7,15 +7,32 @@ mailbox with no defects; what would only survive by luck (an unquoted comma or
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from email.errors import MessageDefect, NonASCIILocalPartDefect, ObsoleteHeaderDefect
-from email.headerregistry import HeaderRegistry
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-_REGISTRY = HeaderRegistry()
+if TYPE_CHECKING:
+    from email.errors import MessageDefect
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _QUOTING_HINT = 'put a name with commas, @ or dots in quotes: "News, Weekly" <news@example.org>'
+_PLAIN_ADDRESS = (
+    r"[A-Za-z0-9]+(?:[._+-][A-Za-z0-9]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,63}"
+)
+PLAINLY_ONE_MAILBOX = re.compile(rf"[^\W_]+(?: [^\W_]+)* <{_PLAIN_ADDRESS}>|{_PLAIN_ADDRESS}")
+"""Mailboxes so plain that the parser takes them as they are: words of letters and digits,
+then an ASCII address of letters, digits and . _ + - whose domain ends in letters.
+`mailbox_problem` needs no parser for these, so loading config.toml does not import the
+email package (tests/test_mailbox.py holds the parser to agreeing)."""
+
+
+@functools.cache
+def _registry() -> Any:
+    from email.headerregistry import HeaderRegistry
+
+    return HeaderRegistry()
 
 
 @dataclass(frozen=True)
@@ -39,7 +56,9 @@ def parse_mailbox(value: str) -> Mailbox:
     """The one mailbox `value` names; MailboxError with a reason and hint otherwise."""
     if "\n" in value or "\r" in value:
         raise MailboxError("must be one line")
-    header: Any = _REGISTRY("From", value)  # an AddressHeader; typeshed's stubs disagree
+    from email.errors import NonASCIILocalPartDefect, ObsoleteHeaderDefect
+
+    header: Any = _registry()("From", value)  # an AddressHeader; typeshed's stubs disagree
     tolerated = (NonASCIILocalPartDefect, ObsoleteHeaderDefect)  # the latter: 'J. Doe'
     defects = [d for d in header.defects if not isinstance(d, tolerated)]
     if defects or len(header.addresses) != 1:
@@ -79,6 +98,8 @@ def domain_problem(domain: str) -> str | None:
 
 def mailbox_problem(value: str) -> str | None:
     """For config checks: why `value` is not one mailbox, or None when it is."""
+    if PLAINLY_ONE_MAILBOX.fullmatch(value):
+        return None
     try:
         parse_mailbox(value)
     except MailboxError as e:

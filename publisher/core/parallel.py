@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
-import multiprocessing
 import os
 import signal
 import sys
@@ -87,6 +86,8 @@ def shared_map(
     in a job is raised here as it would be without helpers. `meanwhile` runs
     here while the helpers start on their chunks.
     """
+    import multiprocessing  # only where work is shared: not on a build with nothing to do
+
     remote = remote or local
     chunk_size = max(1, min(_CHUNK, len(jobs) // (4 * (helpers + 1))))
     chunks = _chunks(jobs, chunk_size)

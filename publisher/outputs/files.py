@@ -16,7 +16,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -64,6 +63,8 @@ def write_if_changed(path: Path, data: bytes, mode: int = 0o644) -> bool:
             return False
     except FileNotFoundError:
         pass
+    import tempfile  # only when something is written: a build with nothing to do writes nothing
+
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{path.name}{TEMP_MARK}{os.getpid()}-"
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")

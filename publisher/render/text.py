@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
-_XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _WHITESPACE = re.compile(r"\s+")
+
+
+@functools.cache
+def _xml_illegal() -> re.Pattern[str]:
+    # Compiled on first use: its ranges take milliseconds to compile, which a build
+    # with nothing to do should not spend.
+    return re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def strip_xml_illegal(text: str) -> str:
     """Remove characters that XML 1.0 forbids (most C0 controls, lone surrogates, U+FFFE/F)."""
-    return _XML_ILLEGAL.sub("", text)
+    return _xml_illegal().sub("", text)
 
 
 def plain_line(text: str) -> str:

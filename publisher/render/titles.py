@@ -8,7 +8,6 @@ A summary is the text of an HTML excerpt, its whitespace collapsed.
 from __future__ import annotations
 
 import re
-from html import unescape
 
 from publisher.render.text import plain_line
 
@@ -23,6 +22,8 @@ def strip_html(html: str) -> str:
 
 def plain_title(raw: str) -> str:
     """A title as jekyll-feed shows it (`smartify | strip_html`), as plain text on one line."""
+    from html import unescape  # its entity table, only when a post is read
+
     from publisher.render.kramdown import smartify
 
     return plain_line(unescape(strip_html(smartify(raw))))
@@ -31,4 +32,6 @@ def plain_title(raw: str) -> str:
 def summary_text(html: str) -> str:
     """An excerpt's HTML as jekyll-feed's summary (`strip_html | normalize_whitespace`), as
     plain text."""
+    from html import unescape
+
     return plain_line(unescape(strip_html(html)))

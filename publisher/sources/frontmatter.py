@@ -7,25 +7,18 @@ date stays text, so the field check can name it.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
-import frontmatter
-import yaml
-
 from publisher.render.text import strip_xml_illegal
 from publisher.sources.files import FileProblems
-from publisher.sources.yaml_loader import YamlLimitError, load_bounded
 
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 
 
 class _FrontMatterShapeError(ValueError):
     pass
-
-
-class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """PyYAML's safe loader (the C one when it is built)."""
 
 
 def _timestamp_or_text(loader: Any, node: Any) -> Any:
@@ -37,20 +30,38 @@ def _timestamp_or_text(loader: Any, node: Any) -> Any:
         return loader.construct_scalar(node)
 
 
-Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+@functools.cache
+def _handler() -> Any:
+    """python-frontmatter's YAML handler over our loader, made on first use: a build
+    with nothing to do never imports PyYAML."""
+    import frontmatter
+    import yaml
+
+    from publisher.sources.yaml_loader import load_bounded
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        """PyYAML's safe loader (the C one when it is built)."""
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+    class YAMLHandler(frontmatter.YAMLHandler):  # type: ignore[name-defined,misc]
+        """Front matter through `Loader`."""
+
+        loader = Loader
+
+        def load(self, fm: str, **kwargs: object) -> Any:
+            data = load_bounded(fm, Loader)
+            if data is not None and not isinstance(data, dict):
+                raise _FrontMatterShapeError("front matter must be a set of `key: value` lines")
+            return data
+
+    return YAMLHandler()
 
 
-class _YAMLHandler(frontmatter.YAMLHandler):  # type: ignore[name-defined,misc]
-    """Front matter through `Loader`."""
+def loader_name() -> str:
+    """Which PyYAML loader reads front matter: CSafeLoader, or SafeLoader without the C one."""
+    return str(_handler().loader.__mro__[1].__name__)
 
-    def load(self, fm: str, **kwargs: object) -> Any:
-        data = load_bounded(fm, Loader)
-        if data is not None and not isinstance(data, dict):
-            raise _FrontMatterShapeError("front matter must be a set of `key: value` lines")
-        return data
-
-
-_HANDLER = _YAMLHandler()
 
 _UNCLOSED_CONTEXTS = frozenset(
     {
@@ -80,8 +91,13 @@ def split(text: str, problems: FileProblems) -> tuple[dict[str, Any], str] | Non
             1,
         )
         return None
+    import frontmatter
+    import yaml
+
+    from publisher.sources.yaml_loader import YamlLimitError
+
     try:
-        metadata, body = frontmatter.parse(text, handler=_HANDLER)
+        metadata, body = frontmatter.parse(text, handler=_handler())
     except _FrontMatterShapeError as e:
         problems.add(str(e), "write one `key: value` per line, like `title: My post`", 2)
         return None
@@ -94,7 +110,8 @@ def split(text: str, problems: FileProblems) -> tuple[dict[str, Any], str] | Non
     return _xml_safe(dict(metadata)), str(body)
 
 
-def _report_limit(error: YamlLimitError, problems: FileProblems) -> None:
+def _report_limit(error: Any, problems: FileProblems) -> None:
+    """A YamlLimitError (front matter too big, too deep, or an alias bomb) as a problem."""
     reason = str(error.problem)
     if "alias" in reason:
         hint = "write the values out instead of anchors (&name) and aliases (*name)"
@@ -106,7 +123,8 @@ def _report_limit(error: YamlLimitError, problems: FileProblems) -> None:
     problems.add(f"front matter refused: it {reason}", hint, mark.line + 1 if mark else 1)
 
 
-def _report_yaml_error(error: yaml.YAMLError, problems: FileProblems) -> None:
+def _report_yaml_error(error: Any, problems: FileProblems) -> None:
+    """A yaml.YAMLError as a problem on the line it names."""
     mark = getattr(error, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
     reason = getattr(error, "problem", None) or str(error)

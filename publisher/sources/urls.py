@@ -6,8 +6,6 @@ from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit
 
-from slugify import slugify
-
 _URI_SAFE = "/:@!$&'()*+,;=-._~%?#[]"
 PERMALINK_PLACEHOLDERS = (":slug", ":year", ":month", ":day")
 
@@ -18,6 +16,8 @@ def uri(url: str) -> str:
 
 
 def slug(text: str, *, allow_unicode: bool = True) -> str:
+    from slugify import slugify  # imported when a post is parsed, not on every build
+
     return str(slugify(text, allow_unicode=allow_unicode))
 
 

@@ -20,7 +20,14 @@ from lxml import etree
 from publisher.core.config import Config
 from publisher.core.models import Post
 from publisher.outputs import FEED_FORMATS
-from publisher.outputs.feeds import FeedSpec, author_name, feed_url, terms
+from publisher.outputs.feeds import (
+    FeedSpec,
+    author_name,
+    feed_language,
+    feed_url,
+    home_url,
+    terms,
+)
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -35,8 +42,8 @@ def feedgen(config: Config, spec: FeedSpec, fmt: str) -> FeedGenerator:
     generator.title(spec.title)
     generator.subtitle(site.description or site.title)
     generator.description(site.description or site.title)
-    generator.language(site.language)
-    generator.link(href=f"{site.base_url}/", rel="alternate", type="text/html")
+    generator.language(feed_language(config, spec))
+    generator.link(href=home_url(config, spec), rel="alternate", type="text/html")
     generator.link(href=feed_url(config, spec, fmt), rel="self", type=FEED_FORMATS[fmt].media_type)
     author = {"name": author_name(config)}
     if site.author_email:

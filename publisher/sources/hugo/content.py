@@ -105,6 +105,22 @@ def main_sections(config: HugoSiteConfig, built_page_sections: Sequence[str]) ->
     return (default,) if default else ()
 
 
+def post_files(config: HugoSiteConfig, tree: ContentTree, *, all_pages: bool) -> list[ContentFile]:
+    """The pages that are posts: every regular page, or those of each language's main
+    sections. Without `mainSections` that is the section with the most pages on disk (Hugo
+    counts the pages it builds, so drafts may tip it the other way: set mainSections)."""
+    pages = tree.pages()
+    if all_pages:
+        return pages
+    chosen: dict[str, tuple[str, ...]] = {
+        language.code: main_sections(
+            config, [page.section for page in pages if page.lang == language.code]
+        )
+        for language in config.languages
+    }
+    return [page for page in pages if page.section in chosen.get(page.lang, ())]
+
+
 def find_content(config: HugoSiteConfig) -> ContentTree:
     """Every content file of every language, classified; unsupported formats noted."""
     files: list[ContentFile] = []

@@ -1,0 +1,46 @@
+"""A config.toml for the Hugo site in a folder (for `publisher init`).
+
+`hugo_config_for(folder)` is what a `publisher init` scaffolder registry calls for a
+folder that holds a Hugo config: [site] and [feeds] come from the Hugo config when the
+config is loaded, so the file only names the source, the folders and the sender.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from publisher.sources.hugo.settings import CONFIG_FILES, site_settings
+
+TEMPLATE = """\
+# publisher's config for the Hugo site in this folder. [site] and [feeds] are read from
+# {config_files} (title, baseURL, languageCode, timeZone, params.author,
+# services.rss.limit, languages); set a key here only to override it.
+# Every setting: docs/configuration.md.
+
+[source]
+kind = "hugo"
+path = "."
+pages = "main"   # the pages of params.mainSections; "all": every page, as Hugo's RSS
+
+[paths]
+# Not Hugo's public/: after `hugo`, copy these feeds over Hugo's, leaving index.html out
+# (rsync -a --exclude=/index.html feeds/ public/). Hugo does not read these folders.
+output = "feeds"    # index.xml (RSS, Hugo's path), feed.atom, feed.json, categories/<term>/
+state = "state"     # first-seen dates, adopted ids, subscribers, the delivery ledger
+outbox = "outbox"
+
+[mail]
+transport = "outbox"   # "smtp" to send through [smtp]
+from = "{sender}"
+"""
+
+
+def hugo_config_for(folder: Path) -> str:
+    """config.toml text for the Hugo site in `folder` (which holds its config)."""
+    settings = site_settings(folder.resolve())
+    site = settings.defaults.get("site", {})
+    title = str(site.get("title") or "News").replace('"', "'")
+    host = urlsplit(str(site.get("base_url") or "")).hostname or "example.org"
+    sender = f"{title} <news@{host}>"
+    return TEMPLATE.format(config_files=CONFIG_FILES, sender=sender.replace("\\", ""))

@@ -139,8 +139,10 @@ def differences(
 def _instant(text: str) -> datetime:
     """An RSS date as an instant (feedparser, which reads year 1 as year 1)."""
     document = f"<rss><channel><item><pubDate>{text}</pubDate></item></channel></rss>"
-    struct = feedparser.parse(document).entries[0].published_parsed
-    return datetime(*struct[:6], tzinfo=UTC)
+    year, month, day, hour, minute, second = (
+        feedparser.parse(document).entries[0].published_parsed[:6]
+    )
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("site", SITES)

@@ -276,3 +276,33 @@ def test_the_init_config_names_the_hugo_source_and_the_sender(tmp_path: Path) ->
     config = load_config(tmp_path / "site" / "config.toml")
     assert config.paths.output == (tmp_path / "site" / "feeds").resolve()
     assert build(config, MOMENT).posts == 16
+
+
+def test_language_tags_are_each_languages_own_and_never_shared(tmp_path: Path) -> None:
+    from publisher.sources.hugo.posts import language_tags
+    from publisher.sources.hugo.site_config import load_site_config
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "hugo.toml").write_text(
+        'languageCode = "en-us"\n[languages.en]\nweight = 1\n[languages.fr]\nweight = 2\n'
+        '[languages.de]\nlanguageCode = "de-AT"\nweight = 3\n[languages.en-gb]\nweight = 4\n',
+        encoding="utf-8",
+    )
+    tags = language_tags(load_site_config(site))
+    assert tags == {"en": "en-us", "fr": "fr", "de": "de-AT", "en-gb": "en-gb"}
+    (site / "hugo.toml").write_text('languageCode = "ko-kr"\n', encoding="utf-8")
+    assert language_tags(load_site_config(site)) == {"en": "ko-kr"}  # one language: its code
+
+
+def test_editing_a_file_of_the_config_folder_renders_again(tmp_path: Path) -> None:
+    config = hugo_site(tmp_path, "babel")
+    loaded = load_config(config)
+    cold = _rendered(loaded)
+    assert build(loaded, MOMENT).nothing_changed
+    before = item(tmp_path / "public" / "index.xml", "First Steps").findtext("description")
+    folder = tmp_path / "site" / "config" / "_default" / "hugo.toml"
+    folder.write_text("summaryLength = 3\n" + folder.read_text("utf-8"), encoding="utf-8")
+    assert _rendered(load_config(config)) == cold
+    after = item(tmp_path / "public" / "index.xml", "First Steps").findtext("description")
+    assert len(str(after)) < len(str(before)) and str(before).startswith(str(after))

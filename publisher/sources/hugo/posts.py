@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from publisher.core.models import Category, DateSource
 from publisher.render.text import plain_line
 from publisher.sources.hugo.dates import FILE_MOD_TIME, FILENAME
 from publisher.sources.hugo.pages import HugoPage
-from publisher.sources.hugo.site_config import HugoLanguage, HugoSiteConfig
+from publisher.sources.hugo.site_config import HugoSiteConfig
 from publisher.sources.hugo.urls import (
     GO_ZERO_TIME,
     PathRules,
@@ -39,17 +40,29 @@ class PostRules:
     urls: Mapping[str, SiteURLs]
     author: str
     """[site] author: a page's author when it names none."""
-    multilingual: bool
 
     @property
     def path_rules(self) -> PathRules:
         return PathRules(self.site.disable_path_to_lower, self.site.remove_path_accents)
 
+    @cached_property
+    def tags(self) -> dict[str, str]:
+        """Each language's tag, when the site has more than one (see `language_tags`)."""
+        return language_tags(self.site) if len(self.site.languages) > 1 else {}
 
-def language_tag(language: HugoLanguage) -> str:
-    """A language's tag as feeds write it: its `languageCode`, else its key."""
-    code = language.language_code.replace("_", "-").strip()
-    return code if _looks_like_a_tag(code) else language.code
+
+def language_tags(site: HugoSiteConfig) -> dict[str, str]:
+    """Language key → its tag as feeds write it: its `languageCode` (on a multilingual site,
+    when that is a tag of the same language: `ko-KR` for `ko`, but not a code inherited from
+    the site, `en-us` for `fr`), else the key; never the same tag for two languages."""
+    tags: dict[str, str] = {}
+    alone = len(site.languages) == 1
+    for language in site.languages:
+        code = language.language_code.replace("_", "-").strip()
+        same = alone or code.split("-")[0].lower() == language.code.split("-")[0].lower()
+        tag = code if same and _looks_like_a_tag(code) else language.code
+        tags[language.code] = language.code if tag in tags.values() else tag
+    return tags
 
 
 def _looks_like_a_tag(code: str) -> bool:
@@ -79,7 +92,7 @@ def parsed_post(page: HugoPage, rules: PostRules, reader: str) -> ParsedPost:
         tags=tags,
         image=_image(page, rules),
         author=plain_line(page.authors[0]) if page.authors else rules.author,
-        lang=language_tag(rules.site.language(page.lang)) if rules.multilingual else None,
+        lang=rules.tags.get(page.lang),
         slug=page.facts.slug or page.file.content_base_name,
         url=page.permalink,
         hidden="draft" if page.draft else None,

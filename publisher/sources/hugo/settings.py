@@ -17,7 +17,7 @@ from typing import Any
 from publisher.core.errors import ConfigError, Problem
 from publisher.core.site_settings import SiteSettings
 from publisher.sources.hugo.dates import date_rules
-from publisher.sources.hugo.posts import CATEGORY_TAXONOMY, language_tag
+from publisher.sources.hugo.posts import CATEGORY_TAXONOMY, language_tags
 from publisher.sources.hugo.site_config import (
     CONFIG_EXTENSIONS,
     CONFIG_NAMES,
@@ -45,7 +45,7 @@ def _site_table(site: HugoSiteConfig) -> dict[str, Any]:
     base_url = site.base_url.strip()
     if base_url.startswith(("http://", "https://")):
         table["base_url"] = base_url.rstrip("/")
-    table["language"] = language_tag(language)
+    table["language"] = language_tags(site)[language.code]
     if site.author:
         table["author"] = plain_line(site.author)
     if site.author_email:
@@ -60,12 +60,12 @@ def _feeds_table(site: HugoSiteConfig) -> dict[str, Any]:
         "category_paths": {"rss": CATEGORY_RSS_PATH},
     }
     if len(site.languages) > 1:
+        tags = language_tags(site)
         table["languages"] = {
-            language_tag(language): site.language_prefix(language.code)
-            for language in site.languages
+            tags[language.code]: site.language_prefix(language.code) for language in site.languages
         }
         table["titles"] = {
-            language_tag(language): language.title for language in site.languages if language.title
+            tags[language.code]: language.title for language in site.languages if language.title
         }
     return table
 

@@ -311,6 +311,7 @@ class _Load:
         ]
         final = {post.id: post for post in posts}
         changes = [d.changes_at for d in drafts if d.changes_at is not None]
+        site_warnings = getattr(self.moment.source, "site_warnings", tuple)
         return LoadedSite(
             posts=tuple(posts),
             hidden=tuple((d.post.source_name, d.hidden_reason) for d in drafts if d.hidden_reason),
@@ -318,8 +319,7 @@ class _Load:
             next_publication=min(changes, default=None),
             with_content=None if wanted is None else frozenset(wanted),
             cache_update=self.update,
-            warnings=_site_warnings(self.moment.source)
-            + tuple(w for d in drafts for w in d.warnings),
+            warnings=(*site_warnings(), *(w for d in drafts for w in d.warnings)),
             seen_as={d.post.id: d.source_id for d in drafts if d.post.id != d.source_id},
         )
 
@@ -465,11 +465,6 @@ def _render_file(source: Source, job: RenderJob) -> tuple[str, str] | None:
     except OSError:
         return None
     return source.render(raw, reader, url, name) if content_hash(raw) == digest else None
-
-
-def _site_warnings(source: Source) -> tuple[str, ...]:
-    site_warnings = getattr(source, "site_warnings", None)
-    return tuple(site_warnings()) if site_warnings is not None else ()
 
 
 def _check_unique(

@@ -146,9 +146,12 @@ class HugoSource:
         return _sha256(*chunks)
 
     def site_warnings(self) -> tuple[str, ...]:
-        notes = (*self.site.notes, *self.dates.notes, *self.tree().notes)
-        origin = self.site.files[0].name if self.site.files else "Hugo config"
-        return tuple(note if ": " in note else f"{origin}: {note}" for note in notes)
+        """Config settings not followed and content files skipped, named as the user finds
+        them (from config.toml's folder)."""
+        shown = _shown_root(self.config)
+        origin = shown + self.site.files[0].relative_to(self.site.root).as_posix()
+        config_notes = (f"{origin}: {note}" for note in (*self.site.notes, *self.dates.notes))
+        return (*config_notes, *(shown + note for note in self.tree().notes))
 
     def parse(self, raw: bytes, source: SourceFile, problems: FileProblems) -> ParsedPost | None:
         file = self._file(source.name)
@@ -274,6 +277,15 @@ class HugoSource:
         base = page.resource_base if file.leaf_bundle else url
         summary = summary_text(page.summary.text) if page.summary is not None else ""
         return syndication_html(page.content_html, base), summary
+
+
+def _shown_root(config: Config) -> str:
+    """The site's root as paths in messages start: from config.toml's folder, "" or "site/"."""
+    try:
+        inside = config.source.path.relative_to(config.file.parent).as_posix()
+    except ValueError:
+        return f"{config.source.path}/"
+    return "" if inside == "." else f"{inside}/"
 
 
 def _param(page: HugoPage, site: HugoSiteConfig, name: str) -> object:

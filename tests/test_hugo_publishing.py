@@ -306,3 +306,21 @@ def test_editing_a_file_of_the_config_folder_renders_again(tmp_path: Path) -> No
     assert _rendered(load_config(config)) == cold
     after = item(tmp_path / "public" / "index.xml", "First Steps").findtext("description")
     assert len(str(after)) < len(str(before)) and str(before).startswith(str(after))
+
+
+def test_shortcodes_the_site_lacks_or_replaces_are_named_as_such(tmp_path: Path) -> None:
+    config = hugo_site(tmp_path, extra='pages = "all"\n')
+    site = tmp_path / "site"
+    (site / "themes" / "plain" / "layouts" / "shortcodes").mkdir(parents=True)
+    (site / "themes" / "plain" / "layouts" / "shortcodes" / "figure.html").write_text("<img>")
+    hugo = site / "hugo.toml"
+    hugo.write_text('theme = "plain"\n' + hugo.read_text("utf-8"), encoding="utf-8")
+    (site / "content" / "posts" / "more.md").write_text(
+        '+++\ntitle = "More"\ndate = 2023-01-01\n+++\n'
+        '{{< nosuch >}}\n\n{{< figure src="a.png" >}}\n',
+        encoding="utf-8",
+    )
+    warnings = "\n".join(build(load_config(config), MOMENT).warnings)
+    assert "more.md:5: shortcode 'nosuch' does not exist (Hugo would stop here)" in warnings
+    assert "more.md:7: shortcode 'figure': the site's own replaces Hugo's" in warnings
+    assert "shortcodes.md:45: shortcode 'aside' is the site's own" in warnings

@@ -52,7 +52,9 @@ from publisher.sources.hugo.site_config import HugoSiteConfig, load_site_config
 from publisher.sources.records import ParsedPost
 
 MAX_PAGE_BYTES = 4 << 20
-SHORTCODE_FOLDERS = ("layouts/shortcodes",)
+SHORTCODES = Path("layouts", "shortcodes")
+"""Where a site (or a theme, under themes/<name>/) keeps its own shortcode templates."""
+MAX_SHORTCODE_FILES = 2000
 _REF = re.compile(r"\{\{[<%]\s*(?:/\*\s*)?rel?ref[\s>%]")
 
 
@@ -90,6 +92,7 @@ class HugoSource:
         self._refs: RefIndex | None = None
         self._pages: RefIndex | None = None
         """Every page, for checking that a `ref` names one."""
+        self._shortcodes: frozenset[str] | None = None
 
     # finding and parsing --------------------------------------------------------
 
@@ -133,16 +136,30 @@ class HugoSource:
             "shortcodes": self.shortcodes_digest(),
         }
 
+    def shortcode_files(self) -> list[tuple[Path, Path]]:
+        """(folder, file) of every shortcode template of the site and its themes."""
+        themes = self.site.raw.get("theme") or []
+        themes = [themes] if isinstance(themes, str) else [str(t) for t in themes]
+        folders = [self.root / SHORTCODES, *(self.root / "themes" / t / SHORTCODES for t in themes)]
+        found = []
+        for folder in folders:
+            if folder.is_dir():
+                found += [(folder, path) for path in sorted(folder.rglob("*")) if path.is_file()]
+        return found[:MAX_SHORTCODE_FILES]
+
+    def site_shortcodes(self) -> frozenset[str]:
+        if self._shortcodes is None:
+            names = {path.relative_to(folder).as_posix() for folder, path in self.shortcode_files()}
+            self._shortcodes = frozenset(name.split(".", 1)[0] for name in names)
+        return self._shortcodes
+
     def shortcodes_digest(self) -> str:
         """The site's own shortcode templates (names and bytes): they decide which shortcodes
         are the site's, and warnings name them."""
         chunks = []
-        for folder in SHORTCODE_FOLDERS:
-            base = self.root / folder
-            for path in sorted(base.rglob("*")) if base.is_dir() else []:
-                if path.is_file():
-                    chunks.append(path.relative_to(base).as_posix().encode())
-                    chunks.append(_read_small(path))
+        for _folder, path in self.shortcode_files():
+            chunks.append(path.relative_to(self.root).as_posix().encode())
+            chunks.append(_read_small(path))
         return _sha256(*chunks)
 
     def site_warnings(self) -> tuple[str, ...]:
@@ -210,6 +227,7 @@ class HugoSource:
             resolve_ref=exists,
             param=lambda name: _param(page, self.site, name),
             first_line=page.body_line,
+            site_shortcodes=self.site_shortcodes(),
         )
         return expand_shortcodes(page.body, context).warnings
 

@@ -324,3 +324,11 @@ def test_shortcodes_the_site_lacks_or_replaces_are_named_as_such(tmp_path: Path)
     assert "more.md:5: shortcode 'nosuch' does not exist (Hugo would stop here)" in warnings
     assert "more.md:7: shortcode 'figure': the site's own replaces Hugo's" in warnings
     assert "shortcodes.md:45: shortcode 'aside' is the site's own" in warnings
+
+
+def test_rss_guids_are_permalinks_as_hugos_are(tmp_path: Path) -> None:
+    assert publisher(hugo_site(tmp_path), "build").exit_code == 0
+    for element in rss(tmp_path / "public" / "index.xml").iterfind("item"):
+        guid = element.find("guid")
+        assert guid is not None and guid.text == element.findtext("link")
+        assert guid.get("isPermaLink") == "true"

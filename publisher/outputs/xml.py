@@ -54,7 +54,7 @@ def feedgen(config: Config, spec: FeedSpec, fmt: str) -> FeedGenerator:
     for post in spec.posts:
         entry = generator.add_entry(order="append")
         entry.id(post.id)
-        entry.guid(post.id, permalink=False)
+        entry.guid(post.id, permalink=post.id == post.url)
         entry.title(post.title)
         entry.link(href=post.url, rel="alternate")
         entry.published(post.published)

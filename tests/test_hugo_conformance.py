@@ -39,7 +39,16 @@ from click.testing import CliRunner
 
 from publisher.cli import cli
 from tests.feed_validator import require_validator, validate
-from tests.hugo_peer import ALL_PAGES, SITES, FeedItem, HugoBuild, HugoBuilds, read_feeds
+from tests.hugo_peer import (
+    ALL_PAGES,
+    SITES,
+    FeedItem,
+    HugoBuild,
+    HugoBuilds,
+    copy_fixture,
+    read_feeds,
+    run_hugo,
+)
 
 SUMMARY_AGREEMENT = 0.95
 UNDATED = {"posts/undated.md"}
@@ -297,3 +306,27 @@ def test_init_config_for_a_hugo_site_builds_its_feeds(tmp_path: Path) -> None:
     assert (site / "feeds" / "index.xml").is_file()
     assert (site / "feeds" / "ko" / "index.xml").is_file()
     assert 'from = "Babel <news@babel.example.com>"' in (site / "config.toml").read_text()
+
+
+def test_feeds_follow_a_renamed_rss_and_category_permalinks_as_hugo_does(tmp_path: Path) -> None:
+    source = copy_fixture("blog", tmp_path / "site")
+    config = source / "hugo.toml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("[permalinks]\n", '[permalinks]\n  categories = "/topics/:slug/"\n')
+    rss = '[outputFormats.RSS]\n  baseName = "feed"\n\n'
+    text = text.replace("[outputFormats.dump]", rss + "[outputFormats.dump]")
+    config.write_text(text, encoding="utf-8")
+    run_hugo(source, tmp_path / "hugo", (), tmp_path)
+    theirs = read_feeds(tmp_path / "hugo")
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "ours" / "config.toml").write_text(
+        f'[source]\nkind = "hugo"\npath = "{source}"\npages = "all"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "ours" / "config.toml"), "build"])
+    assert result.exit_code == 0, result.output
+    ours = read_feeds(tmp_path / "ours" / "public")
+    compared = [path for path in ours if path in theirs]
+    assert sorted(compared) == sorted(ours)  # every RSS feed of ours is where Hugo has one
+    assert "feed.xml" in compared and "topics/site-news/feed.xml" in compared
+    for path in compared:
+        assert {i.link for i in ours[path].items} == {i.link for i in theirs[path].items}, path

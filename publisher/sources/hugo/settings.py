@@ -4,15 +4,18 @@ The production config (hugo.toml or config.toml, then config/_default/ and
 config/production/) gives [site]: `title`, `baseURL`, the default language's
 `languageCode`, `timeZone`, `params.description` and `params.author`; and [feeds]: Hugo's
 RSS limit (`services.rss.limit`; none means every page, as Hugo's RSS) and Hugo's feed
-paths (RSS at `index.xml`, a category's at `categories/<term>/index.xml`), with one set per
-language at Hugo's language prefix (`/ko/index.xml`). Anything config.toml sets wins.
+paths (RSS at `index.xml`, a category's at `categories/<term>/index.xml`, or where the RSS
+`baseName` and `permalinks.categories` put them), with one set per language at Hugo's
+language prefix (`/ko/index.xml`). Anything config.toml sets wins.
 `id_authority` is not needed: a Hugo page's entry id is its permalink, Hugo's RSS guid.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from publisher.core.errors import ConfigError, Problem
 from publisher.core.site_settings import SiteSettings
@@ -29,6 +32,8 @@ from publisher.sources.hugo.urls import compile_permalinks
 CONFIG_FILES = "hugo.toml, config.toml (or .yaml, .json) or config/_default/"
 RSS_PATH = "index.xml"
 CATEGORY_RSS_PATH = f"{CATEGORY_TAXONOMY}/{{category}}/index.xml"
+_TERM = "publishercategoryterm"
+"""A term that every path rule keeps as it is, to find where a term goes in a path."""
 
 
 def _site_table(site: HugoSiteConfig) -> dict[str, Any]:
@@ -53,11 +58,30 @@ def _site_table(site: HugoSiteConfig) -> dict[str, Any]:
     return table
 
 
+def rss_paths(site: HugoSiteConfig) -> tuple[str, str]:
+    """Where Hugo writes the home RSS and a category's, as [feeds] paths and category_paths
+    write them: `index.xml` and `categories/{category}/index.xml`, or as the site's RSS
+    `baseName` and `permalinks.categories` make them."""
+    from publisher.sources.hugo.pages import site_urls  # the renderer's module: load it late
+
+    rss = _mapping(_mapping(site.raw.get("outputformats")).get("rss"))
+    name = f"{rss.get('basename') or 'index'}.xml"
+    urls = dataclasses.replace(site_urls(site)[site.default_content_language], language_prefix="")
+    term = urls.term_feed(CATEGORY_TAXONOMY, _TERM).removeprefix(urls.absolute(""))
+    template = unquote(term).replace(_TERM, "{category}") if _TERM in term else CATEGORY_RSS_PATH
+    return name, template.removesuffix(RSS_PATH) + name
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def _feeds_table(site: HugoSiteConfig) -> dict[str, Any]:
+    home, category = rss_paths(site)
     table: dict[str, Any] = {
         "limit": max(site.rss_limit, 0),
-        "paths": {"rss": RSS_PATH},
-        "category_paths": {"rss": CATEGORY_RSS_PATH},
+        "paths": {"rss": home},
+        "category_paths": {"rss": category},
     }
     if len(site.languages) > 1:
         tags = language_tags(site)
@@ -92,10 +116,10 @@ def site_settings(root: Path) -> SiteSettings:
         site = load_site_config(root)
         compile_permalinks(site.permalinks)
         date_rules(site.frontmatter)
+        defaults = {"site": _site_table(site), "feeds": _feeds_table(site)}
     except ConfigError as error:
         problems = error.problems or (Problem(str(root), error.message, error.hint),)
         return SiteSettings(problems=tuple(problems), **common)
-    defaults = {"site": _site_table(site), "feeds": _feeds_table(site)}
     return SiteSettings(defaults=defaults, **common)
 
 

@@ -22,7 +22,6 @@ Deliberate differences, one line each:
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from urllib.parse import quote
 import feedparser
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 
 from publisher.cli import cli
 from tests.feed_validator import require_validator, validate
@@ -49,6 +49,7 @@ from tests.hugo_peer import (
     read_feeds,
     run_hugo,
 )
+from tests.test_feeds import SCHEMAS, check_json_feed
 
 SUMMARY_AGREEMENT = 0.95
 UNDATED = {"posts/undated.md"}
@@ -258,20 +259,26 @@ def test_drafts_future_and_expired_pages_are_in_no_feed(
         assert links and not links & held_back, site
 
 
-def test_feedparser_reads_every_feed_we_write_without_fault(
+def test_feedparser_the_atom_schema_and_json_feed_find_no_fault_in_any_feed(
     hugo_builds: HugoBuilds, tmp_path: Path
 ) -> None:
+    schema = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
     checked = 0
     for site in SITES:
-        public = ours_for(hugo_builds.get(site), tmp_path / site).public
+        build = hugo_builds.get(site)
+        public = ours_for(build, tmp_path / site).public
+        base = next(iter(build.dumps.values()))["baseURL"].rstrip("/")
         for path in sorted(public.rglob("*")):
             if path.suffix in (".xml", ".atom"):
                 parsed = feedparser.parse(path)
                 assert not parsed.bozo, (path, parsed.get("bozo_exception"))
                 assert parsed.entries or "categories" not in path.parts, path
                 checked += 1
+            if path.suffix == ".atom":
+                assert schema.validate(etree.parse(str(path))), (path, schema.error_log)
             elif path.suffix == ".json":
-                assert json.loads(path.read_bytes())["version"].startswith("https://jsonfeed.org")
+                url = f"{base}/{quote(path.relative_to(public).as_posix())}"
+                assert check_json_feed(path.read_bytes(), url)["items"] is not None
     assert checked >= 20
 
 

@@ -337,3 +337,39 @@ def test_feeds_follow_a_renamed_rss_and_category_permalinks_as_hugo_does(tmp_pat
     assert "feed.xml" in compared and "topics/site-news/feed.xml" in compared
     for path in compared:
         assert {i.link for i in ours[path].items} == {i.link for i in theirs[path].items}, path
+
+
+BUILD_OPTIONS = {
+    "never-listed.md": '[_build]\n  list = "never"',
+    "local-list.md": '[_build]\n  list = "local"',
+    "never-rendered.md": '[_build]\n  render = "never"',
+    "link-only.md": '[_build]\n  render = "link"',
+    "headless/index.md": "headless = true",
+    "listed-false.md": "[_build]\n  list = false",
+}
+
+
+@pytest.mark.parametrize("pages", ["main", "all"])
+def test_build_options_and_headless_bundles_leave_pages_out_as_hugo_does(
+    tmp_path: Path, pages: str
+) -> None:
+    source = copy_fixture("blog", tmp_path / "site")
+    for day, (name, options) in enumerate(BUILD_OPTIONS.items(), start=1):
+        path = source / "content" / "posts" / name
+        path.parent.mkdir(exist_ok=True)
+        title = name.split("/")[0].removesuffix(".md")
+        path.write_text(f'+++\ntitle = "{title}"\ndate = 2023-05-0{day}\n{options}\n+++\nx\n')
+    run_hugo(source, tmp_path / "hugo", (), tmp_path)
+    hugo_feed = "index.xml" if pages == "all" else "posts/index.xml"
+    theirs = {i.link for i in read_feeds(tmp_path / "hugo")[hugo_feed].items}
+    assert "" in theirs  # Hugo lists the page it does not render, without a link
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "ours" / "config.toml").write_text(
+        f'[source]\nkind = "hugo"\npath = "{source}"\npages = "{pages}"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "ours" / "config.toml"), "build"])
+    assert result.exit_code == 0, result.output
+    ours = {i.link for i in read_feeds(tmp_path / "ours" / "public")["index.xml"].items}
+    assert ours == theirs - {""}  # a page without a URL is in no feed of ours
+    assert any("/link-only/" in link for link in ours)
+    assert any("/local-list/" in link for link in ours) == (pages == "main")

@@ -275,13 +275,13 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def _draft(params: Mapping[str, Any]) -> bool:
     if "draft" in params:
-        return _truthy(params["draft"])
+        return truthy(params["draft"])
     if "published" in params and isinstance(params["published"], bool | str):
-        return not _truthy(params["published"])
+        return not truthy(params["published"])
     return False
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes", "on")
     return bool(value)
@@ -297,7 +297,7 @@ def _terms(params: Mapping[str, Any], config: HugoSiteConfig) -> dict[str, tuple
 
 def _cjk(params: Mapping[str, Any], config: HugoSiteConfig, text: str) -> bool:
     if "iscjklanguage" in params:
-        return _truthy(params["iscjklanguage"])
+        return truthy(params["iscjklanguage"])
     return config.has_cjk_language and is_cjk(text)
 
 

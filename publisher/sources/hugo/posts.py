@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from publisher.core.models import Category, DateSource
 from publisher.render.text import plain_line
 from publisher.sources.hugo.dates import FILE_MOD_TIME, FILENAME
-from publisher.sources.hugo.pages import HugoPage
+from publisher.sources.hugo.pages import HugoPage, truthy
 from publisher.sources.hugo.site_config import HugoSiteConfig
 from publisher.sources.hugo.urls import (
     GO_ZERO_TIME,
@@ -40,6 +40,8 @@ class PostRules:
     urls: Mapping[str, SiteURLs]
     author: str
     """[site] author: a page's author when it names none."""
+    all_pages: bool = False
+    """[source] pages = "all": the posts are Hugo's home RSS, not its main sections' RSS."""
 
     @property
     def path_rules(self) -> PathRules:
@@ -95,11 +97,36 @@ def parsed_post(page: HugoPage, rules: PostRules, reader: str) -> ParsedPost:
         lang=rules.tags.get(page.lang),
         slug=page.facts.slug or page.file.content_base_name,
         url=page.permalink,
-        hidden="draft" if page.draft else None,
+        hidden="draft" if page.draft else unlisted(page, rules.all_pages),
         reader=reader,
         publish_from=publish_from,
         expires=None if rules.site.build_expired else dates.expiry_date,
     )
+
+
+def unlisted(page: HugoPage, all_pages: bool) -> str | None:
+    """Why Hugo's RSS leaves the page out by its build options, or None: a headless bundle,
+    `_build.render = never` (it has no URL), `_build.list = never`, and `list = local`
+    (listed in its section's RSS only) when the posts are the home RSS's."""
+    if page.file.leaf_bundle and truthy(page.params.get("headless")):
+        return "a headless bundle (Hugo neither renders nor lists it)"
+    options = page.params.get("_build", page.params.get("build"))
+    if not isinstance(options, Mapping):
+        return None
+    options = {str(key).lower(): value for key, value in options.items()}
+    render, listed = _option(options.get("render")), _option(options.get("list"))
+    if render == "never":
+        return "_build.render = never (Hugo gives it no URL)"
+    if listed == "never" or (listed == "local" and all_pages):
+        return f"_build.list = {listed} (not in Hugo's RSS)"
+    return None
+
+
+def _option(value: object) -> str:
+    """A build option as Hugo reads it: a word, or true/false for always/never."""
+    if isinstance(value, bool):
+        return "always" if value else "never"
+    return str(value).strip().lower() if value is not None else "always"
 
 
 def _date_source(handler: str) -> DateSource:

@@ -80,7 +80,9 @@ class HugoSource:
             self.site.frontmatter, file_mod_time=config.source.file_mod_time
         )
         self.urls = site_urls(self.site)
-        self.rules = PostRules(self.site, self.urls, config.site.author)
+        self.rules = PostRules(
+            self.site, self.urls, config.site.author, all_pages=config.source.pages == "all"
+        )
         self.publishes_future = self.site.build_future
         """Hugo's `buildFuture`: pages with a publish date after now are published too."""
         self.reads_mtime = config.source.file_mod_time and any(

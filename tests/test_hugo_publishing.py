@@ -332,3 +332,13 @@ def test_rss_guids_are_permalinks_as_hugos_are(tmp_path: Path) -> None:
         guid = element.find("guid")
         assert guid is not None and guid.text == element.findtext("link")
         assert guid.get("isPermaLink") == "true"
+
+
+def test_dates_in_a_languages_own_time_zone_survive_the_cache(tmp_path: Path) -> None:
+    config = load_config(hugo_site(tmp_path, "almanac", "file_mod_time = true\n"))
+    cold = {post.url: post.published for post in build(config, MOMENT).site.posts}
+    warm = build(config, MOMENT + timedelta(days=1)).site
+    assert warm.cache_update.stats.parsed == 0 and warm.cache_update.stats.stat_hits > 0
+    assert {post.url: post.published for post in warm.posts} == cold
+    armistice = "https://almanac.example.net/fr/2022/armistice/"
+    assert cold[armistice].isoformat() == "2022-11-11T00:00:00-05:00"  # Montreal, not Paris

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -79,8 +80,8 @@ def _looks_like_a_tag(code: str) -> bool:
 
 def parsed_post(page: HugoPage, rules: PostRules, reader: str) -> ParsedPost:
     dates = page.dates
-    published = dates.date
-    publish_from = dates.publish_date if dates.publish_date != published else None
+    published = _fixed(dates.date)
+    publish_from = _fixed(dates.publish_date) if dates.publish_date != dates.date else None
     if dates.publish_date is None and published is not None:
         publish_from = GO_ZERO_TIME  # Hugo holds back only what has a future publish date
     categories, tags = _terms(page, rules.path_rules)
@@ -89,7 +90,7 @@ def parsed_post(page: HugoPage, rules: PostRules, reader: str) -> ParsedPost:
         id=page.permalink,
         date_source=_date_source(dates.date_handler),
         published=published,
-        updated=dates.lastmod,
+        updated=_fixed(dates.lastmod),
         categories=categories,
         tags=tags,
         image=_image(page, rules),
@@ -100,8 +101,16 @@ def parsed_post(page: HugoPage, rules: PostRules, reader: str) -> ParsedPost:
         hidden="draft" if page.draft else unlisted(page, rules.all_pages),
         reader=reader,
         publish_from=publish_from,
-        expires=None if rules.site.build_expired else dates.expiry_date,
+        expires=None if rules.site.build_expired else _fixed(dates.expiry_date),
     )
+
+
+def _fixed(moment: datetime | None) -> datetime | None:
+    """The moment with its offset alone: a page's zone is its language's, which may not be
+    [site] timezone, the one zone a cached post's moments are read back in."""
+    if moment is None or moment.utcoffset() is None:
+        return moment
+    return moment.astimezone(timezone(moment.utcoffset() or timedelta(0)))
 
 
 def unlisted(page: HugoPage, all_pages: bool) -> str | None:

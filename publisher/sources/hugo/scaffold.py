@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from publisher.sources.hugo.settings import CONFIG_FILES, site_settings
+from publisher.sources.hugo.settings import site_settings
 
 TEMPLATE = """\
 # publisher's config for the Hugo site in this folder. [site] and [feeds] are read from
-# {config_files} (title, baseURL, languageCode, timeZone, params.author,
+# the Hugo config (title, baseURL, languageCode, timeZone, params.author,
 # services.rss.limit, languages); set a key here only to override it.
 # Every setting: docs/configuration.md.
 
@@ -43,4 +43,4 @@ def hugo_config_for(folder: Path) -> str:
     title = str(site.get("title") or "News").replace('"', "'")
     host = urlsplit(str(site.get("base_url") or "")).hostname or "example.org"
     sender = f"{title} <news@{host}>"
-    return TEMPLATE.format(config_files=CONFIG_FILES, sender=sender.replace("\\", ""))
+    return TEMPLATE.format(sender=sender.replace("\\", ""))

@@ -17,7 +17,9 @@ Hugo's home RSS item for item.
 Deliberate differences, one line each:
 - a page without any date is dated when publisher first saw it (Hugo: year 1);
 - `highlight`, `tweet` and `gist` render as a plain code block and links (Hugo colours
-  code with Chroma and fetches or scripts the others), which shows in automatic summaries.
+  code with Chroma and fetches or scripts the others), which shows in automatic summaries;
+- a page with `_build.render = never` has no URL and is in no feed of ours (Hugo's RSS
+  lists it with an empty link).
 """
 
 from __future__ import annotations
@@ -373,3 +375,22 @@ def test_build_options_and_headless_bundles_leave_pages_out_as_hugo_does(
     assert ours == theirs - {""}  # a page without a URL is in no feed of ours
     assert any("/link-only/" in link for link in ours)
     assert any("/local-list/" in link for link in ours) == (pages == "main")
+
+
+def test_a_bundles_image_is_its_resource_at_the_url_hugo_publishes_it(
+    hugo_builds: HugoBuilds, tmp_path: Path
+) -> None:
+    checked = 0
+    for site in SITES:
+        build = hugo_builds.get(site)
+        public = ours_for(build, tmp_path / site, adopt=False, pages="all").public
+        pages = pages_by_link(build)
+        for path in public.rglob("feed.atom"):
+            for entry in feedparser.parse(path).entries:
+                page = pages[entry.link]
+                resources = {r["name"]: r["permalink"] for r in page["resources"]}
+                images = page["params"].get("images") or []
+                if images and images[0] in resources:
+                    assert entry.media_thumbnail[0]["url"] == resources[images[0]], entry.link
+                    checked += 1
+    assert checked >= 3

@@ -1,7 +1,9 @@
 """A Hugo site read as Hugo 0.111.3 would list it: every regular page it builds, with its
 front matter, dates, permalink, terms, rendered content and summary.
 
-This is the groundwork for the Hugo Source: turning a `HugoPage` into a `Post` is a mapping.
+`load_hugo_site` reads a whole site at once (the conformance tests compare it with Hugo's
+own dump); the Hugo source (source.py) reads one page at a time with `page_from_text` and
+`render_page`, and posts.py maps a `HugoPage` to a post.
 """
 
 from __future__ import annotations
@@ -178,7 +180,7 @@ def _read_page(
     notes: list[str],
     problems: list[Problem],
 ) -> HugoPage | None:
-    where = file.path.relative_to(config.root).as_posix()
+    where = shown_path(file, config)
     size = file.path.stat().st_size
     if size > MAX_CONTENT_BYTES:
         problems.append(Problem(where, f"larger than {MAX_CONTENT_BYTES} bytes; page left out"))
@@ -194,6 +196,14 @@ def _read_page(
     return page
 
 
+def shown_path(file: ContentFile, config: HugoSiteConfig) -> str:
+    """A content file's path from the site's root (a content folder may be outside it)."""
+    try:
+        return file.path.relative_to(config.root).as_posix()
+    except ValueError:
+        return str(file.path)
+
+
 def page_from_text(
     file: ContentFile,
     text: str,
@@ -204,8 +214,7 @@ def page_from_text(
 ) -> HugoPage:
     """One page read from its text; a ContentError (naming file and line) when its front
     matter cannot be read."""
-    where = file.path.relative_to(config.root).as_posix()
-    matter = split_front_matter(text, where)
+    matter = split_front_matter(text, shown_path(file, config))
     params = {key.lower(): value for key, value in matter.data.items()}
     language = config.language(file.lang)
     zone = ZoneInfo(language.time_zone) if language.time_zone else UTC
@@ -317,7 +326,7 @@ def render_page(
         return value if value is not None else dotted(config.language(page.lang).params, name)
 
     context = ShortcodeContext(
-        page=page.file.path.relative_to(config.root).as_posix(),
+        page=shown_path(page.file, config),
         render_markdown=render_markdown,
         resolve_ref=resolve,
         param=param,

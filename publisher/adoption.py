@@ -33,6 +33,8 @@ MAX_FEED_BYTES = 32 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 30.0
 SAME_DATE_SECONDS = 36 * 3600
 """How far apart a post's and an entry's published dates may be to match by title."""
+ZERO_YEAR = 1
+"""A date in year 1 is Go's zero time: Hugo's RSS gives it to a page without a date."""
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -132,7 +134,9 @@ def _published(entry: Any) -> datetime | None:
     with warnings.catch_warnings():  # feedparser warns when `updated` stands in for it
         warnings.simplefilter("ignore", DeprecationWarning)
         parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
+    if not parsed or parsed.tm_year <= ZERO_YEAR:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
 
 
 def _json_feed(data: bytes, location: str) -> list[FeedEntry]:
@@ -151,7 +155,9 @@ def _json_feed(data: bytes, location: str) -> list[FeedEntry]:
         if isinstance(text, str):
             try:
                 published = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-            except ValueError:
+            except (ValueError, OverflowError):
+                published = None
+            if published is not None and published.year <= ZERO_YEAR:
                 published = None
         entries.append(
             FeedEntry(

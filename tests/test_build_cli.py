@@ -222,7 +222,7 @@ def test_config_errors_exit_2_with_every_problem_at_once(tmp_path: Path) -> None
     config, before = built_site(tmp_path)
     config.write_text(
         '[site]\ntitel = "x"\nbase_url = "example.org"\nid_authority = "example.org,2024"\n'
-        '[feeds]\nlimit = 0\nformat = ["atom"]\n',
+        '[feeds]\nlimit = -1\nformat = ["atom"]\n',
         encoding="utf-8",
     )
     for command in ("build", "check"):
@@ -233,7 +233,7 @@ def test_config_errors_exit_2_with_every_problem_at_once(tmp_path: Path) -> None
         assert "[site]: unknown key 'titel'" in err and "did you mean 'title'?" in err
         assert "[site] base_url: must be an absolute http(s) URL" in err
         assert "[site] title: is required" in err
-        assert "[feeds] limit: must be 1 or more (got 0)" in err
+        assert "[feeds] limit: must be 0 or more (got -1)" in err
         assert "[feeds]: unknown key 'format'" in err and "did you mean 'formats'?" in err
     assert snapshot(tmp_path / "public") == before
 

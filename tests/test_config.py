@@ -124,7 +124,7 @@ def test_an_unknown_key_far_from_any_setting_has_no_guess(tmp_path: Path) -> Non
         ("site", "id_authority = 'example.org'", "id_authority: must be a domain or email"),
         ("site", "permalink = ':slug/'", "permalink: must start with '/'"),
         ("site", "title = 5", "title: must be a string (got 5)"),
-        ("feeds", "limit = 0", "limit: must be 1 or more (got 0)"),
+        ("feeds", "limit = -1", "limit: must be 0 or more (got -1)"),
         ("feeds", "limit = true", "limit: must be a whole number"),
         ("feeds", "limit = '20'", "limit: must be a whole number"),
         ("feeds", "full_content = 'yes'", "full_content: must be true or false"),
@@ -231,5 +231,6 @@ def test_every_setting_has_documentation() -> None:
     }  # fmt: skip
     feeds_keys = {key for table, key, *_ in rows if table == "feeds"}
     assert feeds_keys == {
-        "limit", "full_content", "formats", "categories", "hub", "paths", "category_paths"
+        "limit", "full_content", "formats", "categories", "hub", "paths", "category_paths",
+        "languages", "titles",
     }  # fmt: skip

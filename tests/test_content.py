@@ -59,10 +59,18 @@ def write_config(
     root: Path, site: dict[str, Any] | None = None, feeds: dict[str, Any] | None = None
 ) -> None:
     lines = ["[site]"]
-    lines += [f"{key} = {json.dumps(value)}" for key, value in {**SITE, **(site or {})}.items()]
+    lines += [f"{key} = {_toml(value)}" for key, value in {**SITE, **(site or {})}.items()]
     if feeds:
-        lines += ["[feeds]"] + [f"{key} = {json.dumps(value)}" for key, value in feeds.items()]
+        lines += ["[feeds]"] + [f"{key} = {_toml(value)}" for key, value in feeds.items()]
     (root / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _toml(value: Any) -> str:
+    """A TOML value: JSON's spelling, but for tables, which are inline tables."""
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items())
+        return f"{{ {pairs} }}"
+    return json.dumps(value)
 
 
 def post(title: str = "A post", body: str = "<p>Body.</p>", **fields: Any) -> str:

@@ -19,6 +19,7 @@ from lxml import etree
 
 from publisher.build.pipeline import build
 from publisher.core.config import Config, load_config
+from publisher.core.errors import ConfigError
 from tests.conftest import NOW, ROOT, SAMPLE, SEOUL, SHARED
 from tests.test_content import make_site, post, write_config
 
@@ -609,3 +610,50 @@ def test_a_category_named_dot_dot_cannot_overwrite_the_site_feed(tmp_path: Path)
     assert [e.title for e in parse((public / "feed.atom").read_bytes()).entries] == ["B", "A"]
     assert (public / "categories" / "%2E%2E" / "feed.atom").is_file()
     assert [p.name for p in (public / "categories").iterdir()] == ["%2E%2E"]
+
+
+def test_a_set_of_feeds_per_language_under_its_folder(tmp_path: Path) -> None:
+    languages = {"en": "", "en-GB": "uk/"}
+    build(two_posts(tmp_path, languages=languages, titles={"en-GB": "Test site (UK)"}), NOW)
+    public = tmp_path / "public"
+    assert [e.title for e in parse((public / "feed.atom").read_bytes()).entries] == ["B"]
+    british = parse((public / "uk" / "feed.atom").read_bytes())
+    assert (british.feed.title, [e.title for e in british.entries]) == ("Test site (UK)", ["A"])
+    assert xml(public / "uk" / "feed.atom").get(XML_LANG) == "en-GB"
+    channel = xml(public / "uk" / "feed.rss").find("channel")
+    assert (channel.findtext("link"), channel.findtext("language")) == (
+        "https://example.org/uk/",
+        "en-GB",
+    )
+    home = json.loads((public / "uk" / "feed.json").read_bytes())
+    assert (home["home_page_url"], home["language"]) == ("https://example.org/uk/", "en-GB")
+    world = parse((public / "uk" / "categories" / "world" / "feed.atom").read_bytes())
+    assert world.feed.title == "Test site (UK) · World"
+    assert [e.title for e in world.entries] == ["A"]
+    assert [
+        e.title for e in parse((public / "categories/world/feed.atom").read_bytes()).entries
+    ] == ["B"]
+    page = (public / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://example.org/uk/feed.atom"' in page
+
+
+def test_a_post_in_a_language_without_feeds_of_its_own_is_in_the_sites(tmp_path: Path) -> None:
+    build(two_posts(tmp_path, languages={"ko": "ko"}), NOW)
+    public = tmp_path / "public"
+    assert [e.title for e in parse((public / "feed.atom").read_bytes()).entries] == ["B", "A"]
+    assert parse((public / "ko" / "feed.atom").read_bytes()).entries == []
+
+
+def test_languages_must_not_put_two_sets_at_the_top(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        two_posts(tmp_path, languages={"ko": ""})
+    assert "[feeds] languages" in str(caught.value.problems)
+    with pytest.raises(ConfigError) as caught:
+        two_posts(tmp_path / "b", languages={"ko": "x", "ja": "x/"})
+    assert "two languages share one folder" in str(caught.value.problems)
+
+
+def test_limit_zero_keeps_every_post(tmp_path: Path) -> None:
+    build(two_posts(tmp_path, limit=0), NOW)
+    entries = parse((tmp_path / "public" / "feed.atom").read_bytes()).entries
+    assert [e.title for e in entries] == ["B", "A"]

@@ -113,6 +113,15 @@ def test_defaults_without_settings(tmp_path: Path) -> None:
     assert config.language_prefix("en") == ""
 
 
+def test_main_sections_in_params_or_at_the_top_as_newer_hugo_has_them(tmp_path: Path) -> None:
+    (tmp_path / "hugo.toml").write_text('mainSections = ["notes"]\n')
+    assert load_site_config(tmp_path).main_sections == ("notes",)
+    (tmp_path / "hugo.toml").write_text(
+        'mainSections = ["notes"]\n[params]\nmainSections = ["posts", "news"]\n'
+    )
+    assert load_site_config(tmp_path).main_sections == ("posts", "news")
+
+
 def test_every_problem_is_reported_with_file_and_key(tmp_path: Path) -> None:
     (tmp_path / "hugo.toml").write_text(
         'baseURL = "https://x.example/"\ntimeZone = "Mars/Olympus"\nuglyURLs = "sometimes"\n'

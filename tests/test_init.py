@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -20,7 +21,7 @@ from publisher.core.config import documented_settings, load_config, parse_config
 from publisher.core.errors import ExitCode
 from publisher.scaffold.plan import PlannedFile, SitePlan
 from publisher.sources import SOURCES
-from tests.conftest import NOW
+from tests.conftest import FIXTURES, NOW
 
 BIN = Path(sys.executable).parent
 
@@ -229,8 +230,8 @@ def test_a_jekyll_or_hugo_site_is_refused_while_its_source_is_not_available(
 def plan_for_a_test(folder: Path, now: datetime) -> SitePlan:
     """A stand-in planner, registered by the tests below as another engineer would."""
     return SitePlan(
-        (PlannedFile("publisher.toml", f'# made {now:%Y}\n[source]\nkind = "folder"\n'),),
-        config="publisher.toml",
+        (PlannedFile("site.toml", f'# made {now:%Y}\n[source]\nkind = "folder"\n'),),
+        config="site.toml",
     )
 
 
@@ -256,13 +257,13 @@ def test_a_registered_scaffold_is_used_for_its_kind(
 
     assert made.exit_code == 0, made.output
     assert made.stdout.splitlines() == [
-        "wrote publisher.toml",
+        "wrote site.toml",
         "next:",
-        "  publisher --config publisher.toml check",
-        "  publisher --config publisher.toml build",
-        "  publisher --config publisher.toml digest --preview",
+        "  publisher --config site.toml check",
+        "  publisher --config site.toml build",
+        "  publisher --config site.toml digest --preview",
     ]
-    assert (tmp_path / "publisher.toml").read_text() == '# made 2024\n[source]\nkind = "folder"\n'
+    assert (tmp_path / "site.toml").read_text() == '# made 2024\n[source]\nkind = "folder"\n'
 
 
 def test_a_kind_without_a_planner_is_refused_with_what_to_write(
@@ -296,3 +297,36 @@ def test_the_printed_next_commands_work_in_a_shell(tmp_path: Path) -> None:
         "built 1 posts: 7 files written, 0 unchanged, 0 warnings",
         f"preview written to {tmp_path / 'my site' / 'outbox' / 'preview'}",
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "fixture", "feed"), [("jekyll", "blog", "feed.xml"), ("hugo", "blog", "index.xml")]
+)
+def test_init_in_a_jekyll_or_hugo_site_writes_a_config_that_builds(
+    tmp_path: Path, kind: str, fixture: str, feed: str
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / kind / fixture, site)
+    before = files_below(site)
+
+    made = publisher("init", str(site))
+
+    assert made.exit_code == 0, made.output
+    assert made.stdout.splitlines() == [
+        f"wrote {site / 'publisher.toml'}",
+        "next:",
+        f"  cd {site}",
+        "  publisher build",
+        "  publisher digest --preview",
+    ]
+    written = tomllib.loads((site / "publisher.toml").read_text(encoding="utf-8"))
+    assert written["source"] == {
+        "kind": kind,
+        "path": ".",
+        **({"pages": "main"} if kind == "hugo" else {}),
+    }
+    assert {name: data for name, data in files_below(site).items() if name in before} == before
+    config = load_config(site / "publisher.toml")
+    built = publisher("--config", str(site / "publisher.toml"), "build")
+    assert built.exit_code == 0, built.output
+    assert (config.paths.output / feed).is_file()

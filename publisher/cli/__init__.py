@@ -57,9 +57,9 @@ class LazyGroup(click.Group):
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("config.toml"),
-    show_default=True,
-    help="The site's config file; relative paths in it are relative to its folder.",
+    default=None,
+    help="The site's config file (default: ./publisher.toml if there is one, else "
+    "./config.toml); relative paths in it are relative to its folder.",
 )
 @click.option(
     "--now",
@@ -85,7 +85,7 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(
     ctx: click.Context,
-    config_path: Path,
+    config_path: Path | None,
     now: datetime | None,
     log_format: str,
     new_state: bool,
@@ -98,7 +98,15 @@ def cli(
     if verbose and quiet:
         raise click.UsageError("-v/--verbose and -q/--quiet cannot be used together")
     logs.configure(log_format, verbose=verbose, quiet=quiet)
-    ctx.obj = Context(config_path, now, quiet=quiet, json=log_format == "json", new_state=new_state)
+    from publisher.core.config import default_config_path
+
+    ctx.obj = Context(
+        config_path or default_config_path(),
+        now,
+        quiet=quiet,
+        json=log_format == "json",
+        new_state=new_state,
+    )
 
 
 def main() -> None:

@@ -131,6 +131,29 @@ def category_feed_paths(value: dict[str, str]) -> str | None:
     return None
 
 
+def feed_languages(value: dict[str, str]) -> str | None:
+    """[feeds] languages: language tag → a folder under the output folder, or ""."""
+    for tag, folder in value.items():
+        if not _LANGUAGE_TAG.match(tag):
+            return f"{tag!r} is not a language tag, like 'ko' or 'en-GB'"
+        if folder and (complaint := _output_path(folder.strip("/"))):
+            return f"{tag}: {complaint}"
+    folders = [folder.strip("/") for folder in value.values()]
+    if len(set(folders)) != len(folders):
+        return "two languages share one folder"
+    return None
+
+
+def feed_titles(value: dict[str, str]) -> str | None:
+    """[feeds] titles: language tag → a feed title."""
+    for tag, title in value.items():
+        if not _LANGUAGE_TAG.match(tag):
+            return f"{tag!r} is not a language tag, like 'ko' or 'en-GB'"
+        if not title:
+            return f"{tag}: the title is empty"
+    return None
+
+
 def _output_path(path: str) -> str | None:
     parts = path.split("/")
     if not path or path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):

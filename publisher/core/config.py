@@ -66,7 +66,12 @@ class SiteConfig:
 class FeedsConfig:
     """[feeds]: what the feeds hold."""
 
-    limit: int = setting(20, "How many of the newest posts each feed holds.", check=checks.positive)
+    limit: int = setting(
+        20,
+        "How many of the newest posts each feed holds; 0: every post (a Hugo source: "
+        "services.rss.limit, else 0, as Hugo's RSS).",
+        check=checks.non_negative,
+    )
     full_content: bool = setting(True, "Put whole posts in the feeds; false gives summaries only.")
     formats: tuple[str, ...] = setting(
         ("atom", "rss", "json"),
@@ -90,6 +95,20 @@ class FeedsConfig:
         '{ atom = "feed/{category}.xml" }; a format not listed is '
         "categories/{category}/feed.<format> (a Jekyll source: Atom at feed/{category}.xml).",
         check=checks.category_feed_paths,
+    )
+    languages: dict[str, str] = setting(
+        {},
+        "One set of feeds per language: language tag → the folder its feeds are written "
+        'under, like { ko = "ko" } ("" is the output folder itself). A post in a language '
+        "not listed is in the feeds of [site] language, which are at the top unless listed "
+        "(a Hugo source: one set per language, where Hugo writes its feeds).",
+        check=checks.feed_languages,
+    )
+    titles: dict[str, str] = setting(
+        {},
+        "Feed titles by language tag, for the sets of `languages`; a language not listed "
+        "has [site] title (a Hugo source: each language's `title`).",
+        check=checks.feed_titles,
     )
 
 
@@ -311,13 +330,27 @@ class SourceConfig:
     kind: str = setting(
         "folder",
         "'folder': a folder of posts with YAML front matter ([paths] content); "
-        "'jekyll': a Jekyll site (its _config.yml fills [site]).",
+        "'jekyll': a Jekyll site (its _config.yml fills [site]); 'hugo': a Hugo site (its "
+        "hugo.toml, config.toml or config/ fills [site] and [feeds]).",
         check=checks.source_kind,
     )
     path: Path = setting(
         Path("."),
-        "The site's root folder for a Jekyll source (where _config.yml is), relative to "
-        "the config file. The folder kind reads [paths] content instead.",
+        "The site's root folder for a Jekyll or Hugo source (where _config.yml, hugo.toml "
+        "or config.toml is), relative to the config file. The folder kind reads [paths] "
+        "content instead.",
+    )
+    pages: str = setting(
+        "main",
+        "Which pages of a Hugo site are posts: 'main', the regular pages of its main "
+        "sections (params.mainSections, else the section with the most pages: what themes "
+        "list as posts), or 'all', every regular page, as Hugo's own RSS template lists them.",
+        check=checks.one_of("main", "all"),
+    )
+    file_mod_time: bool = setting(
+        False,
+        "Let a Hugo site's `frontmatter` date settings use :fileModTime (files' modification "
+        "times change on every checkout, so they are skipped unless this is set).",
     )
     drafts: bool = setting(
         False,
@@ -505,6 +538,16 @@ def _cross_checks(
         problems.append(Problem(f"{where} [feeds] paths", "two formats share one path"))
     if len(set(feeds.category_paths.values())) != len(feeds.category_paths):
         problems.append(Problem(f"{where} [feeds] category_paths", "two formats share one path"))
+    tops = [tag for tag, folder in feeds.languages.items() if not folder.strip("/")]
+    if tops and site.language not in feeds.languages:
+        problems.append(
+            Problem(
+                f"{where} [feeds] languages",
+                f"{tops[0]!r} is at the top, where the feeds of [site] language "
+                f"({site.language!r}) are",
+                "list [site] language too, under a folder of its own",
+            )
+        )
     return problems
 
 
@@ -575,6 +618,19 @@ def load_config(path: Path) -> Config:
             f"{path}: not valid TOML: {e}", hint="check the quoting on that line"
         ) from e
     return parse_config(data, path)
+
+
+CONFIG_NAMES = ("publisher.toml", "config.toml")
+"""Looked for in this order without --config: in a Hugo site, config.toml is Hugo's own,
+so `publisher init` writes publisher.toml there (and in a Jekyll site, for the same look)."""
+
+
+def default_config_path() -> Path:
+    """The config file in the current folder: the first of CONFIG_NAMES that exists."""
+    for name in CONFIG_NAMES:
+        if Path(name).is_file():
+            return Path(name)
+    return Path(CONFIG_NAMES[-1])
 
 
 def documented_settings() -> list[tuple[str, str, Any, str]]:

@@ -14,6 +14,7 @@ DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "ambiguous")
 class DateSource(StrEnum):
     FRONT_MATTER = "front matter"
     FILENAME = "filename"
+    FILE_TIME = "file modification time"
     FIRST_SEEN = "first seen"
 
 

@@ -6,7 +6,7 @@ from lxml import etree
 
 from publisher.core.config import Config
 from publisher.core.models import Post
-from publisher.outputs.feeds import FeedSpec
+from publisher.outputs.feeds import FeedSpec, feed_language
 from publisher.outputs.xml import ATOM_NS, MEDIA_NS, XML_LANG, add_media, feedgen, parse, serialise
 
 
@@ -19,7 +19,7 @@ def _entry_link(post: Post) -> etree._Element:
 
 def render(config: Config, spec: FeedSpec) -> bytes:
     root = parse(feedgen(config, spec, "atom").atom_str(pretty=False))
-    root.set(XML_LANG, config.site.language)
+    root.set(XML_LANG, feed_language(config, spec))
     if config.feeds.hub:
         hub = etree.Element(f"{{{ATOM_NS}}}link", rel="hub", href=config.feeds.hub)
         root.find(f"{{{ATOM_NS}}}link").addprevious(hub)

@@ -7,7 +7,14 @@ from datetime import datetime
 
 from publisher.core.config import Config
 from publisher.core.url_policy import web_url
-from publisher.outputs.feeds import FeedSpec, author_name, feed_url, terms
+from publisher.outputs.feeds import (
+    FeedSpec,
+    author_name,
+    feed_language,
+    feed_url,
+    home_url,
+    terms,
+)
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -19,10 +26,10 @@ def render(config: Config, spec: FeedSpec) -> bytes:
     feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": spec.title,
-        "home_page_url": f"{site.base_url}/",
+        "home_page_url": home_url(config, spec),
         "feed_url": feed_url(config, spec, "json"),
         "description": site.description or site.title,
-        "language": site.language,
+        "language": feed_language(config, spec),
         "authors": [{"name": author_name(config)}],
     }
     if config.feeds.hub:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from publisher.core.config import Config
-from publisher.outputs.feeds import FeedSpec
+from publisher.outputs.feeds import FeedSpec, home_url
 from publisher.outputs.xml import ATOM_NS, MEDIA_NS, add_media, feedgen, parse, serialise
 
 
@@ -13,7 +13,7 @@ def render(config: Config, spec: FeedSpec) -> bytes:
     root = parse(feedgen(config, spec, "rss").rss_str(pretty=False))
     channel = root.find("channel")
     # feedgen makes the channel <link> the last link added (the self link); it is the site.
-    channel.find("link").text = f"{config.site.base_url}/"
+    channel.find("link").text = home_url(config, spec)
     if config.feeds.hub:
         self_link = channel.find(f"{{{ATOM_NS}}}link")
         self_link.addnext(etree.Element(f"{{{ATOM_NS}}}link", rel="hub", href=config.feeds.hub))

@@ -21,7 +21,14 @@ from publisher.core.config import Config
 from publisher.core.models import Post
 from publisher.core.url_policy import web_url
 from publisher.outputs import FEED_FORMATS
-from publisher.outputs.feeds import FeedSpec, author_name, feed_url, terms
+from publisher.outputs.feeds import (
+    FeedSpec,
+    author_name,
+    feed_language,
+    feed_url,
+    home_url,
+    terms,
+)
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -36,8 +43,8 @@ def feedgen(config: Config, spec: FeedSpec, fmt: str) -> FeedGenerator:
     generator.title(spec.title)
     generator.subtitle(site.description or site.title)
     generator.description(site.description or site.title)
-    generator.language(site.language)
-    generator.link(href=f"{site.base_url}/", rel="alternate", type="text/html")
+    generator.language(feed_language(config, spec))
+    generator.link(href=home_url(config, spec), rel="alternate", type="text/html")
     generator.link(href=feed_url(config, spec, fmt), rel="self", type=FEED_FORMATS[fmt].media_type)
     author = {"name": author_name(config)}
     if site.author_email:
@@ -48,7 +55,7 @@ def feedgen(config: Config, spec: FeedSpec, fmt: str) -> FeedGenerator:
     for post in spec.posts:
         entry = generator.add_entry(order="append")
         entry.id(post.id)
-        entry.guid(post.id, permalink=False)
+        entry.guid(post.id, permalink=post.id == post.url)
         entry.title(post.title)
         entry.link(href=post.url, rel="alternate")
         entry.published(post.published)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from publisher.core.config import CONFIG_NAMES
 from publisher.core.errors import ConfigError, PublisherError
 from publisher.scaffold.detect import hugo_evidence, jekyll_evidence
 from publisher.scaffold.plan import SitePlan
@@ -45,8 +46,8 @@ def _always(_folder: Path) -> str:
 
 
 SCAFFOLDS: tuple[Scaffold, ...] = (
-    Scaffold("jekyll", "a Jekyll site", jekyll_evidence, None),
-    Scaffold("hugo", "a Hugo site", hugo_evidence, None),
+    Scaffold("jekyll", "a Jekyll site", jekyll_evidence, "publisher.sources.jekyll.scaffold:plan"),
+    Scaffold("hugo", "a Hugo site", hugo_evidence, "publisher.sources.hugo.scaffold:plan"),
     Scaffold("folder", "a folder of posts", _always, "publisher.scaffold.folder:folder_site"),
 )
 """Checked in order; the last one matches every folder."""
@@ -132,7 +133,7 @@ def _shown(path: Path, cwd: Path) -> str:
 
 def _next_commands(folder: Path, plan: SitePlan, cwd: Path) -> tuple[str, ...]:
     publisher = "publisher"
-    if plan.config != "config.toml":
+    if plan.config not in CONFIG_NAMES:  # found without --config
         publisher += f" --config {shlex.quote(plan.config)}"
     first = f"cd {shlex.quote(_shown(folder, cwd))}" if folder != cwd else f"{publisher} check"
     return (first, f"{publisher} build", f"{publisher} digest --preview")

@@ -76,7 +76,8 @@ def _table(name: str, cls: type, given: Mapping[str, Any]) -> list[str]:
         if key in given:
             lines.append(f"{key} = {toml_value(given[key])}")
         else:
-            shown = EXAMPLES.get((name, key), spec.default)
+            default = spec.default_factory() if callable(spec.default_factory) else spec.default
+            shown = EXAMPLES.get((name, key), default)
             lines.append(f"# {key} = {toml_value(shown)}")
     return lines
 

@@ -33,6 +33,10 @@ SOURCES: dict[str, SourceKind] = {
         "publisher.sources.jekyll.source:JekyllSource",
         "publisher.sources.jekyll.settings:site_settings",
     ),
+    "hugo": SourceKind(
+        "publisher.sources.hugo.source:HugoSource",
+        "publisher.sources.hugo.settings:site_settings",
+    ),
 }
 """[source] kind → where its code is."""
 

@@ -28,7 +28,11 @@ class Source(Protocol):
     Optional: `link_posts(posts) -> str`, called with every published post (newest
     first, without content) before any is rendered, returns a key for what rendering
     can see of them; `publishes_future` (bool), true when posts dated after `now` are
-    published anyway (Jekyll's `future: true`).
+    published anyway (Jekyll's `future: true`); `reads_mtime` (bool), true when parsing
+    reads a file's modification time (Hugo's `:fileModTime`), so a file whose mtime
+    changed is parsed again even when its bytes did not; `site_warnings() -> tuple[str,
+    ...]`, what the site as a whole is published despite (files skipped, settings not
+    followed), reported with the posts' warnings.
     """
 
     root: Path
@@ -129,7 +133,8 @@ class LoadedSite:
     first_seen_now: tuple[Post, ...]
     """Posts dated by `now` because this is the first time they were seen."""
     next_publication: datetime | None = None
-    """The earliest date of the hidden posts dated after `now`: the site may change then."""
+    """The earliest date at which a post dated after `now` is published or a published post
+    expires: the site may change then."""
     with_content: frozenset[str] | None = None
     """Ids of the posts whose content_html and summary were rendered; None means all.
     The others have both empty."""

@@ -62,7 +62,9 @@ class _Draft:
     first_seen_now: bool
     digest: bytes
     reader: str
-    future: bool
+    changes_at: datetime | None
+    """When the post's being published changes: its date, for one dated after `now`; its
+    expiry, for a published post that expires."""
     source_id: str
     warnings: tuple[str, ...] = ()
 
@@ -132,22 +134,35 @@ def _finish(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: _Mome
         image=image,
         lang=parsed.lang,
     )
-    hidden = parsed.hidden
-    future = published.astimezone(UTC) > moment.now_utc
-    if future and getattr(moment.source, "publishes_future", False):
-        future = False
-    if hidden is None and future:
-        hidden = f"dated in the future ({published.isoformat()})"
+    hidden, changes_at = _hidden_now(parsed, published, moment)
     return _Draft(
         post,
         hidden,
         seen_now and hidden is None,
         digest,
         parsed.reader,
-        future,
+        changes_at,
         parsed.id,
         parsed.warnings,
     )
+
+
+def _hidden_now(
+    parsed: ParsedPost, published: datetime, moment: _Moment
+) -> tuple[str | None, datetime | None]:
+    """Why the post is not published at `now` (None: it is), and when that changes."""
+    start = parsed.publish_from or published
+    if start.astimezone(UTC) > moment.now_utc and not getattr(
+        moment.source, "publishes_future", False
+    ):
+        return parsed.hidden or f"dated in the future ({start.isoformat()})", start
+    if parsed.hidden is not None:
+        return parsed.hidden, None
+    if parsed.expires is not None:
+        if parsed.expires.astimezone(UTC) < moment.now_utc:
+            return f"expired ({parsed.expires.isoformat()})", None
+        return None, parsed.expires
+    return None, None
 
 
 # reading and parsing -------------------------------------------------------------
@@ -317,15 +332,16 @@ class _Load:
             for d in visible
         ]
         final = {post.id: post for post in posts}
-        future = [d.post.published for d in drafts if d.hidden_reason and d.future]
+        changes = [d.changes_at for d in drafts if d.changes_at is not None]
+        site_warnings = getattr(self.moment.source, "site_warnings", tuple)
         return LoadedSite(
             posts=tuple(posts),
             hidden=tuple((d.post.source_name, d.hidden_reason) for d in drafts if d.hidden_reason),
             first_seen_now=tuple(final[d.post.id] for d in drafts if d.first_seen_now),
-            next_publication=min(future, default=None),
+            next_publication=min(changes, default=None),
             with_content=None if wanted is None else frozenset(wanted),
             cache_update=self.update,
-            warnings=tuple(w for d in drafts for w in d.warnings),
+            warnings=(*site_warnings(), *(w for d in drafts for w in d.warnings)),
             seen_as={d.post.id: d.source_id for d in drafts if d.post.id != d.source_id},
         )
 
@@ -351,6 +367,8 @@ class _Load:
                 and source.name not in self.distrusted
             ):
                 from_stat[source.name] = _finish(decoded, source, cached.digest, moment)
+            elif getattr(moment.source, "reads_mtime", False):
+                jobs.append((source, None))  # the same bytes may parse to another date
             else:
                 maybe_same[source.name] = decoded
                 jobs.append((source, cached.digest))

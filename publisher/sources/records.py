@@ -43,6 +43,11 @@ class ParsedPost:
     ending in `SITE_READER` also reads other posts (see publisher/sources/base.py)."""
     warnings: tuple[str, ...] = ()
     """What the post is published despite ("where:line: message"), shown at every build."""
+    publish_from: datetime | None = None
+    """When the post may first be published, where that is not `published` (Hugo's
+    `publishDate`); None: from `published` on."""
+    expires: datetime | None = None
+    """When the post stops being published (Hugo's `expiryDate`); None: never."""
 
     def to_record(self) -> str:
         """The post as one line of JSON, for a SourceCache."""
@@ -63,6 +68,8 @@ class ParsedPost:
                 self.hidden,
                 self.reader,
                 list(self.warnings),
+                _moment_text(self.publish_from),
+                _moment_text(self.expires),
             ],
             ensure_ascii=False,
             separators=(",", ":"),
@@ -74,7 +81,8 @@ class ParsedPost:
         try:
             fields = json.loads(record)
             (title, entry_id, source, published, updated, categories, tags, image) = fields[:8]
-            (author, lang, slug, url, hidden, reader, warnings) = fields[8:]
+            (author, lang, slug, url, hidden, reader, warnings) = fields[8:15]
+            publish_from, expires = fields[15:]
             parsed = cls(
                 title=title,
                 id=entry_id,
@@ -91,6 +99,8 @@ class ParsedPost:
                 hidden=hidden,
                 reader=reader,
                 warnings=tuple(warnings),
+                publish_from=_moment_from_text(publish_from, zone),
+                expires=_moment_from_text(expires, zone),
             )
         except (ValueError, TypeError, AttributeError) as e:
             raise ValueError(f"not a post record: {e}") from e

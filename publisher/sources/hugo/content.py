@@ -105,6 +105,22 @@ def main_sections(config: HugoSiteConfig, built_page_sections: Sequence[str]) ->
     return (default,) if default else ()
 
 
+def post_files(config: HugoSiteConfig, tree: ContentTree, *, all_pages: bool) -> list[ContentFile]:
+    """The pages that are posts: every regular page, or those of each language's main
+    sections. Without `mainSections` that is the section with the most pages on disk (Hugo
+    counts the pages it builds, so drafts may tip it the other way: set mainSections)."""
+    pages = tree.pages()
+    if all_pages:
+        return pages
+    chosen: dict[str, tuple[str, ...]] = {
+        language.code: main_sections(
+            config, [page.section for page in pages if page.lang == language.code]
+        )
+        for language in config.languages
+    }
+    return [page for page in pages if page.section in chosen.get(page.lang, ())]
+
+
 def find_content(config: HugoSiteConfig) -> ContentTree:
     """Every content file of every language, classified; unsupported formats noted."""
     files: list[ContentFile] = []
@@ -119,17 +135,24 @@ def find_content(config: HugoSiteConfig) -> ContentTree:
         seen.add(content_dir)
         dir_language = _dir_language(config, content_dir)
         paths = _walk(content_dir, ignore)
-        folders = _Folders(content_dir, paths)
+        folders = _Folders(content_dir, paths, config.root)
         for path in paths:
             found = _classify(path, folders, codes, dir_language, notes)
             if found is not None:
                 files.append(found)
             if len(files) > MAX_CONTENT_FILES:
-                notes.append(
-                    f"{content_dir}: more than {MAX_CONTENT_FILES} content files; rest skipped"
-                )
+                shown = _from_root(content_dir, config.root)
+                notes.append(f"{shown}: more than {MAX_CONTENT_FILES} content files; rest skipped")
                 return ContentTree(tuple(files), tuple(notes))
     return ContentTree(tuple(files), tuple(notes))
+
+
+def _from_root(path: Path, root: Path) -> str:
+    """A path as notes name it: from the site's root when it is inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _ignore_patterns(config: HugoSiteConfig) -> list[str]:
@@ -177,8 +200,9 @@ def _split_name(name: str, codes: set[str]) -> tuple[str, str | None, str]:
 class _Folders:
     """Which folders of one content folder hold `index.*` (leaf bundles) or `_index.*`."""
 
-    def __init__(self, content_dir: Path, paths: Sequence[Path]) -> None:
+    def __init__(self, content_dir: Path, paths: Sequence[Path], root: Path) -> None:
         self.content_dir = content_dir
+        self.root = root
         self.leaf = self._holding(paths, "index")
         self.branch = self._holding(paths, "_index")
 
@@ -216,7 +240,7 @@ def _classify(
 ) -> ContentFile | None:
     content_dir = folders.content_dir
     relative = PurePosixPath(path.relative_to(content_dir).as_posix())
-    note = unsupported_markup_note(relative)
+    note = unsupported_markup_note(PurePosixPath(_from_root(path, folders.root)))
     if note is not None:
         notes.append(note)
         return None

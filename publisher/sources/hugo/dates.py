@@ -67,6 +67,9 @@ class PageDates:
     filename_slug: str | None
     """The slug a `:filename` handler took from the name, when the page sets no `slug`."""
     notes: tuple[str, ...] = ()
+    date_handler: str = ""
+    """The handler that gave `date`: a front matter key, `:filename` or `:filemodtime`;
+    "" when nothing did."""
 
 
 def date_rules(
@@ -126,29 +129,26 @@ def resolve_dates(
     is the file name without extension and language (a bundle's folder name)."""
     notes: list[str] = []
     found: dict[str, datetime | None] = {}
+    found_by: dict[str, str] = {}
     slug: str | None = None
     for name in FIELDS:
         found[name] = None
         for handler in rules.handlers[name]:
+            value = None
             if handler == FILENAME:
-                from_name, name_slug = date_and_slug_from_name(content_base_name, zone)
-                if from_name is not None:
-                    found[name] = from_name
-                    if "slug" not in front_matter:
-                        slug = name_slug
-                    break
+                value, name_slug = date_and_slug_from_name(content_base_name, zone)
+                if value is not None and "slug" not in front_matter:
+                    slug = name_slug
             elif handler == FILE_MOD_TIME:
-                if rules.file_mod_time and mod_time is not None:
-                    found[name] = mod_time
-                    break
-            elif handler == GIT:
-                continue
-            elif handler in front_matter:
+                value = mod_time if rules.file_mod_time else None
+            elif handler != GIT and handler in front_matter:
                 value = parse_hugo_date(front_matter[handler], zone)
-                if value is not None:
-                    found[name] = value
-                    break
-                _note(notes, f"{handler}: {front_matter[handler]!r} is not a date Hugo reads")
+                if value is None:
+                    note = f"{handler}: {front_matter[handler]!r} is not a date Hugo reads"
+                    _note(notes, note)
+            if value is not None:
+                found[name], found_by[name] = value, handler
+                break
     return PageDates(
         date=found["date"],
         publish_date=found["publishdate"],
@@ -156,6 +156,7 @@ def resolve_dates(
         expiry_date=found["expirydate"],
         filename_slug=slug,
         notes=tuple(notes),
+        date_handler=found_by.get("date", ""),
     )
 
 

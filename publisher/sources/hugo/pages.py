@@ -1,12 +1,13 @@
 """A Hugo site read as Hugo 0.111.3 would list it: every regular page it builds, with its
 front matter, dates, permalink, terms, rendered content and summary.
 
-This is the groundwork for the Hugo Source: turning a `HugoPage` into a `Post` is a mapping.
+`load_hugo_site` reads a whole site at once (the conformance tests compare it with Hugo's
+own dump); the Hugo source (source.py) reads one page at a time with `page_from_text` and
+`render_page`, and posts.py maps a `HugoPage` to a post.
 """
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
@@ -25,6 +26,7 @@ from publisher.sources.hugo.content import (
 )
 from publisher.sources.hugo.dates import DateRules, PageDates, date_rules, resolve_dates
 from publisher.sources.hugo.frontmatter import Markup, split_front_matter
+from publisher.sources.hugo.refs import RefIndex, RefTarget
 from publisher.sources.hugo.shortcodes import (
     ShortcodeContext,
     expand_shortcodes,
@@ -68,6 +70,8 @@ class HugoPage:
     content_html: str = field(default="", repr=False)
     summary: Summary | None = None
     warnings: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What was read differently from the file, and why (one line each, no file name)."""
 
     @property
     def lang(self) -> str:
@@ -155,9 +159,9 @@ def load_hugo_site(
             now=now,
         )
     ]
-    index = _RefIndex(built)
+    index = RefIndex(RefTarget(page.file, page.permalink, page.rel_permalink) for page in built)
     options = GoldmarkOptions.from_hugo(config.goldmark)
-    rendered = tuple(_render(page, config, index, options) for page in built)
+    rendered = tuple(render_page(page, config, index, options) for page in built)
     sections = {
         language.code: main_sections(
             config, [page.section for page in rendered if page.lang == language.code]
@@ -176,26 +180,49 @@ def _read_page(
     notes: list[str],
     problems: list[Problem],
 ) -> HugoPage | None:
-    where = file.path.relative_to(config.root).as_posix()
+    where = shown_path(file, config)
     size = file.path.stat().st_size
     if size > MAX_CONTENT_BYTES:
         problems.append(Problem(where, f"larger than {MAX_CONTENT_BYTES} bytes; page left out"))
         return None
     text = file.path.read_text(encoding="utf-8", errors="replace")
+    mod_time = datetime.fromtimestamp(file.path.stat().st_mtime, tz=file_time_zone)
     try:
-        matter = split_front_matter(text, where)
+        page = page_from_text(file, text, config, rules, urls, mod_time)
     except ContentError as e:
         problems.extend(e.problems)
         return None
+    notes.extend(f"{where}: {note}" for note in page.notes)
+    return page
+
+
+def shown_path(file: ContentFile, config: HugoSiteConfig) -> str:
+    """A content file's path from the site's root (a content folder may be outside it)."""
+    try:
+        return file.path.relative_to(config.root).as_posix()
+    except ValueError:
+        return str(file.path)
+
+
+def page_from_text(
+    file: ContentFile,
+    text: str,
+    config: HugoSiteConfig,
+    rules: DateRules,
+    urls: Mapping[str, SiteURLs],
+    mod_time: datetime | None,
+) -> HugoPage:
+    """One page read from its text; a ContentError (naming file and line) when its front
+    matter cannot be read."""
+    matter = split_front_matter(text, shown_path(file, config))
     params = {key.lower(): value for key, value in matter.data.items()}
     language = config.language(file.lang)
     zone = ZoneInfo(language.time_zone) if language.time_zone else UTC
-    mod_time = datetime.fromtimestamp(file.path.stat().st_mtime, tz=file_time_zone)
     dates = resolve_dates(
         params, rules, zone=zone, content_base_name=file.content_base_name, mod_time=mod_time
     )
-    notes.extend(f"{where}: {note}" for note in dates.notes)
-    facts = _facts(file, params, dates, notes, where)
+    notes = list(dates.notes)
+    facts = _facts(file, params, dates, notes)
     site = urls[file.lang]
     return HugoPage(
         file=file,
@@ -214,16 +241,17 @@ def _read_page(
         cjk=_cjk(params, config, text),
         body=matter.body,
         body_line=matter.body_line,
+        notes=tuple(notes),
     )
 
 
 def _facts(
-    file: ContentFile, params: Mapping[str, Any], dates: PageDates, notes: list[str], where: str
+    file: ContentFile, params: Mapping[str, Any], dates: PageDates, notes: list[str]
 ) -> PageFacts:
     slug = _text(params.get("slug")).strip("-") if "slug" in params else dates.filename_slug or ""
     url = _text(params.get("url"))
     if url.startswith(("http://", "https://")):
-        notes.append(f"{where}: url {url!r} has a protocol, which Hugo refuses; ignored")
+        notes.append(f"url {url!r} has a protocol, which Hugo refuses; ignored")
         url = ""
     return PageFacts(
         title=_text(params.get("title")),
@@ -256,13 +284,13 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def _draft(params: Mapping[str, Any]) -> bool:
     if "draft" in params:
-        return _truthy(params["draft"])
+        return truthy(params["draft"])
     if "published" in params and isinstance(params["published"], bool | str):
-        return not _truthy(params["published"])
+        return not truthy(params["published"])
     return False
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes", "on")
     return bool(value)
@@ -278,69 +306,27 @@ def _terms(params: Mapping[str, Any], config: HugoSiteConfig) -> dict[str, tuple
 
 def _cjk(params: Mapping[str, Any], config: HugoSiteConfig, text: str) -> bool:
     if "iscjklanguage" in params:
-        return _truthy(params["iscjklanguage"])
+        return truthy(params["iscjklanguage"])
     return config.has_cjk_language and is_cjk(text)
 
 
-class _RefIndex:
-    """`ref`/`relref` lookups: by content path, with or without extension, relative to the
-    page first, then from the content root, then by unique file name."""
-
-    def __init__(self, pages: list[HugoPage]) -> None:
-        self.by_path: dict[tuple[str, str], HugoPage] = {}
-        self.by_name: dict[tuple[str, str], list[HugoPage]] = {}
-        for page in pages:
-            for key in _ref_keys(page.file):
-                self.by_path.setdefault((page.lang, key), page)
-            name = posixpath.basename(page.file.relative).lower()
-            self.by_name.setdefault((page.lang, name), []).append(page)
-
-    def find(self, target: str, origin: HugoPage) -> HugoPage | None:
-        path = target.split("#", 1)[0].strip().lower()
-        candidates = (
-            [path.lstrip("/")]
-            if path.startswith("/")
-            else [posixpath.normpath(posixpath.join(origin.file.dir.lower(), path)), path]
-        )
-        for candidate in candidates:
-            found = self.by_path.get((origin.lang, candidate.strip("/")))
-            if found is not None:
-                return found
-        named = self.by_name.get((origin.lang, posixpath.basename(path)), [])
-        return named[0] if len(named) == 1 else None
-
-
-def _ref_keys(file: ContentFile) -> list[str]:
-    relative = file.relative.lower()
-    stem = relative.rsplit(".", 1)[0]
-    keys = [relative, stem]
-    if "." in posixpath.basename(stem):
-        keys.append(stem.rsplit(".", 1)[0] + "." + relative.rsplit(".", 1)[1])
-        keys.append(stem.rsplit(".", 1)[0])
-    if file.leaf_bundle:
-        keys.append(file.dir.lower().rstrip("/"))
-    return keys
-
-
-def _render(
-    page: HugoPage, config: HugoSiteConfig, index: _RefIndex, options: GoldmarkOptions
+def render_page(
+    page: HugoPage, config: HugoSiteConfig, index: RefIndex, options: GoldmarkOptions
 ) -> HugoPage:
+    """The page with its content HTML, summary and shortcode warnings."""
+
     def render_markdown(text: str) -> str:
         return render_goldmark(text, options)
 
     def resolve(target: str, absolute: bool) -> str | None:
-        found = index.find(target, page)
-        if found is None:
-            return None
-        anchor = "#" + target.split("#", 1)[1] if "#" in target else ""
-        return (found.permalink if absolute else found.rel_permalink) + anchor
+        return index.link(target, page.file, absolute)
 
     def param(name: str) -> object:
-        value = _dotted(page.params, name)
-        return value if value is not None else _dotted(config.language(page.lang).params, name)
+        value = dotted(page.params, name)
+        return value if value is not None else dotted(config.language(page.lang).params, name)
 
     context = ShortcodeContext(
-        page=page.file.path.relative_to(config.root).as_posix(),
+        page=shown_path(page.file, config),
         render_markdown=render_markdown,
         resolve_ref=resolve,
         param=param,
@@ -376,7 +362,7 @@ def _render_html(page: HugoPage, config: HugoSiteConfig, context: ShortcodeConte
     return _replace(page, content, summary, expansion.warnings)
 
 
-def _dotted(mapping: Mapping[str, Any], name: str) -> object:
+def dotted(mapping: Mapping[str, Any], name: str) -> object:
     value: Any = mapping
     for part in name.lower().split("."):
         if not isinstance(value, Mapping) or part not in value:

@@ -41,6 +41,8 @@ class ShortcodeContext:
     """`param`: the page's parameter, else the site's; None when neither has it."""
     first_line: int = 1
     """The file line on which the body starts."""
+    site_shortcodes: frozenset[str] | None = None
+    """Names of the site's (and its themes') own shortcode templates; None: not known."""
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,17 @@ def _inner(code: Shortcode, run: _Run) -> str:
 
 def _render(code: Shortcode, run: _Run) -> str:
     renderer = BUILT_IN.get(code.name)
+    own = run.context.site_shortcodes
     if renderer is not None:
+        if own is not None and code.name in own:
+            message = f"shortcode {code.name!r}: the site's own replaces Hugo's; rendered as Hugo's"
+            run.warn(code.line, message)
         return renderer(code, run)
-    run.warn(code.line, f"shortcode {code.name!r} is the site's own; we cannot render it, left out")
+    if own is None or code.name in own:
+        message = f"shortcode {code.name!r} is the site's own; we cannot render it, left out"
+    else:
+        message = f"shortcode {code.name!r} does not exist (Hugo would stop here); left out"
+    run.warn(code.line, message)
     if code.inner is None:
         return ""
     inner = _inner(code, run)

@@ -70,7 +70,8 @@ class HugoSiteConfig:
     build_future: bool
     build_expired: bool
     main_sections: tuple[str, ...] | None
-    """`params.mainSections` when set; None means Hugo's default (the biggest section)."""
+    """`params.mainSections` (or Hugo 0.112+'s top-level `mainSections`) when set; None means
+    Hugo's default (the biggest section)."""
     ugly_urls: bool
     disable_path_to_lower: bool
     remove_path_accents: bool
@@ -381,9 +382,11 @@ class _Reader:
         return {key: tuple(s.lower() for s in _strings(value)) for key, value in configured.items()}
 
     def main_sections(self, params: Mapping[str, Any]) -> tuple[str, ...] | None:
-        if "mainsections" not in params:
-            return None
-        return tuple(_strings(params["mainsections"]))
+        """`params.mainSections`, else the top-level `mainSections` of Hugo 0.112+."""
+        for holder in (params, self.raw):
+            if "mainsections" in holder:
+                return tuple(_strings(holder["mainsections"]))
+        return None
 
     def rss_limit(self) -> int:
         rss = _mapping(_mapping(self.raw.get("services")).get("rss"))

@@ -7,16 +7,18 @@ config is loaded, so the file only names the source, the folders and the sender.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from publisher.scaffold.plan import PlannedFile, SitePlan
 from publisher.sources.jekyll.settings import CONFIG_FILE, site_settings
 
 TEMPLATE = """\
 # publisher's config for the Jekyll site in this folder. [site] and [feeds] are read
 # from {config_file} (title, url + baseurl, timezone, author, jekyll-feed's feed: ...);
 # set a key here only to override it. Every setting: docs/configuration.md.
-# Add config.toml, public, state and outbox to `exclude:` in {config_file}.
+# Add publisher.toml, public, state and outbox to `exclude:` in {config_file}.
 
 [source]
 kind = "jekyll"
@@ -41,3 +43,12 @@ def jekyll_config_for(folder: Path) -> str:
     host = urlsplit(str(site.get("base_url") or "")).hostname or "example.org"
     sender = f"{title} <news@{host}>"
     return TEMPLATE.format(config_file=CONFIG_FILE, sender=sender.replace("\\", ""))
+
+
+CONFIG_NAME = "publisher.toml"
+"""Not config.toml, which a Jekyll site may use itself (and init never overwrites)."""
+
+
+def plan(folder: Path, _now: datetime) -> SitePlan:
+    """What `publisher init` writes in a Jekyll site: publisher's own config file."""
+    return SitePlan((PlannedFile(CONFIG_NAME, jekyll_config_for(folder)),), config=CONFIG_NAME)

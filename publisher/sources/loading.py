@@ -24,8 +24,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from publisher.core.config import Config
@@ -42,8 +40,18 @@ from publisher.sources.base import (
     Source,
     SourceCache,
 )
-from publisher.sources.files import FileProblems, SourceFile, content_hash, read_bytes
+from publisher.sources.files import SourceFile, content_hash, read_bytes
 from publisher.sources.records import ParsedPost
+from publisher.sources.steps import (
+    Draft,
+    Moment,
+    Outcome,
+    ParseJob,
+    Shown,
+    finish_outcome,
+    finish_post,
+    read_and_parse,
+)
 
 PARALLEL_FROM = 2000
 """Files to read and parse from which forked helpers share the work."""
@@ -51,185 +59,6 @@ RENDERS_WORTH_A_HELPER = 40
 """Posts to render from which forked helpers share the work."""
 
 ContentFor = Callable[[Sequence[Post]], Iterable[Post]]
-
-
-@dataclass(frozen=True)
-class _Draft:
-    """A post read from disk, before ids are checked against each other."""
-
-    post: Post
-    hidden_reason: str | None
-    first_seen_now: bool
-    digest: bytes
-    reader: str
-    changes_at: datetime | None
-    """When the post's being published changes: its date, for one dated after `now`; its
-    expiry, for a published post that expires."""
-    source_id: str
-    warnings: tuple[str, ...] = ()
-
-
-class _Shown:
-    """A post's path as the user finds it: relative to the config file's folder."""
-
-    def __init__(self, config: Config, root: Path) -> None:
-        self.base = config.file.parent
-        self.prefix: str | None = None
-        try:
-            inside = root.relative_to(self.base).as_posix()
-            self.prefix = "" if inside == "." else inside + "/"
-        except ValueError:
-            pass
-
-    def __call__(self, source: SourceFile) -> str:
-        if self.prefix is not None:
-            return self.prefix + source.name
-        return str(Path(source.path))
-
-
-@dataclass(frozen=True)
-class _Moment:
-    """What finishing a post needs besides the post: the source, `now`, first-seen dates."""
-
-    source: Source
-    zone: ZoneInfo
-    now: datetime
-    now_utc: datetime
-    first_seen: Mapping[str, datetime]
-    shown: _Shown
-    max_bytes: int
-    """[source] max_post_bytes."""
-    ids: PostIds = field(default_factory=PostIds)
-
-
-def _finish(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: _Moment) -> _Draft:
-    """The post as of `now`, without its content."""
-    published = parsed.published
-    seen_now = False
-    if published is None:
-        if parsed.id in moment.first_seen:
-            published = moment.first_seen[parsed.id].astimezone(moment.zone)
-        else:
-            published = moment.now.astimezone(moment.zone).replace(microsecond=0)
-            seen_now = True
-    url, image = parsed.url, parsed.image
-    if url is None:
-        url = moment.source.permalink(parsed, published)
-        image = urljoin(url, image.strip()) if image else None
-    post = Post(
-        source=Path(source.path),
-        source_name=source.name,
-        id=moment.ids.of(parsed.id, url),
-        title=parsed.title,
-        url=url,
-        slug=parsed.slug,
-        published=published,
-        updated=max(published if parsed.updated is None else parsed.updated, published),
-        date_source=parsed.date_source,
-        categories=parsed.categories,
-        tags=parsed.tags,
-        author=parsed.author,
-        summary="",
-        content_html="",
-        image=image,
-        lang=parsed.lang,
-    )
-    hidden, changes_at = _hidden_now(parsed, published, moment)
-    return _Draft(
-        post,
-        hidden,
-        seen_now and hidden is None,
-        digest,
-        parsed.reader,
-        changes_at,
-        parsed.id,
-        parsed.warnings,
-    )
-
-
-def _hidden_now(
-    parsed: ParsedPost, published: datetime, moment: _Moment
-) -> tuple[str | None, datetime | None]:
-    """Why the post is not published at `now` (None: it is), and when that changes."""
-    start = parsed.publish_from or published
-    if start.astimezone(UTC) > moment.now_utc and not getattr(
-        moment.source, "publishes_future", False
-    ):
-        return parsed.hidden or f"dated in the future ({start.isoformat()})", start
-    if parsed.hidden is not None:
-        return parsed.hidden, None
-    if parsed.expires is not None:
-        if parsed.expires.astimezone(UTC) < moment.now_utc:
-            return f"expired ({parsed.expires.isoformat()})", None
-        return None, parsed.expires
-    return None, None
-
-
-# reading and parsing -------------------------------------------------------------
-
-ParseJob = tuple[SourceFile, bytes | None]
-"""A file to read, and the hash under which the cache holds a post for it (or None)."""
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What reading and parsing one file gave."""
-
-    digest: bytes | None
-    """None when the file could not be read."""
-    problems: tuple[Problem, ...] = ()
-    record: str | None = None
-    """`ParsedPost.to_record()`; None when the file has problems or is `same`."""
-    draft: _Draft | None = None
-    same: bool = False
-    """The bytes hash to the cached hash: the cached post stands."""
-
-
-def _read_and_parse(job: ParseJob, moment: _Moment, finish: bool = True) -> _Outcome:
-    """Read the file, and parse and finish it unless it hashes to the cached hash."""
-    source, cached_digest = job
-    sink: list[Problem] = []
-    problems = FileProblems(partial(moment.shown, source), sink)
-    if source.size > moment.max_bytes:
-        _too_big(source.size, moment.max_bytes, problems)
-        return _Outcome(None, tuple(sink))
-    try:
-        raw = read_bytes(source.path, source.size)
-    except OSError as e:
-        problems.add(f"cannot be read: {e.strerror}", "check the file's permissions")
-        return _Outcome(None, tuple(sink))
-    if len(raw) > moment.max_bytes:  # it grew since it was listed
-        _too_big(len(raw), moment.max_bytes, problems)
-        return _Outcome(None, tuple(sink))
-    digest = content_hash(raw)
-    if digest == cached_digest:
-        return _Outcome(digest, same=True)
-    parsed = moment.source.parse(raw, source, problems)
-    if parsed is None:
-        return _Outcome(digest, tuple(sink))
-    if problems.warnings:
-        parsed = replace(parsed, warnings=tuple(problems.warnings))
-    draft = _finish(parsed, source, digest, moment) if finish else None
-    return _Outcome(digest, (), parsed.to_record(), draft)
-
-
-def _too_big(size: int, limit: int, problems: FileProblems) -> None:
-    problems.add(
-        f"is {size / 1e6:.1f} MB; posts may be at most {limit / 1e6:.1f} MB",
-        "split the post, move big files out of content/, or raise [source] max_post_bytes",
-    )
-
-
-def _finish_outcome(job: ParseJob, outcome: _Outcome, moment: _Moment) -> _Outcome:
-    """An outcome parsed elsewhere, finished here (a post travels faster as its record)."""
-    if outcome.record is None or outcome.digest is None:
-        return outcome
-    parsed = ParsedPost.from_record(outcome.record, moment.zone)
-    draft = _finish(parsed, job[0], outcome.digest, moment)
-    return _Outcome(outcome.digest, outcome.problems, outcome.record, draft)
-
-
-# loading the site ----------------------------------------------------------------
 
 
 class _StaleStat(Exception):
@@ -266,13 +95,13 @@ def load_site(
     if sources is None:
         sources = source.scan()
     zone = config.site.zone
-    moment = _Moment(
+    moment = Moment(
         source,
         zone,
         now,
         now.astimezone(UTC),
         first_seen,
-        _Shown(config, source.root),
+        Shown(config, source.root),
         config.source.max_post_bytes,
         ids or PostIds(),
     )
@@ -289,7 +118,7 @@ def load_site(
 class _Load:
     """One attempt at loading; `_StaleStat` starts another that hashes the named file."""
 
-    moment: _Moment
+    moment: Moment
     cache: SourceCache | None
     sources: Sequence[SourceFile]
     distrusted: set[str]
@@ -298,7 +127,7 @@ class _Load:
     site_key: str = ""
     """What rendering can see of the other posts (see `Source.link_posts`)."""
 
-    def _cache_reader(self, draft: _Draft) -> str:
+    def _cache_reader(self, draft: Draft) -> str:
         """The render cache's reader key: the reader, the file, and what of the site it read."""
         key = f"{draft.reader}\0{draft.post.source_name}"
         return f"{key}\0{self.site_key}" if draft.reader.endswith(SITE_READER) else key
@@ -349,10 +178,10 @@ class _Load:
         if self.problems:
             raise many(ContentError, f"content in {self.moment.source.root}", self.problems)
 
-    def _drafts(self, known: Mapping[str, CachedSource]) -> list[_Draft]:
+    def _drafts(self, known: Mapping[str, CachedSource]) -> list[Draft]:
         """Every file as a draft post: from the cache by stat, else read (and maybe parsed)."""
         moment = self.moment
-        from_stat: dict[str, _Draft] = {}
+        from_stat: dict[str, Draft] = {}
         maybe_same: dict[str, ParsedPost] = {}
         jobs: list[ParseJob] = []
         for source in self.sources:
@@ -366,14 +195,14 @@ class _Load:
                 and source.size >= 0
                 and source.name not in self.distrusted
             ):
-                from_stat[source.name] = _finish(decoded, source, cached.digest, moment)
+                from_stat[source.name] = finish_post(decoded, source, cached.digest, moment)
             elif getattr(moment.source, "reads_mtime", False):
                 jobs.append((source, None))  # the same bytes may parse to another date
             else:
                 maybe_same[source.name] = decoded
                 jobs.append((source, cached.digest))
         by_name = self._read_and_parse(jobs)
-        drafts: list[_Draft] = []
+        drafts: list[Draft] = []
         for source in self.sources:
             if (draft := from_stat.get(source.name)) is not None:
                 self.update.stats.stat_hits += 1
@@ -385,32 +214,32 @@ class _Load:
             drafts.append(draft)
         return drafts
 
-    def _read_and_parse(self, jobs: list[ParseJob]) -> dict[str, _Outcome]:
+    def _read_and_parse(self, jobs: list[ParseJob]) -> dict[str, Outcome]:
         moment = self.moment
         helpers = self.update.stats.helpers = helper_count(len(jobs), worth_it=PARALLEL_FROM)
         outcomes = shared_map(
             jobs,
-            partial(_read_and_parse, moment=moment),
+            partial(read_and_parse, moment=moment),
             helpers=helpers,
-            remote=partial(_read_and_parse, moment=moment, finish=False),
-            absorb=partial(_finish_outcome, moment=moment),
+            remote=partial(read_and_parse, moment=moment, finish=False),
+            absorb=partial(finish_outcome, moment=moment),
         )
         return dict(zip((source.name for source, _ in jobs), outcomes, strict=True))
 
     def _absorb(
         self,
         source: SourceFile,
-        outcome: _Outcome,
+        outcome: Outcome,
         known: Mapping[str, CachedSource],
         maybe_same: Mapping[str, ParsedPost],
-    ) -> _Draft | None:
+    ) -> Draft | None:
         """The draft a read file gave, noted for the cache; None when it gave problems."""
         self.problems.extend(outcome.problems)
         if outcome.digest is None:
             return None
         if outcome.same:
             record = known[source.name].record
-            draft = _finish(maybe_same[source.name], source, outcome.digest, self.moment)
+            draft = finish_post(maybe_same[source.name], source, outcome.digest, self.moment)
             self.update.stats.hash_hits += 1
         elif outcome.record is not None and outcome.draft is not None:
             record, draft = outcome.record, outcome.draft
@@ -423,11 +252,11 @@ class _Load:
         return draft
 
     def _contents(
-        self, chosen: Sequence[_Draft], meanwhile: Callable[[], None] | None
+        self, chosen: Sequence[Draft], meanwhile: Callable[[], None] | None
     ) -> dict[str, tuple[str, str]]:
         """(content_html, summary) by post id: from the cache, else rendered."""
         contents: dict[str, tuple[str, str]] = {}
-        missing: list[_Draft] = []
+        missing: list[Draft] = []
         stats = self.update.stats
         for draft in chosen:
             post = draft.post
@@ -460,7 +289,7 @@ class _Load:
             self.update.rendered.append((draft.digest, reader, post.url, *rendered))
         return contents
 
-    def _explain_unrendered(self, draft: _Draft) -> None:
+    def _explain_unrendered(self, draft: Draft) -> None:
         """A file that parsed could not be rendered: it went away or changed meanwhile."""
         post = draft.post
         where = self.moment.shown(SourceFile(str(post.source), post.source_name, -1, -1))
@@ -500,7 +329,7 @@ def _render_file(source: Source, job: RenderJob) -> tuple[str, str] | Problem | 
 
 
 def _check_unique(
-    drafts: Sequence[_Draft], shown: Callable[[SourceFile], str], problems: list[Problem]
+    drafts: Sequence[Draft], shown: Callable[[SourceFile], str], problems: list[Problem]
 ) -> None:
     """Ids must be unique among all posts, URLs among the published ones."""
     by_id: dict[str, Post] = {}
@@ -533,7 +362,7 @@ def _check_unique(
 
 
 def _check_urls(
-    drafts: Sequence[_Draft], shown: Callable[[SourceFile], str], problems: list[Problem]
+    drafts: Sequence[Draft], shown: Callable[[SourceFile], str], problems: list[Problem]
 ) -> None:
     """A post's URL and image must be http(s) URLs (after a site path is made absolute)."""
     for draft in drafts:

@@ -23,7 +23,7 @@ import pytest
 from publisher.core.config import Config, load_config
 from publisher.render.template_files import builtin_templates
 
-pytest_plugins = ["tests.smtp_sink", "tests.jekyll_peer", "tests.hugo_peer"]
+pytest_plugins = ["tests.smtp_sink", "tests.jekyll_peer", "tests.hugo_peer", "tests.imap_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -19,6 +19,6 @@ def command(ctx: Context) -> None:
     if not config.bounces.configured:
         raise ConfigError(
             "no bounce mailbox is configured",
-            hint='set [bounces] maildir = "…" or mbox = "…" in config.toml',
+            hint='set [bounces] maildir = "…", mbox = "…" or imap_host = "…" in config.toml',
         )
     ctx.say(process_bounces(config, ctx.now()).summary())

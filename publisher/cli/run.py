@@ -38,8 +38,12 @@ def command(ctx: Context) -> None:
         from publisher.newsletter.delivery import send_digests
 
         if config.bounces.configured:
+            from publisher.core.errors import MailboxUnavailable
             from publisher.newsletter.bounces import process_bounces
 
-            ctx.say(process_bounces(config, now).summary())
+            try:
+                ctx.say(process_bounces(config, now).summary())
+            except MailboxUnavailable as e:  # the next run reads them; readers still get mail
+                ctx.warn(f"{e.message}; the digest goes out without reading bounces")
         digest = send_digests(config, now, progress=progress(), should_stop=stop.is_set)
     finish_digest(ctx, digest)

@@ -218,6 +218,10 @@ def port(value: int) -> str | None:
     return None if 0 < value < 65536 else "must be a TCP port, 1 to 65535"
 
 
+def any_port(value: int) -> str | None:
+    return None if 0 <= value < 65536 else "must be a TCP port, 1 to 65535, or 0 for the default"
+
+
 def unsubscribe_url(value: str) -> str | None:
     if not value:
         return None
@@ -240,6 +244,12 @@ def bounce_address(value: str) -> str | None:
         "must be an ASCII address with {token} in its local part, "
         "like 'bounces+{token}@example.org'"
     )
+
+
+def imap_folder(value: str) -> str | None:
+    if re.match(r"^[\x20-\x7e]{1,200}$", value) and value.strip() == value:
+        return None
+    return "must be an IMAP folder name in ASCII, like 'INBOX' or 'INBOX/Bounces'"
 
 
 def folder_name(value: str) -> str | None:

@@ -228,10 +228,28 @@ class BouncesConfig:
         "", "A Maildir folder to read, relative to the config file; empty: none."
     )
     mbox: str = setting("", "An mbox file to read (when no maildir is set); empty: none.")
+    imap_host: str = setting(
+        "", "An IMAP server to read (when no maildir or mbox is set); empty: none."
+    )
+    imap_port: int = setting(
+        0, "IMAP port; 0 means 993 with imap_security 'ssl', else 143.", check=checks.any_port
+    )
+    imap_security: str = setting(
+        "ssl",
+        "'ssl' (implicit TLS), 'starttls' or 'none' (only for a server on 127.0.0.1).",
+        check=checks.one_of("ssl", "starttls", "none"),
+    )
+    imap_user: str = setting("", "IMAP login name.")
+    imap_password_env: str = setting(
+        "", "Name of the environment variable holding the IMAP password.", check=checks.env_name
+    )
+    imap_folder: str = setting(
+        "INBOX", "The IMAP folder bounces arrive in.", check=checks.imap_folder
+    )
     processed_folder: str = setting(
         "processed",
-        "Maildir subfolder processed messages are moved into (an mbox message is marked "
-        "instead, with an X-Publisher-Processed header).",
+        "Maildir subfolder or IMAP folder processed messages are moved into (an mbox "
+        "message is marked instead, with an X-Publisher-Processed header).",
         check=checks.folder_name,
     )
     delete_processed: bool = setting(
@@ -248,7 +266,7 @@ class BouncesConfig:
 
     @property
     def configured(self) -> bool:
-        return bool(self.maildir or self.mbox)
+        return bool(self.maildir or self.mbox or self.imap_host)
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,9 @@ class RelayRefused(DeliveryError):
     def __init__(self, message: str, hint: str = "", *, code: int | None = None) -> None:
         super().__init__(message, hint)
         self.code = code
+
+
+class MailboxUnavailable(PublisherError):
+    """The bounce mailbox's server could not be reached: try again later (exit 75)."""
+
+    exit_code = ExitCode.TEMPFAIL

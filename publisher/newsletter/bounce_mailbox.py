@@ -1,7 +1,9 @@
-"""The bounce mailbox, a Maildir or an mbox file: the only importer of mailbox.
+"""The bounce mailbox, a Maildir or an mbox file (the only importer of mailbox), or an
+IMAP folder (bounce_imap).
 
-Processed messages are moved into a Maildir subfolder or marked in the mbox file, and
-deleted only when [bounces] delete_processed says so. Other mail is never touched.
+Processed messages are moved into a Maildir subfolder or an IMAP folder, or marked in the
+mbox file, and deleted only when [bounces] delete_processed says so. Other mail is never
+touched.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Protocol
 
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError
+from publisher.newsletter.bounce_imap import open_imap_box
+from publisher.newsletter.credentials import imap_password
 
 PROCESSED_HEADER = "X-Publisher-Processed"
 
@@ -94,6 +98,8 @@ def open_bounce_mailbox(config: Config) -> BounceMailbox:
                 hint="point it at the folder your mail server delivers the bounce address to",
             )
         return MaildirBox(path, settings.processed_folder, settings.delete_processed)
+    if not settings.mbox:
+        return open_imap_box(settings, imap_password(config))
     path = base / settings.mbox
     if not path.is_file():
         raise ConfigError(f"[bounces] mbox {path} does not exist", hint="check the path")

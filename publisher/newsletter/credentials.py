@@ -204,3 +204,14 @@ def smtp_password(config: Config) -> str | None:
             hint=f"export {name or 'PUBLISHER_SMTP_PASSWORD'}=… and set [smtp] password_env",
         )
     return os.environ[name]
+
+
+def imap_password(config: Config) -> str:
+    name = config.bounces.imap_password_env
+    if not name or name not in os.environ:
+        raise ConfigError(
+            f"[bounces] imap_host is set but the password variable {name or '(none)'} is not",
+            hint=f"export {name or 'PUBLISHER_IMAP_PASSWORD'}=… and set [bounces] "
+            "imap_password_env",
+        )
+    return os.environ[name]

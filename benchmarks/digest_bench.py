@@ -135,6 +135,17 @@ class DigestResult:
         return self.digest_rate / self.floor_rate
 
     @property
+    def paired_ratios(self) -> list[float]:
+        """Each repeat's digest against the floor run right after it: on a shared machine
+        the two of a pair see much the same load."""
+        return [d.rate / f.rate for d, f in zip(self.digests, self.floors, strict=True)]
+
+    @property
+    def best_ratio(self) -> float:
+        """The fastest digest against the fastest floor: the runs least disturbed."""
+        return max(r.rate for r in self.digests) / max(r.rate for r in self.floors)
+
+    @property
     def peak_rss(self) -> int:
         return max(run.sample.peak_rss_bytes for run in self.digests)
 
@@ -266,8 +277,11 @@ def report(result: DigestResult) -> str:
     lines.append(table(headers, rows))
     digest_cpu = statistics.median(run.cpu_per_message for run in result.digests)
     floor_cpu = statistics.median(run.cpu_per_message for run in result.floors)
+    paired = result.paired_ratios
     lines.append(
-        f"digest/floor: {result.ratio:.2f}; sender CPU per message: digest "
+        f"digest/floor: {result.ratio:.2f} (medians); paired by repeat: median "
+        f"{statistics.median(paired):.2f}, {min(paired):.2f}–{max(paired):.2f}; best/best "
+        f"{result.best_ratio:.2f}; sender CPU per message: digest "
         f"{seconds_text(digest_cpu)}, floor {seconds_text(floor_cpu)}; sink CPU busy: "
         f"{statistics.median(r.sink_busy for r in result.digests):.0%} during the digest, "
         f"{statistics.median(r.sink_busy for r in result.floors):.0%} during the floor"

@@ -104,7 +104,11 @@ def test_digest_benchmark_prints_every_figure(tmp_path: Path) -> None:
     for phase in ("send", "send floor"):
         row = rf"^{phase} +\S+ m?s +\S+ m?s +\S+ m?s +[\d,]+ +[\d.]+ +\d+ MB$"
         assert re.search(row, out, re.M), f"no {phase} row in:\n{out}"
-    assert re.search(r"digest/floor: [\d.]+; sender CPU per message", out)
+    assert re.search(
+        r"digest/floor: [\d.]+ \(medians\); paired by repeat: median [\d.]+, [\d.]+–[\d.]+; "
+        r"best/best [\d.]+; sender CPU per message",
+        out,
+    )
     assert "target sending >= 80% of the floor: " in out
     assert re.search(r"digest peak RSS by subscribers: 20: \d+ MB; 30: \d+ MB", out)
     assert not list(tmp_path.iterdir()), "the benchmark left files behind"

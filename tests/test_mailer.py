@@ -17,7 +17,7 @@ import pytest
 from publisher.core.config import Config, SmtpConfig
 from publisher.core.errors import DeliveryError
 from publisher.newsletter.outbox import OutboxTransport
-from publisher.newsletter.smtp import SmtpTransport
+from publisher.newsletter.smtp import SmtpTransport, _data_content
 from publisher.newsletter.transports import (
     Envelope,
     Outcome,
@@ -690,3 +690,18 @@ def test_the_sink_keeps_a_message_whose_client_vanished_before_the_reply() -> No
         deliver(transport(sink.smtp_config(), recorder), recorder, [envelope("c@example.org")])
         assert sink.messages_for("b@example.org") == [b"Subject: x\r\n\r\nbody\r\n"]
         assert [r.outcome for r in recorder.results] == [Outcome.SENT]
+
+
+@pytest.mark.parametrize(
+    ("message", "stuffed"),
+    [
+        (b".first\r\nx\r\n", b"..first\r\nx\r\n"),
+        (b"a.b\r\n.c.d\r\n..e\r\n", b"a.b\r\n..c.d\r\n...e\r\n"),
+        (b"no dots at line starts: a.b.c\r\n", b"no dots at line starts: a.b.c\r\n"),
+        (b"ends without a line end.", b"ends without a line end.\r\n"),
+    ],
+)
+def test_the_data_is_dot_stuffed_exactly_where_a_line_starts_with_a_dot(
+    message: bytes, stuffed: bytes
+) -> None:
+    assert _data_content(message) == stuffed

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import email.message
 import email.policy
 
 import pytest
 
 from publisher.core.config import Config
+from publisher.newsletter.base64_body import LINE_BYTES, Base64Body
 from publisher.newsletter.headers import message_bytes
 from publisher.newsletter.markers import Filler, fill
 from publisher.newsletter.message import Recipient, compose
@@ -124,3 +126,32 @@ def test_filling_is_one_pass_and_escapes_for_html(escape: bool) -> None:
     assert "__publisher_email__" in filled, "a value holding a marker is not expanded again"
     assert filled.count('"q"@example.org' if not escape else "&quot;q&quot;@example.org") == 2
     assert ("<안녕>" in filled) != escape
+
+
+def email_package_body(text: str) -> bytes:
+    """The body the email package writes for a base64 text part."""
+    part = email.message.EmailMessage(policy=email.policy.SMTP)
+    part.set_content(text, cte="base64")
+    return part.as_bytes().split(b"\r\n\r\n", 1)[1]
+
+
+@pytest.mark.parametrize("escape", [False, True])
+def test_reused_base64_stretches_equal_the_email_packages_body_at_every_alignment(
+    escape: bool,
+) -> None:
+    template = (
+        "<p>__publisher_greeting__</p>\n"
+        + "한국어 posts & <b>more</b>\n" * 300
+        + "__publisher_unsubscribe_url__\nwhy: __publisher_email__\n"
+    )
+    body = Base64Body(template, escape=escape)
+
+    for length in range(2 * LINE_BYTES + 1):  # every place the long stretch can start at
+        values = {
+            "greeting": "x" * length,
+            "unsubscribe_url": f"https://example.org/u?t={'y' * (length % 7)}&a=1",
+            "email": "reader@example.org",
+        }
+        expected = email_package_body(fill(template, values, escape=escape))
+        assert body(values) == expected, f"greeting of {length} characters"
+    assert len(body.encoded) == LINE_BYTES  # measured: one encoding per place, then reused

@@ -46,6 +46,9 @@ class LedgerSession:
         self.store = store
         self.lock = lock
         """Guards the store's connection, shared with the page reads of pending rows."""
+        self.counting = threading.Lock()
+        """Guards the counts and addresses: never held across a commit, so a connection
+        reporting a result does not wait for another one's fsync."""
         self.run = run
         self.now = now
         self.progress = progress
@@ -58,7 +61,7 @@ class LedgerSession:
             self.store.apply_delivery_changes(self.run.digest_id, changes, self.now)
 
     def envelope_made(self, envelope: Envelope) -> None:
-        with self.lock:
+        with self.counting:
             self.addresses[envelope.key] = envelope.recipient
 
     def before_data(self, envelope: Envelope) -> None:
@@ -67,7 +70,7 @@ class LedgerSession:
     def on_result(self, result: Result) -> None:
         status = _STATUS[result.outcome]
         bounced = result.outcome is Outcome.PERMANENT and is_no_such_user(result)
-        with self.lock:
+        with self.counting:
             address = self.addresses.pop(result.key, result.key)
             self._count(result.outcome, bounced)
             if status in ("failed", "ambiguous"):
@@ -86,7 +89,7 @@ class LedgerSession:
 
     def unbuildable(self, subscriber_id: int, address: str, reason: str) -> None:
         """A message that could not even be made for this reader: failed, and the run goes on."""
-        with self.lock:
+        with self.counting:
             self.addresses[str(subscriber_id)] = address
         text = f"the message could not be made: {reason}"
         self.on_result(Result(str(subscriber_id), Outcome.PERMANENT, None, text, 0, "compose"))

@@ -5,7 +5,8 @@ message under the GIL. A digest's messages differ only in three headers (To,
 Message-ID, List-Unsubscribe) and in the markers filled into the two bodies,
 so the factory serialises one skeleton per digest with the email package and,
 per recipient, swaps in those headers (folded by the same policy) and the two
-base64 bodies (encoded as the email package encodes them).
+base64 bodies (encoded as the email package encodes them, re-encoding only what
+differs: base64_body.py).
 
 Those bytes depend on how the email package folds and encodes, which a Python
 release may change. So the factory checks itself: the first recipient's
@@ -15,17 +16,15 @@ digest is made by `compose`.
 
 from __future__ import annotations
 
-import binascii
 import dataclasses
 import email.policy
 import logging
-import re
 from datetime import datetime
 
 from publisher.core.config import Config
+from publisher.newsletter.base64_body import Base64Body, base64_body
 from publisher.newsletter.digest import RenderedDigest
 from publisher.newsletter.headers import MAX_LINE, WIRE_POLICY, mailbox, message_bytes
-from publisher.newsletter.markers import Filler
 from publisher.newsletter.message import (
     Recipient,
     compose,
@@ -44,29 +43,21 @@ _SKELETON_RECIPIENT = Recipient(
     unsubscribe_url="https://skeleton.invalid/unsubscribe",
     unsubscribe_mailto="mailto:skeleton@skeleton.invalid",
 )
-_BASE64_BYTES_PER_LINE = (WIRE_POLICY.max_line_length or 78) // 4 * 3
-
-
-_BASE64_LINE = re.compile(rb".{1,%d}" % (_BASE64_BYTES_PER_LINE // 3 * 4), re.DOTALL)
-
-
-def _base64_body(text: str) -> bytes:
-    """A text part's body as the email package writes it with cte="base64": CRLF line
-    ends, then base64 in lines of 76 characters (57 bytes), each ending in CRLF."""
-    data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
-    encoded = binascii.b2a_base64(data, newline=False)
-    return b"\r\n".join(_BASE64_LINE.findall(encoded)) + b"\r\n"
-
-
-_TEXT_BODY = _base64_body(_TEXT_PLACEHOLDER)
-_HTML_BODY = _base64_body(_HTML_PLACEHOLDER)
+_TEXT_BODY = base64_body(_TEXT_PLACEHOLDER)
+_HTML_BODY = base64_body(_HTML_PLACEHOLDER)
 
 
 def _raw_header(name: str, value: str) -> bytes:
     return WIRE_POLICY.fold_binary(name, value)
 
 
+_SHORT_LINE = (WIRE_POLICY.max_line_length or 78) - 2
+
+
 def _parsed_header(name: str, value: str) -> bytes:
+    short = len(name) + 2 + len(value) <= _SHORT_LINE
+    if short and value.isascii() and value.isprintable() and " " not in value:
+        return f"{name}: {value}\r\n".encode("ascii")  # one short word, as the policy writes it
     stored = email.policy.SMTP.header_store_parse(name, value)[1]
     return WIRE_POLICY.fold_binary(name, stored)
 
@@ -89,8 +80,8 @@ class MessageFactory:
         self.rendered = rendered
         self.digest_number = digest_number
         self.sent_at = sent_at
-        self._text = Filler(rendered.text, escape=False)
-        self._html = Filler(rendered.html, escape=True)
+        self._text = Base64Body(rendered.text, escape=False)
+        self._html = Base64Body(rendered.html, escape=True)
         self._skeleton: _Skeleton | None = None
         self._checked = False
 
@@ -154,8 +145,8 @@ class MessageFactory:
                 name = after.split(b":", 1)[0].decode("ascii")
                 raise ValueError(f"its {name} line is {longest} octets; SMTP allows {MAX_LINE}")
             data = data.replace(before, after, 1)
-        data = data.replace(_TEXT_BODY, _base64_body(self._text(values)), 1)
-        return data.replace(_HTML_BODY, _base64_body(self._html(values)), 1)
+        data = data.replace(_TEXT_BODY, self._text(values), 1)
+        return data.replace(_HTML_BODY, self._html(values), 1)
 
 
 def _plain(recipient: Recipient) -> bool:

@@ -10,6 +10,7 @@ for another.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -38,8 +39,16 @@ def _address_hash(email_key: str) -> str:
 
 
 def unsubscribe_token(secret: Keys, subscriber_id: int, email_key: str) -> str:
-    serializer = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT)
+    serializer = _unsubscribe_signer(secret if isinstance(secret, bytes) else tuple(secret))
     return str(serializer.dumps([subscriber_id, _address_hash(email_key)]))
+
+
+@functools.lru_cache(maxsize=4)
+def _unsubscribe_signer(secret: bytes | tuple[bytes, ...]) -> URLSafeSerializer:
+    """One serializer per key ring: a digest signs a link for every reader."""
+    return URLSafeSerializer(
+        secret if isinstance(secret, bytes) else list(secret), salt=UNSUBSCRIBE_SALT
+    )
 
 
 def read_unsubscribe_token(secret: Keys, token: str) -> tuple[int, str] | None:

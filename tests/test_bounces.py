@@ -14,12 +14,13 @@ from click.testing import CliRunner
 from click.testing import Result as CliResult
 
 from publisher.cli import cli
+from publisher.newsletter.bounce_reports import parse_message, read_report
 from tests.conftest import NOW
 from tests.smtp_sink import SmtpSink
 from tests.test_newsletter import parsed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bounces"
-READERS = [f"reader{n:03d}@example.org" for n in range(14)]
+READERS = [f"reader{n:03d}@example.org" for n in range(15)]
 LATER = "2024-06-21T12:00:00+09:00"
 BOUNCE_TABLE = '[bounces]\n{where} = "{path}"\nsoft_bounce_limit = 3\nsoft_bounce_days = 14\n'
 
@@ -81,6 +82,7 @@ EXPECTED = {
     "reader011@example.org": "active",  # a human reply and a "delivered" DSN: left alone
     "reader012@example.org": "active",
     "reader013@example.org": "active",
+    "reader014@example.org": "bounced",  # Yahoo's old plain-text bounce (qmail format)
 }
 
 
@@ -92,7 +94,7 @@ def test_each_message_goes_out_with_its_own_signed_bounce_address(
     assert publisher(config, "digest").exit_code == 0
 
     senders = [m.mail_from for m in smtp_sink.messages]
-    assert len(set(senders)) == len(READERS)  # measured: 14 readers, 14 bounce addresses
+    assert len(set(senders)) == len(READERS)  # measured: 15 readers, 15 bounce addresses
     assert all(
         re.fullmatch(r"bounces\+d1-s\d+-[0-9a-f]{16}@news\.example\.org", s) for s in senders
     )
@@ -115,15 +117,15 @@ def test_a_maildir_of_dsns_complaints_and_requests_is_processed_and_the_next_dig
 
     assert result.exit_code == 0, result.output
     assert subscriber_statuses(site_dir) == EXPECTED
-    # measured: 15 messages; 5 hard, 4 soft, 2 complaints, 2 requests; 2 left alone
-    assert "read 15 messages: 5 hard bounces, 4 soft bounces, 2 complaints, " in result.output
-    assert "2 mailed unsubscribes; 6 now bounced, 4 now unsubscribed" in result.output
+    # measured: 16 messages; 6 hard, 4 soft, 2 complaints, 2 requests; 2 left alone
+    assert "read 16 messages: 6 hard bounces, 4 soft bounces, 2 complaints, " in result.output
+    assert "2 mailed unsubscribes; 7 now bounced, 4 now unsubscribed" in result.output
     assert "2 other messages left alone" in result.output
     assert len(box) == 2  # the human reply and the "delivered" report stay in the inbox
-    assert len(box.get_folder("processed")) == 13  # moved, never deleted
+    assert len(box.get_folder("processed")) == 14  # moved, never deleted
     assert "read 2 messages" in again.output and "no reports" in again.output
     logged = events(site_dir)
-    assert len(logged) == 13
+    assert len(logged) == 14
     assert (
         "reader000@example.org",
         "hard_bounce",
@@ -136,7 +138,7 @@ def test_a_maildir_of_dsns_complaints_and_requests_is_processed_and_the_next_dig
         "bounced",
     ]
     status = publisher(config, "status", now=LATER)
-    assert "bounces:      5 hard, 4 soft, 2 complaints, 2 mailed unsubscribes" in status.output
+    assert "bounces:      6 hard, 4 soft, 2 complaints, 2 mailed unsubscribes" in status.output
 
     (site_dir / "content" / "later.md").write_text(
         "---\ntitle: Later\ndate: 2024-06-21 09:00:00 +0900\n---\nNew.\n", encoding="utf-8"
@@ -144,7 +146,7 @@ def test_a_maildir_of_dsns_complaints_and_requests_is_processed_and_the_next_dig
     before = len(smtp_sink.messages)
     assert publisher(config, "digest", now=LATER).exit_code == 0
     second = {m.rcpt_tos[0] for m in smtp_sink.messages[before:]}
-    assert second == {a for a, s in EXPECTED.items() if s == "active"}  # measured: 4 of 14
+    assert second == {a for a, s in EXPECTED.items() if s == "active"}  # measured: 4 of 15
 
 
 def test_an_mbox_is_processed_and_its_messages_marked_not_deleted(
@@ -164,7 +166,7 @@ def test_an_mbox_is_processed_and_its_messages_marked_not_deleted(
     assert subscriber_statuses(site_dir) == EXPECTED
     kept = mailbox.mbox(site_dir / "bounces.mbox", create=False)
     marked = [m for m in kept if m["X-Publisher-Processed"]]
-    assert (len(kept), len(marked)) == (15, 13)  # measured: all 15 kept, 13 marked
+    assert (len(kept), len(marked)) == (16, 14)  # measured: all 16 kept, 14 marked
 
 
 @pytest.mark.parametrize("forged", ["bounces+d1-s1-0000000000000000@news.example.org"])
@@ -180,3 +182,47 @@ def test_a_forged_verp_token_names_nobody(site_dir: Path, smtp_sink: SmtpSink, f
 
     assert "1 about nobody on the list" in result.output
     assert set(subscriber_statuses(site_dir).values()) == {"active"}
+
+
+QMAIL_BOUNCE = (
+    "Return-Path: <>\r\nFrom: MAILER-DAEMON@mail.example.net\r\n"
+    "To: digest@news.example.org\r\nSubject: failure notice\r\n"
+    "Message-ID: <qmail-1@mail.example.net>\r\n\r\n"
+    "Hi. This is the qmail-send program at mail.example.net.\r\n"
+    "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+    "This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+    "<gone@example.net>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
+    "<full@example.net>:\r\n192.0.2.7 does not like recipient.\r\n"
+    "Remote host said: 452 mailbox full\r\nGiving up on 192.0.2.7.\r\n\r\n"
+    "<unsure@example.net>:\r\nThe mail system gave up. No code is given here.\r\n\r\n"
+    "--- Enclosed are the original headers of the message.\r\n\r\n"
+    "From: digest@news.example.org\r\nSubject: digest\r\n"
+)
+
+
+def test_a_qmail_plain_text_bounce_gives_each_coded_recipient_and_nothing_more() -> None:
+    message = parse_message(QMAIL_BOUNCE.encode())
+    assert message is not None
+
+    report = read_report(message, ("digest@news.example.org",))
+
+    assert report is not None
+    assert [(f.kind, f.status, f.addresses) for f in report.findings] == [
+        ("hard_bounce", "5.1.1", ("gone@example.net",)),
+        ("soft_bounce", "4.0.0", ("full@example.net",)),
+    ]  # the paragraph without a code says nothing about how final it is: left out
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("Return-Path: <>\r\nFrom: MAILER-DAEMON@mail.example.net", "From: Kim <kim@example.net>"),
+        ("--- Enclosed are the original headers of the message.", "Regards,"),
+        ("Hi. This is the qmail-send program at", "Hi. This is Kim at"),
+    ],
+)
+def test_text_that_only_looks_like_a_qmail_bounce_is_left_alone(change: tuple[str, str]) -> None:
+    message = parse_message(QMAIL_BOUNCE.replace(*change).encode())
+    assert message is not None
+
+    assert read_report(message, ("digest@news.example.org",)) is None

@@ -1,5 +1,6 @@
 """What a message in the bounce mailbox says: RFC 3464 delivery status notifications,
-RFC 5965 (ARF) complaints, and mailed unsubscribe requests (List-Unsubscribe's mailto:).
+plain-text bounces in qmail's format (bounce_text.py), RFC 5965 (ARF) complaints, and
+mailed unsubscribe requests (List-Unsubscribe's mailto:).
 
 Reading only: `read_report` names who each finding is about (a VERP token, or an
 address) and how sure it is; bounces.py decides what to do. Anything else is None:
@@ -16,6 +17,8 @@ from datetime import datetime
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
+
+from publisher.newsletter.bounce_text import read_plain_bounce
 
 MAX_MESSAGE_BYTES = 2_000_000
 """Bigger messages are not reports; they are left alone unread (hostile input is bounded)."""
@@ -64,7 +67,7 @@ def read_report(message: EmailMessage, list_addresses: tuple[str, ...]) -> Repor
     elif content_type == "multipart/report" and report_type == "feedback-report":
         findings = _feedback_report(message)
     else:
-        findings = _unsubscribe_request(message, list_addresses)
+        findings = _plain_bounce(message) or _unsubscribe_request(message, list_addresses)
     if not findings:
         return None
     return Report(_message_id(message), _date(message.get("Date")), tuple(findings))
@@ -156,6 +159,29 @@ def _recipient_block(block: Message, tokens: tuple[str, ...]) -> Finding | None:
         tokens,
         tuple(a for a in (final, recipient) if "@" in a),
     )
+
+
+def _plain_bounce(message: EmailMessage) -> list[Finding]:
+    """A qmail-style plain-text bounce (Yahoo's old form): see bounce_text.py."""
+    found = read_plain_bounce(message)
+    if found is None:
+        return []
+    places = [_where_sent(message)]
+    if found.original is not None:
+        places += [
+            str(found.original.get(name, "")) for name in ("Return-Path", "List-Unsubscribe")
+        ]
+    tokens = tuple(dict.fromkeys(t.lower() for t in _VERP.findall(" ".join(places))))
+    return [
+        Finding(
+            "hard_bounce" if bounce.status.startswith("5") else "soft_bounce",
+            bounce.status,
+            f"failed {bounce.status} (plain-text bounce): {bounce.reason}"[:500],
+            tokens,
+            (bounce.address,),
+        )
+        for bounce in found.bounces
+    ]
 
 
 def _feedback_report(message: EmailMessage) -> list[Finding]:

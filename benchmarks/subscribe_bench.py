@@ -68,7 +68,8 @@ def make_site(folder: Path, known: int) -> Path:
     folder.mkdir(parents=True)
     shutil.copytree(ROOT / "templates", folder / "templates")
     (folder / "content").mkdir()
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    # The tests' copy of the sample: the top-level one is the user's (and has a [web]).
+    text = (ROOT / "tests" / "fixtures" / "sample" / "config.toml").read_text(encoding="utf-8")
     text += (
         f'\n[web]\nbase_url = "http://127.0.0.1:8080{PREFIX}"\n'
         "rate_per_ip = 1000000\nrate_per_address = 1000000\n"

@@ -262,3 +262,15 @@ def test_a_message_bigger_than_any_report_is_fetched_no_further_than_the_bound(
 
     assert len(data) == MAX_MESSAGE_BYTES + 1  # enough to know it is too big to be a report
     assert parse_message(data) is None
+
+
+def test_an_unset_password_variable_is_named_before_connecting(
+    site_dir: Path, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = imap_site(site_dir, smtp_sink, monkeypatch, 143)
+    monkeypatch.delenv(PASSWORD_ENV)
+
+    result = publisher(config, "bounces", now=LATER)
+
+    assert result.exit_code == 2
+    assert f"the password variable {PASSWORD_ENV} is not" in result.output

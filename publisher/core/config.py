@@ -241,7 +241,9 @@ class BouncesConfig:
     )
     imap_user: str = setting("", "IMAP login name.")
     imap_password_env: str = setting(
-        "", "Name of the environment variable holding the IMAP password.", check=checks.env_name
+        "PUBLISHER_IMAP_PASSWORD",
+        "Name of the environment variable holding the IMAP password.",
+        check=checks.env_name,
     )
     imap_folder: str = setting(
         "INBOX", "The IMAP folder bounces arrive in.", check=checks.imap_folder

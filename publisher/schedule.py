@@ -139,6 +139,21 @@ def schedules(config: Config) -> tuple[Schedule, Schedule]:
     )
 
 
+def digest_schedules(config: Config) -> dict[str, Schedule]:
+    """The schedule of each offered cadence that has one: weekly ([schedule] digest) and
+    daily ([schedule] daily); `each` goes out with every run instead."""
+    zone = ZoneInfo(config.schedule.timezone) if config.schedule.timezone else config.site.zone
+    specs = {
+        "weekly": ("digest", config.schedule.digest),
+        "daily": ("digest-daily", config.schedule.daily),
+    }
+    return {
+        cadence: make_schedule(job, spec, zone)
+        for cadence, (job, spec) in specs.items()
+        if cadence in config.digest.cadences
+    }
+
+
 def missed_run(
     schedule: Schedule, last_run: datetime | None, now: datetime, grace: timedelta
 ) -> datetime | None:

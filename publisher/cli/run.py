@@ -18,7 +18,7 @@ from publisher.cli.context import (
 @pass_context
 @reports_errors
 def command(ctx: Context) -> None:
-    """The main job, for cron and `make run`: build the feeds, then send the digest if due."""
+    """The main job, for cron and `make run`: build the feeds, then send what is due."""
     from publisher.build.pipeline import build
     from publisher.newsletter.due import digest_due
 
@@ -45,5 +45,7 @@ def command(ctx: Context) -> None:
                 ctx.say(process_bounces(config, now).summary())
             except MailboxUnavailable as e:  # the next run reads them; readers still get mail
                 ctx.warn(f"{e.message}; the digest goes out without reading bounces")
-        digest = send_digests(config, now, progress=progress(), should_stop=stop.is_set)
+        digest = send_digests(
+            config, now, cadences=due.cadences, progress=progress(), should_stop=stop.is_set
+        )
     finish_digest(ctx, digest)

@@ -297,3 +297,32 @@ def source_kind(value: str) -> str | None:
     if value in SOURCES:
         return None
     return f"must be one of {', '.join(SOURCES)}"
+
+
+def cadences(value: tuple[str, ...]) -> str | None:
+    from publisher.core.models import CADENCES
+
+    if not value:
+        return f"must list at least one of {', '.join(CADENCES)}"
+    unknown = [c for c in value if c not in CADENCES]
+    if unknown:
+        return f"unknown cadence {unknown[0]!r}; choose from {', '.join(CADENCES)}"
+    if len(set(value)) != len(value):
+        return "lists a cadence twice"
+    return None
+
+
+_FOLDER_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_BUILD_FOLDERS = ("categories",)
+
+
+def archive_folder(value: str) -> str | None:
+    """A folder under [paths] output that no build writes into, or empty (no archive)."""
+    if not value:
+        return None
+    parts = value.strip("/").split("/")
+    if not all(_FOLDER_PART.match(part) for part in parts):
+        return "must be a folder name under [paths] output, like 'newsletter'"
+    if parts[0] in _BUILD_FOLDERS or "." in parts[0]:
+        return f"must not be {parts[0]!r}: the build writes there"
+    return None

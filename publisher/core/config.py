@@ -218,6 +218,24 @@ class DigestConfig:
         "", "DKIM d= domain; defaults to the From address's domain.", check=checks.optional_domain
     )
     dkim_key_file: str = setting("", "Path of the PEM private key (keep it out of the repository).")
+    cadences: tuple[str, ...] = setting(
+        ("weekly",),
+        "Which cadences readers may choose: any of weekly, daily and each (a mail per new "
+        "post). The first is what new readers get.",
+        check=checks.cadences,
+    )
+    wait_days: int = setting(
+        30,
+        "How many days a new post waits for the readers who have not had it yet; "
+        "older posts are never mailed.",
+        check=checks.positive,
+    )
+    archive: str = setting(
+        "newsletter",
+        "Folder under [paths] output where every issue is published, with an index page "
+        "and feeds of past issues; empty turns the archive off.",
+        check=checks.archive_folder,
+    )
 
 
 @dataclass(frozen=True)
@@ -282,7 +300,13 @@ class ScheduleConfig:
     )
     digest: str = setting(
         "0 8 * * mon",
-        "When to send the digest: a crontab expression (or an interval).",
+        "When to send the weekly digest: a crontab expression (or an interval).",
+        check=checks.schedule_spec,
+    )
+    daily: str = setting(
+        "0 7 * * *",
+        "When to send the daily digest, if [digest] cadences offers it: a crontab expression "
+        "(or an interval).",
         check=checks.schedule_spec,
     )
     timezone: str = setting(

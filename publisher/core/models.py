@@ -9,6 +9,8 @@ from pathlib import Path
 
 SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "ambiguous")
+CADENCES = ("weekly", "daily", "each")
+"""How often a reader is mailed: a weekly or daily digest, or a mail for each new post."""
 
 
 class DateSource(StrEnum):

@@ -25,6 +25,7 @@ from publisher.newsletter.message import list_domain, reply_to, sender
 from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.tokens import (
     BadToken,
+    Choice,
     Confirmation,
     ExpiredToken,
     Keys,
@@ -61,10 +62,16 @@ def subscriber_to_confirm(store: Store, address: Address, now: datetime) -> Subs
 
 
 def confirmation_link(
-    config: Config, secret: Keys, subscriber: SubscriberRow, now: datetime
+    config: Config,
+    secret: Keys,
+    subscriber: SubscriberRow,
+    now: datetime,
+    choice: Choice | None = None,
 ) -> str:
+    """The link that confirms; it carries the preferences the form asked for, if any, so
+    they take effect only when the owner of the address opens it."""
     token = confirmation_token(
-        secret, subscriber.id, subscriber.email_key, now, subscriber.revision
+        secret, subscriber.id, subscriber.email_key, now, subscriber.revision, choice
     )
     return f"{config.web.base_url}/confirm?token={token}"
 
@@ -95,6 +102,9 @@ def confirm_subscription(
     subscriber, claim = subscriber_to_activate(store, secret, token, now, max_age)
     if not store.activate_subscriber(subscriber.id, claim.revision, now):
         raise ConfirmationError("the subscription changed after this link was sent")
+    if claim.choice is not None:
+        categories, cadence = claim.choice
+        store.set_preferences(subscriber.id, categories, cadence, now)
     activated = store.subscriber_by_id(subscriber.id)
     assert activated is not None
     return activated

@@ -1,6 +1,7 @@
-"""`publisher digest`: mail new posts to every active subscriber exactly once.
+"""`publisher digest`: mail each active reader the new posts they chose, exactly once.
 
-The ledger holds one row per (digest, subscriber). A row is committed as
+A run makes one issue per cadence it sends (issuing.py) and a ledger row per
+(issue, reader) naming the reader's cut of it. A row is committed as
 `sending` before DATA and as `sent` after the server's 250, so a run killed at
 any point resumes without a second copy: rows it finds still `sending` are
 reported as ambiguous and not resent unless asked.
@@ -19,25 +20,28 @@ from publisher.build.pipeline import load_posts
 from publisher.core.config import Config
 from publisher.core.errors import RelayRefused
 from publisher.core.models import Post
+from publisher.newsletter.archive import publish_issues
 from publisher.newsletter.credentials import signing_secret, smtp_password
 from publisher.newsletter.digest import RenderedDigest, render_digest
-from publisher.newsletter.due import DIGEST_JOB
+from publisher.newsletter.due import job_name
 from publisher.newsletter.headers import message_bytes
+from publisher.newsletter.issuing import copies_of, make_issues
 from publisher.newsletter.ledger_session import LedgerSession, Progress
 from publisher.newsletter.message import (
     TEST_COPY,
     Recipient,
     compose,
+    preferences_url,
     preview_html,
     sender,
     unsubscribe_url,
 )
 from publisher.newsletter.message_factory import MessageFactory
 from publisher.newsletter.run_report import DigestReport, DigestRun
-from publisher.newsletter.selection import archive, select_posts
+from publisher.newsletter.planning import plan_run, pool
 from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.subscribers import ledger
-from publisher.newsletter.tokens import bounce_token, unsubscribe_token
+from publisher.newsletter.tokens import bounce_token, preferences_token, unsubscribe_token
 from publisher.newsletter.transports import Envelope, Result, Transport, open_transport
 from publisher.outputs.files import write_if_changed
 from publisher.state.store import PendingDelivery, Store, reading
@@ -69,7 +73,15 @@ class Sender:
             unsubscribe_url=self.unsubscribe_url(subscriber_id, email_key),
             unsubscribe_mailto=f"mailto:{self.envelope_sender(subscriber_id, digest_id)}"
             "?subject=unsubscribe",
+            preferences_url=self.preferences_url(subscriber_id, email_key),
         )
+
+    def preferences_url(self, subscriber_id: int, email_key: str) -> str:
+        """The reader's preference page; empty when there is no web endpoint to serve it."""
+        if not self.config.web.base_url:
+            return ""
+        token = preferences_token(self.secret, subscriber_id, email_key)
+        return preferences_url(self.config, token)
 
     def envelope_sender(self, subscriber_id: int, digest_id: int) -> str:
         """MAIL FROM (Return-Path): [mail] bounce_address with this reader's token, else From."""
@@ -95,13 +107,6 @@ def make_sender(config: Config) -> Sender:
     return Sender(config, signing_secret(config), origin.address, signer)
 
 
-def _stored_digest(store: Store, digest_id: int) -> RenderedDigest:
-    row = store.digest(digest_id)
-    return RenderedDigest(
-        subject=row.subject, html=row.html, text=row.text, post_ids=store.digest_post_ids(digest_id)
-    )
-
-
 def digest_folder(config: Config, digest_id: int) -> Path:
     return config.paths.outbox / f"digest-{digest_id:05d}"
 
@@ -125,11 +130,20 @@ def _deliver(
         run.interrupted = 0
     run.skipped_inactive = store.skip_inactive_pending(digest_id, now)
     row = store.digest(digest_id)
-    rendered = _stored_digest(store, digest_id)
     config = sender.config
+    copy = copies_of(config, store, digest_id)
     lock = threading.Lock()
     session = LedgerSession(store, lock, run, now, progress)
-    messages = MessageFactory(config, rendered, digest_number=digest_id, sent_at=row.created_at)
+    factories: dict[int | None, MessageFactory] = {}
+
+    def messages(cut: int | None) -> MessageFactory:
+        """One factory per cut: each reader's copy differs from their group's only in their
+        own values."""
+        if cut not in factories:
+            factories[cut] = MessageFactory(
+                config, copy(cut), digest_number=digest_id, sent_at=row.created_at
+            )
+        return factories[cut]
 
     def envelopes() -> Iterator[Envelope]:
         """Streamed a page at a time, so memory stays flat in the number of subscribers."""
@@ -156,7 +170,7 @@ def _deliver(
                 delivery.name,
                 digest_id,
             )
-            message = sender.signed(messages.wire_bytes(recipient))
+            message = sender.signed(messages(delivery.cut).wire_bytes(recipient))
         except Exception as e:  # anything about one reader's message must not stop the run
             session.unbuildable(delivery.subscriber_id, delivery.email, f"{type(e).__name__}: {e}")
             return None
@@ -170,7 +184,7 @@ def _deliver(
 
     folder = digest_folder(config, digest_id)
     if config.mail.transport == "outbox":
-        write_if_changed(folder / "preview.html", preview_html(rendered, config).encode("utf-8"))
+        write_if_changed(folder / "preview.html", preview_html(copy(None), config).encode("utf-8"))
     if progress is not None:
         progress.start(store.delivery_counts(digest_id)["pending"])
     transport = transport_for(folder)
@@ -196,12 +210,14 @@ def send_digests(
     config: Config,
     now: datetime,
     *,
+    cadences: Sequence[str] | None = None,
     resend_ambiguous: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
     progress: Progress | None = None,
     transport_for: Callable[[Path], Transport] | None = None,
 ) -> DigestReport:
-    """Finish every unfinished digest, then send a new one if there are new posts."""
+    """Finish every unfinished digest, then make and send the issues of `cadences` (default:
+    every cadence the site offers) that some reader is due."""
     sender = make_sender(config)
     if transport_for is None:
         password = smtp_password(config) if config.mail.transport == "smtp" else None
@@ -209,6 +225,7 @@ def send_digests(
         def transport_for(folder: Path) -> Transport:
             return open_transport(config, password, folder)
 
+    wanted = tuple(cadences if cadences is not None else config.digest.cadences)
     report = DigestReport()
     with ledger(config) as store:
         deliver = partial(
@@ -232,31 +249,18 @@ def send_digests(
         if should_stop():
             report.stopped = True
             return report
-        first_digest = not store.has_mailed_anything()
-        mailed = store.mailed_post_ids()
-
-        def new_posts(posts: Sequence[Post]) -> list[Post]:
-            return select_posts(posts, mailed, first_digest=first_digest, now=now, config=config)
-
-        site = load_posts(config, now, content_for=new_posts)  # renders only what is mailed
-        posts = new_posts(site.posts)
-        if not posts:
-            report.note = "no new posts since the last digest; nothing sent"
-        elif store.subscriber_counts()["active"] == 0:
-            report.note = f"{len(posts)} new posts but no active subscribers; nothing sent"
-        else:
-            rendered = render_digest(config, posts, now=now)
-            if first_digest:
-                store.mark_posts_mailed(
-                    (p.id for p in archive(site.posts, now=now, config=config)), now
-                )
-            digest_id = store.create_digest(
-                now, rendered.subject, rendered.html, rendered.text, rendered.post_ids
-            )
+        made = make_issues(store, config, now=now, cadences=wanted)
+        report.note = made.note
+        if (published := publish_issues(config, store)) is not None:
+            report.archive_warnings = published.warnings
+        for digest_id in made.digest_ids:
+            if should_stop() or report.relay_error:
+                break
             report.runs.append(deliver(digest_id, new=True, resend_ambiguous=False))
         report.stopped = should_stop()
-        if not report.stopped:
-            store.record_job_run(DIGEST_JOB, now)
+        if not report.stopped and not report.relay_error:
+            for cadence in wanted:
+                store.record_job_run(job_name(cadence), now)
     return report
 
 
@@ -268,14 +272,30 @@ def mark_all_sent(config: Config, now: datetime) -> int:
 
 
 def _next_digest(config: Config, now: datetime) -> RenderedDigest | None:
+    """The whole next issue of the default cadence, as `send_digests` would make it now;
+    for a site with nobody to send it to, what a new reader would get."""
+    cadence = config.digest.cadences[0]
+    chosen: list[list[Post]] = []
     with reading(config.state_db) as store:
-        mailed = store.mailed_post_ids() if store else set()
+        excluded = store.baseline_post_ids() if store else set()
         first = not store.has_mailed_anything() if store else True
+        readers = bool(store.subscriber_counts()["active"]) if store else False
 
-    def new_posts(posts: Sequence[Post]) -> list[Post]:
-        return select_posts(posts, mailed, first_digest=first, now=now, config=config)
+        def planned(posts: Sequence[Post]) -> list[Post]:
+            if store is not None and readers:
+                plan = plan_run(
+                    store, config, posts, excluded, now=now, cadences=(cadence,), first=first
+                )
+                chosen.append(plan.posts)
+            else:
+                fresh = pool(posts, excluded, now=now, config=config, first=first)
+                chosen.append(fresh[: config.digest.max_posts])
+            return chosen[-1]
 
-    posts = new_posts(load_posts(config, now, content_for=new_posts).posts)
+        site = load_posts(config, now, content_for=planned)
+    ids = {post.id for post in chosen[-1]}
+    posts = [post for post in site.posts if post.id in ids]
+    posts.sort(key=lambda post: (-post.published.timestamp(), post.source_name))
     return render_digest(config, posts, now=now) if posts else None
 
 

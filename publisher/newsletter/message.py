@@ -37,6 +37,8 @@ class Recipient:
     name: str
     unsubscribe_url: str
     unsubscribe_mailto: str
+    preferences_url: str = ""
+    """The reader's own preference page; empty when the site has no web endpoint."""
 
 
 def _greeting(name: str, language: str) -> str:
@@ -58,6 +60,7 @@ def _values(recipient: Recipient, language: str) -> dict[str, str]:
     return {
         "greeting": _greeting(recipient.name, language),
         "unsubscribe_url": recipient.unsubscribe_url,
+        "preferences_url": recipient.preferences_url,
         "email": plain_line(recipient.email),
     }
 
@@ -166,6 +169,11 @@ def unsubscribe_url(config: Config, token: str) -> str:
     return template.replace("{token}", token)
 
 
+def preferences_url(config: Config, token: str) -> str:
+    """The web endpoint's preference page for one reader; empty without [web] base_url."""
+    return f"{config.web.base_url}/preferences?token={token}" if config.web.base_url else ""
+
+
 def preview_html(rendered: RenderedDigest, config: Config) -> str:
     """The HTML as a reader sees it, with sample values in place of each subscriber's."""
     sample = Recipient(
@@ -173,5 +181,6 @@ def preview_html(rendered: RenderedDigest, config: Config) -> str:
         name="",
         unsubscribe_url=unsubscribe_url(config, "preview"),
         unsubscribe_mailto="mailto:unsubscribe@example.org",
+        preferences_url=preferences_url(config, "preview"),
     )
     return fill(rendered.html, _values(sample, config.site.language), escape=True)

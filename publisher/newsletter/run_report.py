@@ -79,6 +79,9 @@ class DigestReport:
     stopped: bool = False
     """Asked to stop (SIGTERM/SIGINT): what is left waits for the next run, by design."""
 
+    archive_warnings: tuple[str, ...] = ()
+    """What publishing the archive of issues could not do (it tries again next run)."""
+
     @property
     def relay_error(self) -> RelayRefused | None:
         """The relay refused everyone: the run stopped, the rest is pending, exit 75."""

@@ -2,8 +2,10 @@
 
 An unsubscribe token carries a subscriber id and a short hash of their
 address, signed with HMAC. It acts only on that subscriber: a token for a
-deleted and reused id fails the address check. Confirmation tokens add the
-moment they were issued and expire; form tokens are the signed half of a
+deleted and reused id fails the address check. A preference token is the
+same claim under its own salt: it opens the reader's preference page.
+Confirmation tokens add the moment they were issued, and the preferences the
+form asked for, and expire; form tokens are the signed half of a
 double-submit CSRF pair. Each kind has its own salt, so one never passes
 for another.
 """
@@ -21,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from itsdangerous import BadSignature, URLSafeSerializer
 
 UNSUBSCRIBE_SALT = "publisher.unsubscribe"
+PREFERENCES_SALT = "publisher.preferences"
 
 Keys = bytes | Sequence[bytes]
 """One secret, or a key ring (oldest first): every key verifies, the last one signs."""
@@ -53,7 +56,21 @@ def _unsubscribe_signer(secret: bytes | tuple[bytes, ...]) -> URLSafeSerializer:
 
 def read_unsubscribe_token(secret: Keys, token: str) -> tuple[int, str] | None:
     """(subscriber id, address hash) when the signature holds, else None."""
-    serializer = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT)
+    return _read_reader_claim(secret, token, UNSUBSCRIBE_SALT)
+
+
+def preferences_token(secret: Keys, subscriber_id: int, email_key: str) -> str:
+    serializer = URLSafeSerializer(secret, salt=PREFERENCES_SALT)
+    return str(serializer.dumps([subscriber_id, _address_hash(email_key)]))
+
+
+def read_preferences_token(secret: Keys, token: str) -> tuple[int, str] | None:
+    """(subscriber id, address hash) when the signature holds, else None."""
+    return _read_reader_claim(secret, token, PREFERENCES_SALT)
+
+
+def _read_reader_claim(secret: Keys, token: str, salt: str) -> tuple[int, str] | None:
+    serializer = URLSafeSerializer(secret, salt=salt)
     try:
         payload = serializer.loads(token)
     except BadSignature:
@@ -112,6 +129,10 @@ class ExpiredToken(BadToken):
     """The token is genuine but too old."""
 
 
+Choice = tuple[list[str] | None, str]
+"""Preferences a subscribe form asked for: category slugs (None for all) and a cadence."""
+
+
 @dataclass(frozen=True)
 class Confirmation:
     subscriber_id: int
@@ -119,6 +140,8 @@ class Confirmation:
     issued_at: datetime
     revision: int
     """The subscriber's revision when the link was made (see SubscriberRow.revision)."""
+    choice: Choice | None = None
+    """What the form asked for, applied when the link is opened; None keeps what there is."""
 
 
 def _epoch(moment: datetime) -> int:
@@ -136,13 +159,31 @@ def _check_age(issued: int, now: datetime, max_age: timedelta) -> None:
 
 
 def confirmation_token(
-    secret: Keys, subscriber_id: int, email_key: str, issued_at: datetime, revision: int = 0
+    secret: Keys,
+    subscriber_id: int,
+    email_key: str,
+    issued_at: datetime,
+    revision: int = 0,
+    choice: Choice | None = None,
 ) -> str:
     """A link token that confirms one subscriber's address at one revision of their row;
     it expires (see read)."""
     serializer = URLSafeSerializer(secret, salt=CONFIRM_SALT)
-    claim = [subscriber_id, _address_hash(email_key), _epoch(issued_at), revision]
+    claim: list[object] = [subscriber_id, _address_hash(email_key), _epoch(issued_at), revision]
+    if choice is not None:
+        claim.append([choice[0], choice[1]])
     return str(serializer.dumps(claim))
+
+
+def _choice(value: object) -> Choice | None:
+    if not isinstance(value, list) or len(value) != 2 or not isinstance(value[1], str):
+        raise BadToken("malformed")
+    categories = value[0]
+    if categories is not None and not (
+        isinstance(categories, list) and all(isinstance(c, str) for c in categories)
+    ):
+        raise BadToken("malformed")
+    return categories, value[1]
 
 
 def read_confirmation_token(
@@ -156,14 +197,15 @@ def read_confirmation_token(
         raise BadToken("bad signature") from None
     if (
         not isinstance(payload, list)
-        or len(payload) != 4
+        or len(payload) not in (4, 5)
         or not all(isinstance(part, int) for part in (payload[0], payload[2], payload[3]))
         or not isinstance(payload[1], str)
     ):
         raise BadToken("malformed")
+    choice = _choice(payload[4]) if len(payload) == 5 else None
     _check_age(payload[2], now, max_age)
     issued = datetime.fromtimestamp(payload[2], UTC)
-    return Confirmation(payload[0], payload[1], issued, payload[3])
+    return Confirmation(payload[0], payload[1], issued, payload[3], choice)
 
 
 def form_token(secret: Keys, nonce: str, issued_at: datetime) -> str:

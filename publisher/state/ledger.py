@@ -26,12 +26,13 @@ class LedgerQueries(Queries):
         return self._db.execute("SELECT 1 FROM mailed_posts LIMIT 1").fetchone() is not None
 
     def mark_posts_mailed(self, post_ids: Iterable[str], now: datetime) -> int:
-        """Record posts as already sent without a digest (the explicit baseline)."""
+        """Record posts as already sent without a digest (the explicit baseline): no reader
+        is sent them after this, whether or not an issue held them before."""
         with self.transaction() as db:
             before = db.total_changes
             db.executemany(
-                "INSERT OR IGNORE INTO mailed_posts (post_id, digest_id, recorded_at) "
-                "VALUES (?, NULL, ?)",
+                "INSERT INTO mailed_posts (post_id, digest_id, recorded_at) VALUES (?, NULL, ?) "
+                "ON CONFLICT (post_id) DO UPDATE SET digest_id = NULL WHERE digest_id IS NOT NULL",
                 [(post_id, to_text(now)) for post_id in post_ids],
             )
             return db.total_changes - before
@@ -136,7 +137,7 @@ class LedgerQueries(Queries):
         rows = self._db.execute(
             # Ordered by the deliveries key, so a page reads the primary-key index in order
             # instead of sorting every remaining row (quadratic over a 100,000 list).
-            "SELECT s.id, s.email, s.email_key, s.name FROM deliveries d "
+            "SELECT s.id, s.email, s.email_key, s.name, d.cut FROM deliveries d "
             "JOIN subscribers s ON s.id = d.subscriber_id "
             "WHERE d.digest_id = ? AND d.subscriber_id > ? AND d.status = 'pending' "
             "AND s.status = 'active' ORDER BY d.subscriber_id LIMIT ?",

@@ -205,6 +205,44 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         END;
         """,
     ),
+    (
+        "reader preferences, what each reader was sent, issues and their archive",
+        """
+        CREATE TABLE preferences (
+            subscriber_id INTEGER PRIMARY KEY REFERENCES subscribers (id) ON DELETE CASCADE,
+            categories    TEXT,
+            cadence       TEXT NOT NULL CHECK (cadence IN ('weekly', 'daily', 'each')),
+            updated_at    TEXT NOT NULL
+        );
+        CREATE TABLE site_categories (
+            slug TEXT PRIMARY KEY,
+            name TEXT NOT NULL
+        );
+        CREATE TABLE sent_sets (
+            id    INTEGER PRIMARY KEY,
+            posts TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE reader_sent (
+            subscriber_id INTEGER PRIMARY KEY REFERENCES subscribers (id) ON DELETE CASCADE,
+            sent_set      INTEGER NOT NULL REFERENCES sent_sets (id)
+        );
+        CREATE TABLE issues (
+            digest_id    INTEGER PRIMARY KEY REFERENCES digests (id),
+            number       INTEGER NOT NULL UNIQUE,
+            cadence      TEXT NOT NULL,
+            posts        TEXT NOT NULL,
+            archive_html TEXT NOT NULL,
+            archive_text TEXT NOT NULL
+        );
+        CREATE TABLE issue_cuts (
+            digest_id INTEGER NOT NULL REFERENCES digests (id),
+            cut       INTEGER NOT NULL,
+            positions TEXT NOT NULL,
+            PRIMARY KEY (digest_id, cut)
+        );
+        ALTER TABLE deliveries ADD COLUMN cut INTEGER
+        """,
+    ),
 )
 
 

@@ -56,6 +56,8 @@ class PendingDelivery:
     email: str
     email_key: str
     name: str
+    cut: int | None = None
+    """Which cut of the issue this reader gets; None for the whole digest."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The state store: an open state database and its queries; all SQL lives in publisher/state/.
 
 Parts: subscribers.py (the list), ledger.py (digests and deliveries), adopted.py (ids
-and dates adopted from an earlier feed), this module
+and dates adopted from an earlier feed), readers.py (preferences, what each reader was
+sent, issues and their archive copies), this module
 (first-seen dates, builds, job runs, opening); the schema is in migrations.py.
 Datetimes are stored as UTC ISO 8601 text.
 """
@@ -20,6 +21,7 @@ from publisher.state.adopted import AdoptionQueries
 from publisher.state.ledger import LedgerQueries
 from publisher.state.mail_events import MailEventQueries
 from publisher.state.migrations import migrate
+from publisher.state.readers import IssueRow, ReaderQueries
 from publisher.state.rows import (
     BuildRecord,
     DigestRow,
@@ -31,10 +33,17 @@ from publisher.state.rows import (
 from publisher.state.signing_keys import SigningKeyQueries
 from publisher.state.subscribers import SubscriberQueries
 
-__all__ = ["BuildRecord", "DigestRow", "PendingDelivery", "Store", "SubscriberRow"]
+__all__ = ["BuildRecord", "DigestRow", "IssueRow", "PendingDelivery", "Store", "SubscriberRow"]
 
 
-class Store(SubscriberQueries, LedgerQueries, SigningKeyQueries, MailEventQueries, AdoptionQueries):
+class Store(
+    SubscriberQueries,
+    LedgerQueries,
+    SigningKeyQueries,
+    MailEventQueries,
+    AdoptionQueries,
+    ReaderQueries,
+):
     """An open state database. Use `open_store` or `reading`."""
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ nothing is read at all.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,10 +18,12 @@ from typing import TYPE_CHECKING
 
 from publisher.build.cache import BuildCache, BuildInputs, LastBuild, open_cache
 from publisher.core.config import Config
+from publisher.core.models import category_names
 from publisher.core.parallel import collections_paused, helper_count, shared_map
 from publisher.outputs import FEED_FORMATS
 from publisher.outputs.files import (
     MANIFEST_NAME,
+    Publication,
     WriteReport,
     output_folders,
     publish,
@@ -191,9 +194,23 @@ def build(config: Config, now: datetime) -> BuildReport:
     with exclusive(config), collections_paused():
         cache = open_cache(config, source, writable=True)
         try:
-            return _build(config, source, now, cache)
+            report = _build(config, source, now, cache)
         finally:
             cache.close()
+        archive = _republish_archive(config, report)
+    if archive is not None and archive.warnings:
+        return dataclasses.replace(report, warnings=report.warnings + archive.warnings)
+    return report
+
+
+def _republish_archive(config: Config, report: BuildReport) -> Publication | None:
+    """The newsletter's past issues, as frozen, written again where a build wrote files or
+    the archive's files went missing (a build with nothing to do renders nothing)."""
+    from publisher.newsletter.archive import archive_in_place, publish_archive
+
+    if report.nothing_changed and archive_in_place(config):
+        return None
+    return publish_archive(config)
 
 
 def _record(config: Config, now: datetime, report: BuildReport) -> None:
@@ -262,6 +279,7 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
         store.record_first_seen(
             (site.seen_key(p), p.source_name, p.published) for p in site.first_seen_now
         )
+        store.replace_site_categories(category_names(site.posts))  # for readers to choose from
     first_seen_after, _ = _first_seen(config)
     published = publish(
         config.paths.output,

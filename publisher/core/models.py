@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -48,3 +49,13 @@ class Post:
     """Syndication-safe HTML: sanitised, well-formed, absolute URLs."""
     image: str | None
     lang: str | None
+
+
+def category_names(posts: Iterable[Post]) -> dict[str, str]:
+    """slug → name of every category the posts have; of two names for one slug, the first
+    in sort order, as the category feeds name it."""
+    names: dict[str, str] = {}
+    for post in posts:
+        for category in post.categories:
+            names[category.slug] = min(names.get(category.slug, category.name), category.name)
+    return names

@@ -8,7 +8,7 @@ import json
 
 from publisher.core.config import Config
 from publisher.outputs.archive import ArchivedIssue, archive_files
-from publisher.outputs.files import Publication, publish
+from publisher.outputs.files import Publication, publish, read_manifest
 from publisher.state.store import IssueRow, Store, reading
 
 ARCHIVE_MANIFEST = "archive-files.json"
@@ -39,3 +39,12 @@ def publish_archive(config: Config) -> Publication | None:
         if store is None:
             return None
         return publish_issues(config, store)
+
+
+def archive_in_place(config: Config) -> bool:
+    """Whether every file the archive wrote is still there (no rendering, no parsing)."""
+    listed = read_manifest(config.paths.state / ARCHIVE_MANIFEST)
+    if listed is None:
+        with reading(config.state_db) as store:
+            return store is None or next(store.issues(), None) is None
+    return all((config.paths.output / name).is_file() for name in listed)

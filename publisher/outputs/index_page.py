@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from publisher.core import i18n
 from publisher.core.config import Config
-from publisher.core.models import Post
+from publisher.core.models import Post, category_names
 from publisher.outputs.feeds import FeedSpec, feed_links
 
 INDEX_TEMPLATE = "site/index.html.j2"
@@ -24,5 +24,8 @@ def index_page(config: Config, posts: Sequence[Post], specs: Sequence[FeedSpec])
         "posts": list(posts[:LATEST_POSTS]),
         "feeds": feed_links(config, specs, labels),
         "subscribe_url": f"{config.web.base_url}/subscribe" if config.web.base_url else "",
+        # The same choices as the endpoint's own form, which keeps them on its way to confirm.
+        "categories": dict(sorted(category_names(posts).items())),
+        "cadences": config.digest.cadences,
     }
     return render(env, INDEX_TEMPLATE, context).encode("utf-8")

@@ -20,6 +20,7 @@ from publisher.newsletter.confirmation import make_confirmation_mailer
 from publisher.newsletter.credentials import signing_keys
 from publisher.state.store import open_store
 from publisher.web.handlers import Handlers
+from publisher.web.preferences import PreferencePages
 from publisher.web.redirects import SlashRedirects
 from publisher.web.security import PathPrefix, SecurityHeaders
 from publisher.web.signups import SignupQueue
@@ -71,6 +72,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> S
     views = Views(config, secret)
     views.check(clock())
     handlers = Handlers(config, secret, views, make_confirmation_mailer(config), clock)
+    preferences = PreferencePages(config, secret, views, clock)
     routes = [
         Route("/", handlers.subscribe_form, methods=["GET"]),
         Route("/subscribe", _by_method(handlers.subscribe_form, handlers.subscribe), methods=BOTH),
@@ -80,6 +82,7 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> S
             _by_method(handlers.unsubscribe_page, handlers.unsubscribe),
             methods=BOTH,
         ),
+        Route("/preferences", _by_method(preferences.page, preferences.save), methods=BOTH),
         Route("/style.css", handlers.style, methods=["GET"]),
         Route("/healthz", handlers.health, methods=["GET"]),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from starlette.background import BackgroundTask
@@ -32,8 +33,9 @@ from publisher.newsletter.tokens import Keys, form_token_matches
 from publisher.newsletter.unsubscribe import subscriber_for_token
 from publisher.state.store import Store, SubscriberRow, open_store, reading
 from publisher.web.limits import RateLimiter
+from publisher.web.preferences import form_of, picked, read_form
 from publisher.web.signups import SignUp, SignupQueue, SignupWork
-from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Form, Views
+from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Views
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +47,6 @@ ONE_CLICK = "One-Click"
 def _field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-async def _read_form(request: Request) -> FormData:
-    async with request.form(max_files=0, max_fields=10, max_part_size=4096) as form:
-        return form
 
 
 class Handlers:
@@ -92,15 +89,17 @@ class Handlers:
             return self.views.error(
                 429, self.t.too_many_title, self.t.too_many_body, {"Retry-After": str(wait)}
             )
-        form = await _read_form(request)
+        form = await read_form(request)
         email = _field(form, "email")[:MAX_EMAIL_LENGTH]
         token = _field(form, "csrf_token")
+        chosen = picked(form, self.views.choices())
+        back = form_of(email, chosen)  # the page shown again keeps what was chosen
         if not token:  # a form without our token, such as the one on the static index page
-            return self.views.subscribe(request, now, Form(email, note=self.t.resubmit_note))
+            return self.views.subscribe(request, now, replace(back, note=self.t.resubmit_note))
         cookie = request.cookies.get(FORM_COOKIE, "")
         if not form_token_matches(self.secret, token, cookie, now=now, max_age=FORM_MAX_AGE):
             return self.views.subscribe(
-                request, now, Form(email, note=self.t.stale_form), status=403
+                request, now, replace(back, note=self.t.stale_form), status=403
             )
         if _field(form, "website"):
             logger.info("honeypot field filled; nothing stored", extra={"client": ip})
@@ -108,14 +107,17 @@ class Handlers:
         try:
             address = parse_address(email)
         except AddressError:
-            form_back = Form(email, error=self.t.invalid_email)
+            form_back = replace(back, error=self.t.invalid_email)
             return self.views.subscribe(request, now, form_back, status=400)
         # The same steps for every address: whether it is new, pending or active is found
         # out after the answer has been sent (the worker would otherwise share the CPU with
         # the answer), so the time to answer tells nobody which it is.
         if not self.per_address.allow(address.key, now):
             return self.views.sent()
-        return self.views.sent(BackgroundTask(self.signups.hand_over, SignUp(address, now)))
+        # The confirmation carries the choice: it takes effect only when the address confirms.
+        choice = (list(chosen.categories) if chosen.categories else None, chosen.cadence)
+        sign_up = SignUp(address, now, choice)
+        return self.views.sent(BackgroundTask(self.signups.hand_over, sign_up))
 
     def _confirmation_email(self, link: str) -> tuple[str, str]:
         return self.views.confirmation_subject(), self.views.confirmation_text(link)
@@ -136,7 +138,7 @@ class Handlers:
 
     async def confirm(self, request: Request) -> Response:
         """The button: a POST with the link's token activates the subscription."""
-        await _read_form(request)
+        await read_form(request)
         token = request.query_params.get("token", "")
         try:
             subscriber = await run_in_threadpool(self._confirm, token, self.clock())
@@ -172,7 +174,7 @@ class Handlers:
 
     async def unsubscribe(self, request: Request) -> Response:
         """RFC 8058 one-click: a POST with List-Unsubscribe=One-Click acts at once."""
-        form = await _read_form(request)
+        form = await read_form(request)
         if _field(form, "List-Unsubscribe") != ONE_CLICK:
             return self.views.error(400, self.t.bad_link_title, self.t.one_click_missing)
         token = request.query_params.get("token", "")

@@ -25,7 +25,7 @@ from publisher.newsletter.confirmation import (
     confirmation_link,
     subscriber_to_confirm,
 )
-from publisher.newsletter.tokens import Keys
+from publisher.newsletter.tokens import Choice, Keys
 from publisher.state.store import SubscriberRow, open_store
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ IDLE_SECONDS = 2.0
 class SignUp:
     address: Address
     at: datetime
+    choice: Choice | None = None
+    """The categories and cadence the form asked for; the confirmation link carries them."""
 
 
 class SignupQueue:
@@ -114,7 +116,7 @@ class SignupWork:
         subscriber = self._subscriber_to_confirm(sign_up.address, now)
         if subscriber is None:
             return
-        link = confirmation_link(self.config, self.secret, subscriber, now)
+        link = confirmation_link(self.config, self.secret, subscriber, now, sign_up.choice)
         subject, text = self.email_text(link)
         data = self.mailer.message(subscriber.email, subject, text, now)
         self._send(subscriber, data, now)

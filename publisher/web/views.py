@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from publisher.core import i18n
 from publisher.core.config import Config
 from publisher.core.errors import TemplateError
+from publisher.newsletter.preferences import Choices, choices
 from publisher.newsletter.tokens import Keys, form_token
 from publisher.outputs.feeds import FeedLink, feed_links, feed_specs
 from publisher.render.template_files import find_template
@@ -33,6 +36,7 @@ class Urls:
     subscribe: str
     confirm: str
     unsubscribe: str
+    preferences: str
     style: str
 
 
@@ -42,6 +46,10 @@ class Form:
     csrf_token: str = ""
     error: str = ""
     note: str = ""
+    categories: tuple[str, ...] | None = None
+    """The categories checked; None when none are (every category)."""
+    cadence: str = ""
+    """The cadence chosen; empty for the site's default."""
 
 
 def _nonce_of(request: Request) -> str:
@@ -55,9 +63,15 @@ def _nonce_of(request: Request) -> str:
 class Views:
     """Turns page names and values into HTML responses with the site's language."""
 
-    def __init__(self, config: Config, secret: Keys) -> None:
+    def __init__(
+        self,
+        config: Config,
+        secret: Keys,
+        choices_for: Callable[[Config], Choices] = choices,
+    ) -> None:
         self.config = config
         self.secret = secret
+        self._choices_for = choices_for
         self.t = i18n.labels(config.site.language, "web")
         self.lang = i18n.language(config.site.language)
         self.html = environment(config.paths.templates, html=True)
@@ -69,6 +83,7 @@ class Views:
             subscribe=f"{self.prefix}/subscribe",
             confirm=f"{self.prefix}/confirm",
             unsubscribe=f"{self.prefix}/unsubscribe",
+            preferences=f"{self.prefix}/preferences",
             style=f"{self.prefix}/style.css",
         )
         self.hours = config.web.confirm_hours
@@ -82,6 +97,10 @@ class Views:
                 hint=f"remove {STYLE_FILE} from [paths] templates to use the built-in one",
             ) from e
 
+    def choices(self) -> Choices:
+        """The site's categories and cadences, read when a form is shown (a build may add some)."""
+        return self._choices_for(self.config)
+
     def check(self, now: datetime) -> None:
         """Render every page once with sample values, so a broken template fails at start."""
         request = Request({"type": "http", "method": "GET", "headers": []})
@@ -91,6 +110,7 @@ class Views:
         self.confirm(sample, "token")
         self.confirmed(sample)
         self.unsubscribe(sample, "token")
+        self.preferences(request, now, sample, "token", "token", Form(note="note"))
         self.unsubscribed(request, sample, now)
         self.bad_link()
         self.confirmation_text("https://example.org/confirm?token=token")
@@ -127,8 +147,8 @@ class Views:
     ) -> HTMLResponse:
         """A page holding a subscribe form: the signed token in the page, its nonce in a cookie."""
         nonce = _nonce_of(request)
-        form = Form(form.email, form_token(self.secret, nonce, now), form.error, form.note)
-        response = self.page(name, title, form=form, **values)
+        form = dataclasses.replace(form, csrf_token=form_token(self.secret, nonce, now))
+        response = self.page(name, title, form=form, choices=self.choices(), **values)
         response.set_cookie(
             FORM_COOKIE,
             nonce,
@@ -165,6 +185,31 @@ class Views:
         return self.page(
             "unsubscribe", self.t.unsubscribe_title, email=email, unsubscribe_action=action
         )
+
+    def preferences(
+        self,
+        request: Request,
+        now: datetime,
+        email: str,
+        token: str,
+        unsubscribe_token: str,
+        form: Form,
+        *,
+        status: int = 200,
+    ) -> HTMLResponse:
+        """A reader's preference page: their categories and cadence, and unsubscribe."""
+        response = self.with_form(
+            request,
+            "preferences",
+            self.t.preferences_title,
+            form,
+            now,
+            email=email,
+            preferences_action=f"{self.urls.preferences}?token={quote(token, safe='')}",
+            unsubscribe_action=f"{self.urls.unsubscribe}?token={quote(unsubscribe_token, safe='')}",
+        )
+        response.status_code = status
+        return response
 
     def unsubscribed(self, request: Request, email: str, now: datetime) -> HTMLResponse:
         title = self.t.unsubscribed_title

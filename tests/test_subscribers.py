@@ -76,7 +76,7 @@ def test_import_reports_bad_rows_by_line_and_imports_the_good_ones(
         "\n"
         "one@EXAMPLE.com,Duplicate differing only in the domain's case\n"
         "three@example.com,Three,extra\n"
-        "five@example.com,Five,active,more\n"
+        "five@example.com,Five,active,,weekly,more\n"
         'four@example.com,"Four, Esq."\n',
         encoding="utf-8",
     )
@@ -85,7 +85,7 @@ def test_import_reports_bad_rows_by_line_and_imports_the_good_ones(
     assert [line for line, _ in report.bad_rows] == [3, 7, 8]
     assert "not-an-address" in report.bad_rows[0][1]
     assert "status 'extra' is not one of" in report.bad_rows[1][1]
-    assert "4 fields" in report.bad_rows[2][1]
+    assert "6 fields" in report.bad_rows[2][1]
     emails = {s.email: s.name for s in list_subscribers(config, "active")}
     assert emails == {
         "one@example.com": "One",
@@ -126,7 +126,9 @@ def test_export_writes_every_subscriber_as_csv(config: Config) -> None:
     add_subscriber(config, "b@example.com", "", NOW)
     remove_subscriber(config, "b@example.com", NOW)
     assert export_subscribers(config) == (
-        'email,name,status\na@example.com,"Ann, Jr.",active\nb@example.com,,unsubscribed\n'
+        "email,name,status,categories,cadence\n"
+        'a@example.com,"Ann, Jr.",active,,weekly\n'
+        "b@example.com,,unsubscribed,,weekly\n"
     )
 
 
@@ -179,7 +181,11 @@ def test_the_store_migrates_in_order_and_refuses_a_newer_schema(config: Config) 
 
 
 def test_an_export_imports_back_with_every_status_kept(config: Config, tmp_path: Path) -> None:
+    config = dataclasses.replace(
+        config, digest=dataclasses.replace(config.digest, cadences=("weekly", "daily"))
+    )
     add_subscriber(config, "kim@example.org", "김철수", NOW)
+    add_subscriber(config, "lee@example.org", "", NOW, categories=("경제", "tech"), cadence="daily")
     add_subscriber(config, "gone@example.org", "", NOW)
     remove_subscriber(config, "gone@example.org", NOW)
     backup = tmp_path / "backup.csv"
@@ -194,8 +200,11 @@ def test_an_export_imports_back_with_every_status_kept(config: Config, tmp_path:
     restored = {s.email: (s.name, s.status) for s in list_subscribers(fresh, None)}
     assert restored == {
         "kim@example.org": ("김철수", "active"),
+        "lee@example.org": ("", "active"),
         "gone@example.org": ("", "unsubscribed"),
     }
+    assert export_subscribers(fresh) == export_subscribers(config)
+    assert "lee@example.org,,active,tech 경제,daily\n" in export_subscribers(fresh)
 
 
 def test_a_name_longer_than_100_characters_is_refused(config: Config) -> None:

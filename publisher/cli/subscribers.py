@@ -9,7 +9,7 @@ import click
 
 from publisher.cli.context import Context, pass_context, reports_errors
 from publisher.core.errors import ExitCode
-from publisher.core.models import SUBSCRIBER_STATUSES
+from publisher.core.models import CADENCES, SUBSCRIBER_STATUSES
 
 
 @click.group("subscribers")
@@ -20,13 +20,29 @@ def command() -> None:
 @command.command("add")
 @click.argument("email")
 @click.option("--name", default="", help="The subscriber's name, used in the greeting.")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    metavar="SLUG",
+    help="Only posts in this category (repeat for more); default: every category.",
+)
+@click.option(
+    "--cadence",
+    type=click.Choice(CADENCES),
+    help="weekly, daily or each (a mail per new post); default: the first of [digest] cadences.",
+)
 @pass_context
 @reports_errors
-def add(ctx: Context, email: str, name: str) -> None:
+def add(
+    ctx: Context, email: str, name: str, categories: tuple[str, ...], cadence: str | None
+) -> None:
     """Add an active subscriber (an existing address is left as it is)."""
     from publisher.newsletter.subscribers import SMTPUTF8_NOTE, add_subscriber
 
-    outcome = add_subscriber(ctx.config(), email, name, ctx.now())
+    outcome = add_subscriber(
+        ctx.config(), email, name, ctx.now(), categories=categories, cadence=cadence or ""
+    )
     subscriber = outcome.subscriber
     if outcome.created:
         click.echo(f"added {subscriber.email}")
@@ -65,7 +81,8 @@ def list_(ctx: Context, status: str | None) -> None:
 @pass_context
 @reports_errors
 def import_(ctx: Context, csv_file: Path) -> None:
-    """Import `email,name` rows from a CSV file (the header line is optional)."""
+    """Import `email,name,status,categories,cadence` rows from a CSV file (all but email may
+    be left out; the header line is optional)."""
     from publisher.newsletter.subscribers import SMTPUTF8_NOTE, import_subscribers
 
     report = import_subscribers(ctx.config(), csv_file, ctx.now())
@@ -88,7 +105,7 @@ def import_(ctx: Context, csv_file: Path) -> None:
 @pass_context
 @reports_errors
 def export(ctx: Context) -> None:
-    """Write every subscriber as CSV (email,name,status) to standard output."""
+    """Write every subscriber as CSV (email,name,status,categories,cadence) to standard output."""
     from publisher.newsletter.subscribers import export_subscribers
 
     click.echo(export_subscribers(ctx.config()), nl=False)

@@ -73,11 +73,16 @@ class Cutter:
     def cut(self, keep: Keep, *, must_drop: frozenset[Block] = frozenset()) -> tuple[str, str]:
         """(html, text) with every segment whose blocks are all kept.
 
-        `must_drop` names blocks that have to be found to be dropped; a template
-        that does not mark one is an error rather than a reader getting others' posts.
+        `must_drop` names blocks that have to be found to be dropped (headlines only in a
+        part with a headline list); a template that does not mark one is an error rather
+        than a reader getting others' posts.
         """
         for name, blocks in zip(self.names, self.blocks, strict=True):
-            if missing := sorted(must_drop - blocks, key=_name):
+            needed = must_drop
+            if ("toc", None) not in blocks:
+                needed = frozenset(block for block in must_drop if block[0] != "headline")
+            missing = sorted(needed - blocks, key=lambda block: (block[0] != "post", _name(block)))
+            if missing:
                 raise TemplateError(
                     f"{name}: block {_name(missing[0])} is not marked, so it cannot be left "
                     "out of the readers' copies that do not want it",

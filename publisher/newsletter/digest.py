@@ -324,12 +324,11 @@ class Issue:
         wanted = frozenset(positions)
         if not wanted or not wanted <= frozenset(range(len(self.posts))):
             raise ValueError(f"positions {positions!r} are not posts of this issue")
-        marks_headlines = ("toc", None) in self.cutter.blocks[0] | self.cutter.blocks[1]
         must_drop = frozenset(
             (kind, position)
             for position in range(len(self.posts))
             if position not in wanted
-            for kind in (("post", "headline") if marks_headlines else ("post",))
+            for kind in ("post", "headline")
         )
 
         def keep(block: Block) -> bool:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from publisher.core.config import Config
 from publisher.core.errors import PublisherError
+from publisher.state.readers import PreferenceRow
 from publisher.state.store import Store, reading
 
 MAX_CATEGORIES = 64
@@ -106,3 +107,20 @@ def save_preferences(
     store: Store, subscriber_id: int, preferences: Preferences, now: datetime
 ) -> None:
     store.set_preferences(subscriber_id, preferences.categories, preferences.cadence, now)
+
+
+def preferences_from_columns(
+    config: Config, store: Store, categories: str = "", cadence: str = ""
+) -> Preferences:
+    """Preferences from a CSV row's or the command line's text: slugs separated by spaces
+    or commas (empty: every category) and a cadence (empty: the default)."""
+    slugs = split_categories(categories)
+    chosen = check_categories(store.site_categories(), slugs) if slugs else None
+    return Preferences(chosen, check_cadence(config, cadence.strip() or default_cadence(config)))
+
+
+def preference_columns(config: Config, row: PreferenceRow | None) -> tuple[str, str]:
+    """The categories and cadence columns of an export."""
+    if row is None:
+        return "", default_cadence(config)
+    return " ".join(row.categories or ()), effective_cadence(config, row.cadence)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +12,13 @@ from publisher.core.config import Config
 from publisher.core.errors import PublisherError
 from publisher.core.models import SUBSCRIBER_STATUSES
 from publisher.newsletter.addresses import AddressError, clean_name, parse_address
+from publisher.newsletter.preferences import (
+    PreferenceError,
+    Preferences,
+    preference_columns,
+    preferences_from_columns,
+    save_preferences,
+)
 from publisher.newsletter.spreadsheet import csv_rows, csv_text
 from publisher.state.locking import exclusive
 from publisher.state.store import (
@@ -55,7 +62,12 @@ SMTPUTF8_NOTE = (
 
 
 def _add(
-    store: Store, raw_email: str, raw_name: str, now: datetime, status: str = "active"
+    store: Store,
+    raw_email: str,
+    raw_name: str,
+    now: datetime,
+    status: str = "active",
+    preferences: Preferences | None = None,
 ) -> AddOutcome:
     try:
         address = parse_address(raw_email)
@@ -67,13 +79,30 @@ def _add(
     if existing is not None:
         return AddOutcome(existing, created=False)
     added = store.add_subscriber(address.email, address.key, name, status, now)
+    if preferences is not None:
+        save_preferences(store, added.id, preferences, now)
     return AddOutcome(added, True, address.needs_smtputf8)
 
 
-def add_subscriber(config: Config, email: str, name: str, now: datetime) -> AddOutcome:
-    """Add an active subscriber; an existing address is left exactly as it is."""
+def add_subscriber(
+    config: Config,
+    email: str,
+    name: str,
+    now: datetime,
+    *,
+    categories: Sequence[str] = (),
+    cadence: str = "",
+) -> AddOutcome:
+    """Add an active subscriber with the categories (none: every one) and cadence given;
+    an existing address is left exactly as it is."""
     with ledger(config) as store:
-        return _add(store, email, name, now)
+        try:
+            chosen = preferences_from_columns(config, store, " ".join(categories), cadence)
+        except PreferenceError as e:
+            raise SubscriberError(e.message, hint=e.hint) from None
+        # Nothing chosen: no preferences stored, so the reader follows the site's defaults.
+        preferences = chosen if categories or cadence else None
+        return _add(store, email, name, now, preferences=preferences)
 
 
 def remove_subscriber(config: Config, email: str, now: datetime) -> SubscriberRow:
@@ -125,8 +154,13 @@ class ImportReport:
     """Added addresses that only a relay offering SMTPUTF8 can deliver to."""
 
 
+COLUMNS = ("email", "name", "status", "categories", "cadence")
+"""The columns of an export, which an import reads back; all but email may be left out."""
+
+
 def import_subscribers(config: Config, path: Path, now: datetime) -> ImportReport:
-    """Import `email[,name]` rows; report every bad row by line, import the good ones."""
+    """Import `email[,name[,status[,categories[,cadence]]]]` rows; report every bad row by
+    line, import the good ones. Preferences are set only for addresses new to the list."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
@@ -144,9 +178,9 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
                 continue
             if line == 1 and row[0].strip().casefold() == "email":
                 continue
-            if len(row) > 3:
+            if len(row) > len(COLUMNS):
                 report.bad_rows.append(
-                    (line, f"expected email,name[,status] but found {len(row)} fields")
+                    (line, f"expected {','.join(COLUMNS)} but found {len(row)} fields")
                 )
                 continue
             status = row[2].strip() if len(row) > 2 else "active"
@@ -156,7 +190,14 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
                 )
                 continue
             try:
-                outcome = _add(store, row[0], row[1] if len(row) > 1 else "", now, status)
+                given = any(cell.strip() for cell in row[3:5])
+                chosen = preferences_from_columns(config, store, *row[3:5])
+                preferences = chosen if given else None
+                name = row[1] if len(row) > 1 else ""
+                outcome = _add(store, row[0], name, now, status, preferences)
+            except PreferenceError as e:
+                report.bad_rows.append((line, f"{e.message} ({e.hint})" if e.hint else e.message))
+                continue
             except SubscriberError as e:
                 report.bad_rows.append((line, e.message))
                 continue
@@ -176,7 +217,12 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
 
 
 def export_subscribers(config: Config) -> str:
-    """Every subscriber as CSV (email,name,status), safe to open in a spreadsheet."""
-    rows = [["email", "name", "status"]]
-    rows += [[s.email, s.name, s.status] for s in list_subscribers(config, None)]
+    """Every subscriber as CSV (email,name,status,categories,cadence), safe to open in a
+    spreadsheet."""
+    with reading(config.state_db) as store:
+        chosen = store.all_preferences() if store is not None else {}
+    rows = [list(COLUMNS)]
+    for subscriber in list_subscribers(config, None):
+        columns = preference_columns(config, chosen.get(subscriber.id))
+        rows.append([subscriber.email, subscriber.name, subscriber.status, *columns])
     return csv_text(rows)

@@ -117,6 +117,15 @@ class ReaderQueries(Queries):
                 (subscriber_id, encode_categories(categories), cadence, to_text(now)),
             )
 
+    def all_preferences(self) -> dict[int, PreferenceRow]:
+        rows = self._db.execute(
+            "SELECT subscriber_id, categories, cadence, updated_at FROM preferences"
+        )
+        return {
+            row[0]: PreferenceRow(row[0], decode_categories(row[1]), row[2], from_text(row[3]))
+            for row in rows
+        }
+
     # the site's categories --------------------------------------------------
 
     def site_categories(self) -> dict[str, str]:

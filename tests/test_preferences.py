@@ -1,0 +1,312 @@
+"""Readers' own digests: categories and cadence per reader, cut from one render per issue,
+sent through a real aiosmtpd server, read back with the email package and lxml, and
+checked against the ledger in the real SQLite state.
+
+The site is tests/fixtures/sections: six posts in Politics, Economy and Tech, four
+published before NOW and two in the day after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import email.policy
+import re
+import shutil
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+
+from publisher.build.pipeline import build, load_posts
+from publisher.core.config import Config, load_config
+from publisher.core.errors import TemplateError
+from publisher.newsletter.delivery import send_digests
+from publisher.newsletter.digest import Issue, render_issue
+from publisher.newsletter.subscribers import SubscriberError, add_subscriber, find, ledger
+from publisher.state.store import open_store, reading
+from tests.conftest import NOW, ROOT
+from tests.smtp_sink import SmtpSink
+
+SECTIONS = ROOT / "tests" / "fixtures" / "sections"
+WEB = "https://news.example.org/newsletter"
+SITE_TITLE = "뉴스다오 속보"
+TITLES = {
+    "p1-assembly": "국회, 예산안 처리 시한 넘겨",
+    "p2-rates": "한국은행, 기준금리 동결",
+    "p3-chips": "반도체 수출 석 달 연속 증가",
+    "p4-batteries": "배터리 업계, 북미 공장 투자 확대",
+    "p5-exports": "6월 수출 전망 밝아",
+    "p6-summit": "한미 정상회담 일정 확정",
+}
+LATER = NOW + timedelta(days=1)
+
+
+def sections_site(folder: Path, **digest: Any) -> Config:
+    """The sections fixture with the sample's config and templates, in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "config.toml", folder / "config.toml")
+    shutil.copytree(ROOT / "templates", folder / "templates")
+    shutil.copytree(SECTIONS / "content", folder / "content")
+    config = load_config(folder / "config.toml")
+    settings = {"cadences": ("weekly", "daily", "each"), **digest}
+    return dataclasses.replace(
+        config,
+        digest=dataclasses.replace(config.digest, **settings),
+        web=dataclasses.replace(config.web, base_url=WEB),
+    )
+
+
+@pytest.fixture
+def site(tmp_path: Path, smtp_sink: SmtpSink) -> Config:
+    """The sections site sending through the sink, built once so its categories are known."""
+    config = smtp_sink.configure(sections_site(tmp_path / "site"))
+    build(config, NOW)
+    return config
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One message as a reader gets it."""
+
+    subject: str
+    text: str
+    html: str
+
+    @property
+    def document(self) -> lxml.html.HtmlElement:
+        return lxml.html.document_fromstring(self.html)
+
+    @property
+    def slugs(self) -> list[str]:
+        """The posts of the message, from the text part's "read more" links, in order."""
+        return re.findall(r"https://news\.example\.org/([a-z0-9-]+)/\n", self.text)
+
+    def html_slugs(self, css_class: str) -> list[str]:
+        links = self.document.find_class(css_class)
+        return [re.sub(r"^https://news\.example\.org/|/$", "", a.get("href")) for a in links]
+
+
+def copies(sink: SmtpSink, address: str) -> list[Copy]:
+    found = []
+    for data in sink.messages_for(address):
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        text, html = (message.get_body((kind,)) for kind in ("plain", "html"))
+        assert isinstance(text, EmailMessage) and isinstance(html, EmailMessage)
+        text_part, html_part = (part.get_content().replace("\r\n", "\n") for part in (text, html))
+        found.append(Copy(str(message["Subject"]), text_part, html_part))
+    return found
+
+
+READERS = {
+    # address: (categories, cadence)
+    "all@example.org": ((), "weekly"),
+    "eco@example.org": (("economy",), "daily"),
+    "pt@example.org": (("politics", "tech"), "each"),
+}
+
+
+def subscribe_readers(config: Config) -> None:
+    for address, (categories, cadence) in READERS.items():
+        joined = NOW - timedelta(days=3)
+        add_subscriber(config, address, "", joined, categories=categories, cadence=cadence)
+
+
+def check_copy(copy: Copy, slugs: list[str]) -> None:
+    """A reader's copy holds exactly `slugs`, newest first, and says so everywhere."""
+    assert copy.slugs == slugs
+    assert copy.html_slugs("post-link") == slugs
+    assert copy.subject == f"{SITE_TITLE}: {TITLES[slugs[0]]}", "the subject names their newest"
+    if len(slugs) > 1:
+        assert copy.html_slugs("toc-link") == slugs
+        assert f"새 글 {len(slugs)}편을 모았습니다" in copy.text
+        assert copy.text.count("\n- ") == len(slugs)
+    else:
+        assert copy.html_slugs("toc-link") == []
+        assert "이번 호 소식" not in copy.text and "새 글을 전해 드립니다" in copy.text
+    others = set(TITLES) - set(slugs)
+    assert not any(TITLES[other] in copy.text or TITLES[other] in copy.html for other in others)
+    assert copy.document.xpath("//title/text()") == [copy.subject]
+    assert "__publisher_" not in copy.text + copy.html
+
+
+def test_three_readers_get_their_own_digests_and_each_post_once_across_two_runs(
+    site: Config, smtp_sink: SmtpSink
+) -> None:
+    subscribe_readers(site)
+
+    first = send_digests(site, NOW)
+
+    # weekly: one issue; daily: one; each: one per post, oldest first
+    assert [run.sent for run in first.runs] == [1, 1, 1, 1, 1]
+    (everything,) = copies(smtp_sink, "all@example.org")
+    check_copy(everything, ["p4-batteries", "p3-chips", "p2-rates", "p1-assembly"])
+    (economy,) = copies(smtp_sink, "eco@example.org")
+    check_copy(economy, ["p4-batteries", "p2-rates"])
+    each = ["p1-assembly", "p3-chips", "p4-batteries"]
+    for copy, slug in zip(copies(smtp_sink, "pt@example.org"), each, strict=True):
+        check_copy(copy, [slug])
+
+    second = send_digests(site, LATER)
+    third = send_digests(site, LATER + timedelta(hours=1))
+
+    assert [run.sent for run in second.runs] == [1, 1, 1]
+    assert third.runs == [] and "nothing sent" in third.summary()
+    expected = {
+        "all@example.org": [["p4-batteries", "p3-chips", "p2-rates", "p1-assembly"],
+                            ["p6-summit", "p5-exports"]],
+        "eco@example.org": [["p4-batteries", "p2-rates"], ["p5-exports"]],
+        "pt@example.org": [["p1-assembly"], ["p3-chips"], ["p4-batteries"], ["p6-summit"]],
+    }  # fmt: skip
+    for address, issues in expected.items():
+        got = copies(smtp_sink, address)
+        assert [copy.slugs for copy in got] == issues, address
+        for copy, slugs in zip(got, issues, strict=True):
+            check_copy(copy, slugs)
+        counted = Counter(slug for copy in got for slug in copy.slugs)
+        assert set(counted.values()) == {1}, f"{address} got a post twice: {counted}"
+        wanted = {slug for slug, post in posts_by_slug(site).items() if wanted_by(address, post)}
+        assert set(counted) == wanted, "every post in their categories, and only those"
+        assert ledger_posts(site, address) == [slug for copy in got for slug in copy.slugs]
+
+
+def posts_by_slug(config: Config) -> dict[str, set[str]]:
+    """slug → category slugs, of every post published by LATER."""
+    posts = load_posts(config, LATER).posts
+    return {post.slug: {c.slug for c in post.categories} for post in posts}
+
+
+def wanted_by(address: str, categories: set[str]) -> bool:
+    chosen = READERS[address][0]
+    return not chosen or bool(categories & set(chosen))
+
+
+def ledger_posts(config: Config, address: str) -> list[str]:
+    """What the ledger says this reader was sent, as post slugs, in order."""
+    with ledger(config) as store:
+        subscriber = find(store, address)
+        ids = store.posts_sent_to(subscriber.id)
+    return [post_id.rsplit(":", 1)[1] for post_id in ids]
+
+
+def test_each_copy_links_to_its_issue_page_and_its_readers_preference_page(
+    site: Config, smtp_sink: SmtpSink
+) -> None:
+    subscribe_readers(site)
+    send_digests(site, NOW)
+
+    (economy,) = copies(smtp_sink, "eco@example.org")
+    page = economy.document
+    (browser,) = page.xpath("//a[@class='browser-link']/@href")
+    assert browser == "https://news.example.org/newsletter/2/"  # the daily issue, whole
+    preferences = [a for a in page.xpath("//a/@href") if "/preferences?token=" in a]
+    assert len(preferences) == 1 and preferences[0].startswith(f"{WEB}/preferences?token=")
+    assert f"구독 설정 바꾸기: {preferences[0]}" in economy.text
+    (everything,) = copies(smtp_sink, "all@example.org")
+    assert preferences[0] not in everything.html, "each reader has their own token"
+    issue_page = site.paths.output / "newsletter" / "2" / "index.html"
+    assert issue_page.is_file()
+
+
+def test_a_reader_whose_categories_have_nothing_new_gets_nothing_and_nothing_is_lost(
+    site: Config, smtp_sink: SmtpSink
+) -> None:
+    add_subscriber(site, "tech@example.org", "", NOW - timedelta(days=3), categories=["tech"])
+    early = datetime(2024, 6, 18, 12, 0, tzinfo=NOW.tzinfo)  # only p1 (politics) is out
+
+    quiet = send_digests(site, early)
+    assert quiet.runs == [] and smtp_sink.messages_for("tech@example.org") == []
+    later = send_digests(site, NOW)
+
+    (copy,) = copies(smtp_sink, "tech@example.org")
+    check_copy(copy, ["p4-batteries", "p3-chips"])
+    assert [run.sent for run in later.runs] == [1]
+
+
+def test_changing_cadence_neither_loses_nor_repeats_a_post(
+    site: Config, smtp_sink: SmtpSink
+) -> None:
+    add_subscriber(site, "moving@example.org", "", NOW - timedelta(days=3), cadence="daily")
+    send_digests(site, NOW, cadences=["daily"])
+    with ledger(site) as store:
+        store.set_preferences(find(store, "moving@example.org").id, None, "weekly", NOW)
+
+    send_digests(site, LATER, cadences=["daily"])  # no longer theirs: nothing for them
+    send_digests(site, LATER, cadences=["weekly"])
+
+    got = [copy.slugs for copy in copies(smtp_sink, "moving@example.org")]
+    assert got == [["p4-batteries", "p3-chips", "p2-rates", "p1-assembly"],
+                   ["p6-summit", "p5-exports"]]  # fmt: skip
+
+
+def test_a_cut_is_the_same_html_and_text_as_rendering_only_its_posts(site: Config) -> None:
+    posts = load_posts(site, NOW).posts  # p4, p3, p2, p1
+    issue = Issue(site, render_issue(site, posts, now=NOW, archive_url=f"{WEB}/9/"))
+    for positions in ([1, 3], [0], [0, 1, 2, 3]):
+        chosen = [posts[i] for i in positions]
+        alone = Issue(site, render_issue(site, chosen, now=NOW, archive_url=f"{WEB}/9/"))
+        cut, rendered = issue.cut(positions), alone.cut(range(len(chosen)))
+        assert (cut.subject, cut.html, cut.text) == (rendered.subject, rendered.html, rendered.text)
+        assert cut.post_ids == tuple(post.id for post in chosen)
+
+
+def test_a_template_that_does_not_mark_its_posts_cannot_be_cut(site: Config) -> None:
+    template = site.paths.templates / "email" / "digest.txt.j2"
+    template.write_text(
+        "{{ greeting }}\n{% for post in posts %}{{ post.title }}\n{% endfor %}"
+        "{{ unsubscribe_url }}\n",
+        encoding="utf-8",
+    )
+    posts = load_posts(site, NOW).posts
+    issue = Issue(site, render_issue(site, posts, now=NOW))
+
+    assert len(issue.cut(range(len(posts))).post_ids) == 4, "one copy for all needs no marks"
+    with pytest.raises(TemplateError, match=r"digest\.txt\.j2: block post 1 is not marked"):
+        issue.cut([0, 2])
+
+
+def test_the_cli_adds_readers_with_categories_and_a_cadence_the_site_has(site: Config) -> None:
+    add_subscriber(site, "a@example.org", "", NOW, categories=["economy", "tech"], cadence="daily")
+    with pytest.raises(SubscriberError, match="no category 'sports'") as caught:
+        add_subscriber(site, "b@example.org", "", NOW, categories=["sports"])
+    assert "economy, politics, tech" in caught.value.hint
+    weekly_only = dataclasses.replace(
+        site, digest=dataclasses.replace(site.digest, cadences=("weekly",))
+    )
+    with pytest.raises(SubscriberError, match="cadence 'daily' is not offered"):
+        add_subscriber(weekly_only, "c@example.org", "", NOW, cadence="daily")
+    with reading(site.state_db) as store:
+        assert store is not None
+        row = store.preferences_of(find(store, "a@example.org").id)
+        assert row is not None and (row.categories, row.cadence) == (("economy", "tech"), "daily")
+        assert store.find_subscriber("b@example.org") is None
+
+
+def test_digests_made_before_preferences_are_never_sent_again(
+    site: Config, smtp_sink: SmtpSink
+) -> None:
+    """A store from before issues: its digests went to everyone, so their posts are done."""
+    add_subscriber(site, "old@example.org", "", NOW - timedelta(days=30))
+    with open_store(site.state_db) as store:
+        digest_id = store.create_digest(  # as the digest of an older publisher made it
+            NOW - timedelta(hours=1),
+            "old",
+            "<p>old</p>",
+            "old",
+            ["tag:news.example.org,2024:p1-assembly"],
+        )
+        store.finish_digest_if_done(digest_id, NOW)
+    with sqlite3.connect(site.state_db) as db:
+        db.execute("UPDATE deliveries SET status = 'sent'")
+
+    send_digests(site, NOW)
+
+    (copy,) = copies(smtp_sink, "old@example.org")
+    assert copy.slugs == ["p4-batteries", "p3-chips", "p2-rates"]

@@ -3,6 +3,8 @@
 Subscribe in the page, confirm from the email the aiosmtpd sink received,
 unsubscribe with the button of the link in a real digest, resubscribe, then
 unsubscribe in one click as Gmail does and check the next digest skips them.
+And: subscribe to one category daily, change to every category weekly from the
+"manage preferences" link of a real digest, and open the archived issue.
 Screenshots of every page land in the test's tmp folder.
 """
 
@@ -20,11 +22,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 
+from publisher.build.pipeline import build
 from publisher.core.config import Config
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.subscribers import add_subscriber
 from tests.conftest import NOW
 from tests.smtp_sink import SmtpSink
+from tests.test_preferences import sections_site
 from tests.test_web import POLICY, Client, Clock, Site, running_site
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -177,3 +181,109 @@ def test_subscribe_confirm_unsubscribe_in_a_real_browser(
         "05-unsubscribed.png",
         "06-subscribed-again.png",
     ]
+
+
+# ---------------------------------------------------------------- preferences
+
+
+@pytest.fixture
+def sections(tmp_path: Path, smtp_sink: SmtpSink) -> Iterator[Site]:
+    """The sections site (Politics, Economy, Tech) offering weekly and daily digests,
+    served by the endpoint, with only the posts published before NOW in it yet."""
+    config = sections_site(tmp_path / "site", cadences=("weekly", "daily"))
+    for later in ("p4-batteries", "p5-exports", "p6-summit"):
+        (config.paths.content / f"{later}.md").rename(tmp_path / f"{later}.md")
+    build(config, NOW)  # records the categories the forms offer
+    yield from running_site(config, smtp_sink, Clock(NOW), rate_per_ip=50)
+
+
+def _publish(site: Site, *names: str) -> None:
+    for name in names:
+        (site.config.paths.content.parent.parent / f"{name}.md").rename(
+            site.config.paths.content / f"{name}.md"
+        )
+
+
+def _posts_in(message: EmailMessage) -> list[str]:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return re.findall(r"https://news\.example\.org/(p\d-[a-z]+)/", body.get_content())
+
+
+def test_a_reader_chooses_categories_and_cadence_then_changes_them_from_the_mail(
+    sections: Site, page: Page, tmp_path: Path
+) -> None:
+    site = sections
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    # 1. subscribe choosing one category and a daily digest
+    page.goto(f"{site.url}/subscribe")
+    page.get_by_label("이메일 주소").fill(READER)
+    page.get_by_label("Economy").check()
+    page.get_by_label("일간 모음").check()
+    page.get_by_role("button", name="구독하기").click()
+    _heading(page, "받은편지함을 확인해 주세요")
+
+    # 2. confirm from the mail
+    page.goto(site.confirmation_link(READER))
+    _heading(page, "구독이 완료되었습니다")
+    assert site.status(READER) == "active"
+
+    # 3. posts in two categories are published; the run mails only the reader's category
+    _publish(site, "p5-exports", "p6-summit")
+    later = NOW + timedelta(days=1)
+    site.clock.now = later
+    build(site.config, later)
+    first = send_digests(site.config, later)
+    assert [run.sent for run in first.runs] == [1]  # one daily issue: nobody reads weekly
+    (daily,) = _digests(site.sink, READER)
+    assert _posts_in(daily) == ["p5-exports", "p2-rates"]
+
+    # 4. "manage preferences" from that mail: every category, weekly
+    (link,) = re.findall(r"<a[^>]+href=\"([^\"]+/preferences\?token=[^\"]+)\"", _html(daily))
+    page.goto(link.replace("&amp;", "&"))
+    _heading(page, "구독 설정")
+    expect(page.get_by_label("Economy")).to_be_checked()
+    expect(page.get_by_label("일간 모음")).to_be_checked()
+    page.get_by_label("Economy").uncheck()
+    page.get_by_label("주간 모음").check()
+    page.get_by_role("button", name="설정 저장하기").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "저장했습니다. 다음 메일부터 이 설정을 따릅니다."
+    )
+    expect(page.get_by_label("주간 모음")).to_be_checked()
+    _shot(page, shots, "07-preferences")
+
+    # 5. the next run follows: the weekly issue, every category, nothing twice
+    site.clock.advance(hours=1)
+    second = send_digests(site.config, site.clock.now)
+    assert [run.sent for run in second.runs] == [1]
+    daily_again, weekly = _digests(site.sink, READER)
+    assert _posts_in(weekly) == ["p6-summit", "p3-chips", "p1-assembly"]
+    assert "/newsletter/2/" in _html(weekly), "the weekly issue, after the daily one"
+
+    # 6. the issue as archived, opened from "view in browser"
+    (archived,) = re.findall(r"https://news\.example\.org/newsletter/(\d+)/", _html(weekly))
+    issue_page = site.config.paths.output / "newsletter" / archived / "index.html"
+    page.set_viewport_size(PHONE)
+    page.goto(issue_page.as_uri())
+    expect(page.locator("a.post-link")).to_have_count(3)
+    expect(page.locator("text=발송된 그대로의 웹 사본입니다")).to_have_count(1)
+    _shot(page, shots, "08-archived-issue")
+    page.goto((issue_page.parent.parent / "index.html").as_uri())
+    _heading(page, "지난 뉴스레터")
+    _shot(page, shots, "09-archive")
+    assert sorted(p.name for p in shots.iterdir()) == [
+        "07-preferences.png",
+        "08-archived-issue.png",
+        "09-archive.png",
+    ]
+
+
+def _html(message: EmailMessage) -> str:
+    body = message.get_body(("html",))
+    assert body is not None
+    content = body.get_content()
+    assert isinstance(content, str)
+    return content

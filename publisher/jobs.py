@@ -1,12 +1,13 @@
-"""`publisher schedule`: the build and digest jobs, run on [schedule] until stopped."""
+"""`publisher schedule`: the build job and a digest job per scheduled cadence, run on
+[schedule] until stopped; `each` mails go out after every build."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from publisher.build.pipeline import build
@@ -14,8 +15,8 @@ from publisher.core.config import Config
 from publisher.core.errors import LockBusyError, PublisherError
 from publisher.newsletter.bounces import process_bounces
 from publisher.newsletter.delivery import send_digests
-from publisher.newsletter.due import DIGEST_JOB
-from publisher.schedule import Job, Schedule, missed_run, schedules, serve
+from publisher.newsletter.due import DIGEST_JOB, EACH
+from publisher.schedule import Job, Schedule, digest_schedules, missed_run, schedules, serve
 from publisher.state.store import reading
 
 log = logging.getLogger(__name__)
@@ -40,29 +41,31 @@ def describe(schedule: Schedule) -> str:
 def upcoming(config: Config, now: datetime, count: int) -> list[str]:
     """The next `count` fire times of each job, local and UTC, one per line under its job."""
     lines: list[str] = []
-    for schedule in schedules(config):
+    for schedule in _schedules(config):
         lines.append(describe(schedule))
         lines.extend(f"  {local_and_utc(t, schedule)}" for t in schedule.fire_times(now, count))
     return lines
 
 
-@dataclass(frozen=True)
-class LastRuns:
-    build: datetime | None
-    digest: datetime | None
+def _schedules(config: Config) -> list[Schedule]:
+    """The build's schedule, then each scheduled cadence's (weekly, daily) that is offered."""
+    return [schedules(config)[0], *digest_schedules(config).values()]
 
 
-def last_runs(config: Config) -> LastRuns:
-    """When the last build finished and the last digest was made, from the store (read-only)."""
+def last_runs(config: Config) -> dict[str, datetime | None]:
+    """Job → when it last ran to the end, from the store (read-only)."""
+    jobs = [schedule.job for schedule in _schedules(config)]
     with reading(config.state_db) as store:
         if store is None:
-            return LastRuns(None, None)
+            return dict.fromkeys(jobs)
         last_build = store.last_build()
-        last_digest_run = store.last_job_run(DIGEST_JOB)
+        runs: dict[str, datetime | None] = {job: store.last_job_run(job) for job in jobs}
         digests = store.recent_digests(1)
+    runs["build"] = last_build.finished_at if last_build else None
     # A digest run that found nothing new makes no digest row, but it did run.
-    last_digest = last_digest_run or (digests[0][0].created_at if digests else None)
-    return LastRuns(last_build.finished_at if last_build else None, last_digest)
+    if DIGEST_JOB in runs and runs[DIGEST_JOB] is None and digests:
+        runs[DIGEST_JOB] = digests[0][0].created_at
+    return runs
 
 
 def missed_runs(config: Config, now: datetime) -> dict[str, datetime]:
@@ -70,8 +73,8 @@ def missed_runs(config: Config, now: datetime) -> dict[str, datetime]:
     grace = timedelta(seconds=config.schedule.misfire_grace_time)
     last = last_runs(config)
     missed = {}
-    for schedule, last_run in zip(schedules(config), (last.build, last.digest), strict=True):
-        due = missed_run(schedule, last_run, now, grace)
+    for schedule in _schedules(config):
+        due = missed_run(schedule, last[schedule.job], now, grace)
         if due is not None:
             missed[schedule.job] = due
     return missed
@@ -97,23 +100,32 @@ def build_job(config: Config, clock: Clock) -> None:
     log.info(report.summary(), extra={"job": "build"})
 
 
-def digest_job(config: Config, clock: Clock, should_stop: Callable[[], bool]) -> None:
+def digest_job(
+    config: Config,
+    clock: Clock,
+    should_stop: Callable[[], bool],
+    cadences: Sequence[str] | None = None,
+) -> None:
+    """Send the issues of `cadences` (default: every offered one) and finish unfinished ones."""
     if config.bounces.configured:  # readers who bounced or left by mail are skipped
         bounces = _attempt("bounces", lambda: process_bounces(config, clock()))
         if bounces is not None:
             log.info(bounces.summary(), extra={"job": "bounces"})
-    report = _attempt("digest", lambda: send_digests(config, clock(), should_stop=should_stop))
+    job = DIGEST_JOB if cadences is None else "-".join([DIGEST_JOB, *cadences])
+    report = _attempt(
+        job, lambda: send_digests(config, clock(), cadences=cadences, should_stop=should_stop)
+    )
     if report is None:
         return
     level = logging.WARNING if report.partial else logging.INFO
-    log.log(level, report.summary(), extra={"job": "digest", "stopped": should_stop()})
+    log.log(level, report.summary(), extra={"job": job, "stopped": should_stop()})
 
 
 def run_schedule(config: Config, clock: Clock) -> None:
     """Run the jobs until SIGTERM or SIGINT; missed runs within the grace time run once first."""
     now = clock()
     stop = threading.Event()
-    build_schedule, digest_schedule = schedules(config)
+    build_schedule = schedules(config)[0]
     missed = missed_runs(config, now)
     for name, due in missed.items():
         log.info(
@@ -122,10 +134,21 @@ def run_schedule(config: Config, clock: Clock) -> None:
             due.isoformat(),
             extra={"job": name, "missed": due.isoformat()},
         )
-    jobs = [
-        Job(build_schedule, lambda: build_job(config, clock), "build" in missed),
-        Job(digest_schedule, lambda: digest_job(config, clock, stop.is_set), "digest" in missed),
-    ]
+
+    def build_then_each() -> None:
+        build_job(config, clock)
+        if EACH in config.digest.cadences:  # a mail per new post goes out with every build
+            digest_job(config, clock, stop.is_set, [EACH])
+
+    jobs = [Job(build_schedule, build_then_each, "build" in missed)]
+    for cadence, schedule in digest_schedules(config).items():
+        jobs.append(
+            Job(
+                schedule,
+                partial(digest_job, config, clock, stop.is_set, [cadence]),
+                schedule.job in missed,
+            )
+        )
     for job in jobs:
         following = job.schedule.fire_times(now, 1)
         log.info(

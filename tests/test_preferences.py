@@ -29,6 +29,7 @@ from publisher.core.config import Config, load_config
 from publisher.core.errors import TemplateError
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.digest import Issue, render_issue
+from publisher.newsletter.due import digest_due
 from publisher.newsletter.subscribers import SubscriberError, add_subscriber, find, ledger
 from publisher.state.store import open_store, reading
 from tests.conftest import NOW, ROOT
@@ -310,3 +311,21 @@ def test_digests_made_before_preferences_are_never_sent_again(
 
     (copy,) = copies(smtp_sink, "old@example.org")
     assert copy.slugs == ["p4-batteries", "p3-chips", "p2-rates"]
+
+
+def test_each_cadence_is_due_on_its_own_schedule_and_each_on_every_run(site: Config) -> None:
+    assert digest_due(site, NOW).cadences == ("weekly", "daily", "each")
+    send_digests(site, NOW)
+
+    def due(moment: str) -> tuple[str, ...]:
+        return digest_due(site, datetime.fromisoformat(moment)).cadences
+
+    assert due("2024-06-20T10:00:00+09:00") == ("each",)
+    assert due("2024-06-21T07:05:00+09:00") == ("daily", "each")  # [schedule] daily 0 7 * * *
+    assert due("2024-06-24T08:05:00+09:00") == ("weekly", "daily", "each")
+    weekly_only = dataclasses.replace(
+        site, digest=dataclasses.replace(site.digest, cadences=("weekly",))
+    )
+    quiet = digest_due(weekly_only, datetime.fromisoformat("2024-06-21T07:05:00+09:00"))
+    assert not quiet.due
+    assert "weekly digest not due until 2024-06-24T08:00:00+09:00" in quiet.reason

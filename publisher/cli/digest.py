@@ -17,6 +17,7 @@ from publisher.cli.context import (
     stop_on_signals,
 )
 from publisher.core.errors import ExitCode
+from publisher.core.models import CADENCES
 
 
 @click.group("digest", invoke_without_command=True)
@@ -28,6 +29,13 @@ from publisher.core.errors import ExitCode
     is_flag=True,
     help="Resend to recipients whose earlier send was interrupted mid-message.",
 )
+@click.option(
+    "--cadence",
+    "cadences",
+    multiple=True,
+    type=click.Choice(CADENCES),
+    help="Only this cadence's readers (repeat for more); default: every offered cadence.",
+)
 @click.pass_context
 @reports_errors
 def command(
@@ -36,8 +44,9 @@ def command(
     test_address: str | None,
     mark_sent: bool,
     resend_ambiguous: bool,
+    cadences: tuple[str, ...],
 ) -> None:
-    """Mail the posts that are new since the last digest to every active subscriber."""
+    """Mail every active reader the new posts in their categories, one issue per cadence."""
     chosen = [
         name
         for name, given in (
@@ -80,10 +89,15 @@ def command(
         count = mark_all_sent(config, now)
         click.echo(f"marked {count} posts as already mailed")
     else:
+        from publisher.newsletter.preferences import check_cadence
+
+        for cadence in cadences:
+            check_cadence(config, cadence)
         with stop_on_signals() as stop:
             report = send_digests(
                 config,
                 now,
+                cadences=cadences or None,
                 resend_ambiguous=resend_ambiguous,
                 progress=progress(),
                 should_stop=stop.is_set,

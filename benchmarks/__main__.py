@@ -1,5 +1,5 @@
-"""`python -m benchmarks [build|digest|kill|subscribe|cli] …`: the figures of issues 6, 9, 11
-and 12, as tables.
+"""`python -m benchmarks [build|digest|kill|subscribe|cli|prefs] …`: the figures of issues
+6, 9, 11, 12 and 14, as tables.
 
 With no arguments (what `make bench` runs) every benchmark runs at sizes that
 finish in a few minutes; --posts and --subscribers reach the large sizes. `cli`
@@ -16,7 +16,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import build_bench, cli_bench, digest_bench, kill_bench, subscribe_bench
+from benchmarks import (
+    build_bench,
+    cli_bench,
+    digest_bench,
+    kill_bench,
+    prefs_bench,
+    subscribe_bench,
+)
 
 DEFAULT_POSTS = (1_000, 10_000)
 DEFAULT_SUBSCRIBERS = (1_000, 10_000)
@@ -49,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "which",
         nargs="?",
-        choices=("all", "build", "digest", "kill", "subscribe", "cli"),
+        choices=("all", "build", "digest", "kill", "subscribe", "cli", "prefs"),
         default="all",
         help="which benchmark to run (default: all)",
     )
@@ -64,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
         type=sizes,
         default=list(DEFAULT_SUBSCRIBERS),
         help="digest sizes, comma-separated (default 1000,10000; try 10000,100000)",
+    )
+    p.add_argument(
+        "--readers",
+        type=sizes,
+        default=list(DEFAULT_SUBSCRIBERS),
+        help="preferences sizes, comma-separated (default 1000,10000; try 10000,100000)",
     )
     p.add_argument(
         "--repeats", type=int, default=DEFAULT_REPEATS, help="repeats per figure (default 3)"
@@ -156,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                 pythons=args.python,
                 keep=args.keep,
             )
+        if args.which in ("all", "prefs"):
+            prefs_bench.run(args.readers, args.repeats, args.seed, workdir, keep=args.keep)
     finally:
         if args.workdir is None and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -12,6 +12,7 @@ import time
 STARTED = time.perf_counter()
 
 import argparse  # noqa: E402 (the clock starts before any import)
+import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -128,6 +129,67 @@ def digest(config_path: Path, now: datetime, profile: Path | None) -> dict[str, 
     }
 
 
+class Discard:
+    """A transport that takes every message's bytes and sends nothing: what is left of a
+    digest run without the relay, or the ledger's per-message commits."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.bytes = 0
+
+    def deliver(
+        self,
+        envelopes: Any,
+        *,
+        before_data: Callable[..., None],
+        on_result: Callable[..., None],
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        for envelope in envelopes:
+            self.messages += 1
+            self.bytes += len(envelope.message)
+
+
+def prepare(config_path: Path, now: datetime, profile: Path | None) -> dict[str, Any]:
+    """`send_digests` as `publisher digest` runs it, every message made, none sent; the
+    issue renders are timed in place."""
+    import sqlite3
+
+    from publisher.core.config import load_config
+    from publisher.newsletter import delivery, issuing
+
+    imported = time.perf_counter()
+    config = load_config(config_path)
+    real_render = issuing.render_issue
+    rendering: list[float] = []
+
+    def timed_render(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        rendered = real_render(*args, **kwargs)
+        rendering.append(time.perf_counter() - started)
+        return rendered
+
+    vars(issuing)["render_issue"] = timed_render  # the real function, only timed
+    discard = Discard()
+    send = functools.partial(delivery.send_digests, transport_for=lambda _folder: discard)
+    report = profiled(profile, send, config, now)
+    done = time.perf_counter()
+    with sqlite3.connect(config.state_db) as db:
+        cuts = db.execute("SELECT count(*) FROM issue_cuts").fetchone()[0]
+        groups = db.execute("SELECT count(DISTINCT sent_set) FROM reader_sent").fetchone()[0]
+    return {
+        "seconds": done - imported,
+        "render_seconds": sum(rendering),
+        "renders": len(rendering),
+        "issues": len(report.runs),
+        "cuts": cuts,
+        "histories": groups,
+        "messages": discard.messages,
+        "message_bytes": discard.bytes,
+        "import_seconds": imported - STARTED,
+    }
+
+
 def send_floor(port: int, connections: int, count: int, message_file: Path) -> dict[str, Any]:
     """A bare smtplib loop: one prebuilt message, `connections` reused connections in threads."""
     import itertools
@@ -182,6 +244,10 @@ def main(argv: list[str] | None = None) -> None:
     digest_parser.add_argument("config", type=Path)
     digest_parser.add_argument("now", type=datetime.fromisoformat)
     digest_parser.add_argument("--profile", type=Path)
+    prepare_parser = kinds.add_parser("prepare")
+    prepare_parser.add_argument("config", type=Path)
+    prepare_parser.add_argument("now", type=datetime.fromisoformat)
+    prepare_parser.add_argument("--profile", type=Path)
     send_parser = kinds.add_parser("sendfloor")
     send_parser.add_argument("port", type=int)
     send_parser.add_argument("connections", type=int)
@@ -194,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
         result = floor(args.content)
     elif args.kind == "digest":
         result = digest(args.config, args.now, args.profile)
+    elif args.kind == "prepare":
+        result = prepare(args.config, args.now, args.profile)
     else:
         result = send_floor(args.port, args.connections, args.count, args.message)
     sys.stdout.write(json.dumps(result) + "\n")

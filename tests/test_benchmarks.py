@@ -143,3 +143,19 @@ def test_cli_benchmark_prints_every_command_against_the_floor(tmp_path: Path) ->
         assert row, f"no row for {command} in:\n{out}"
     assert re.search(r"^publisher --help .*<= 0.12 s +(met|NOT met)$", out, re.M)
     assert not list(tmp_path.iterdir()), "the benchmark left files behind"
+
+
+def test_preferences_benchmark_prints_every_figure(tmp_path: Path) -> None:
+    # The run fails unless each scenario made exactly one message per reader.
+    out = run_benchmarks("prefs", "--readers", "20,30", workdir=tmp_path)
+
+    for readers in ("20", "30"):
+        assert f"preferences: {readers} readers, 200-post site" in out
+    for scenario, issues, cuts in (("one digest", "1", "1"), ("preferences", r"\d", r"\d+")):
+        figures = r"\S+ m?s +\d+ KB +\d+ us +\S+ m?s +\d+ MB$"
+        row = rf"^{scenario} +(\S+ m?s +){{3}}{issues} +{cuts} +{figures}"
+        assert re.search(row, out, re.M), f"no {scenario} row in:\n{out}"
+    assert re.search(r"target preferences <= 2 x one digest: (met|NOT met) \([\d.]+ x; ", out)
+    assert re.search(r"preferences peak RSS by readers: 20: \d+ MB; 30: \d+ MB", out)
+    assert "target memory flat in readers" in out
+    assert not list(tmp_path.iterdir()), "the benchmark left files behind"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.policy
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ def _configured_mailbox(config: Config, key: str, value: str) -> Mailbox:
         raise ConfigError(f"{config.file.name} [mail] {key}: {e.reason}", hint=e.hint) from e
 
 
+@functools.lru_cache(maxsize=8)  # asked for every message; parsing From each time cost 0.8 ms
 def list_domain(config: Config) -> str:
     """The domain of Message-IDs and List-Id: [mail] message_id_domain, else From's."""
     return config.mail.message_id_domain or wire_address(sender(config).address).rsplit("@", 1)[1]

@@ -259,7 +259,8 @@ def test_a_reader_chooses_categories_and_cadence_then_changes_them_from_the_mail
     site.clock.advance(hours=1)
     second = send_digests(site.config, site.clock.now)
     assert [run.sent for run in second.runs] == [1]
-    daily_again, weekly = _digests(site.sink, READER)
+    earlier, weekly = _digests(site.sink, READER)
+    assert _posts_in(earlier) == _posts_in(daily)
     assert _posts_in(weekly) == ["p6-summit", "p3-chips", "p1-assembly"]
     assert "/newsletter/2/" in _html(weekly), "the weekly issue, after the daily one"
 

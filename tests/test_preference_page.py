@@ -44,7 +44,7 @@ def page_url(site: Site, row: SubscriberRow) -> str:
 
 
 def checked(reply: Reply, name: str) -> list[str]:
-    return reply.document.xpath(f"//input[@name='{name}' and @checked]/@value")
+    return [str(v) for v in reply.document.xpath(f"//input[@name='{name}' and @checked]/@value")]
 
 
 def send(client: Client, url: str, reply: Reply, fields: list[tuple[str, str]]) -> Reply:

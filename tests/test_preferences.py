@@ -31,6 +31,15 @@ from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.digest import Issue, render_issue
 from publisher.newsletter.due import digest_due
 from publisher.newsletter.subscribers import SubscriberError, add_subscriber, find, ledger
+from publisher.newsletter.tokens import (
+    confirmation_token,
+    preferences_token,
+    read_confirmation_token,
+    read_preferences_token,
+    read_unsubscribe_token,
+    unsubscribe_token,
+)
+from publisher.state.migrations import MIGRATIONS
 from publisher.state.store import open_store, reading
 from tests.conftest import NOW, ROOT
 from tests.smtp_sink import SmtpSink
@@ -329,3 +338,46 @@ def test_each_cadence_is_due_on_its_own_schedule_and_each_on_every_run(site: Con
     quiet = digest_due(weekly_only, datetime.fromisoformat("2024-06-21T07:05:00+09:00"))
     assert not quiet.due
     assert "weekly digest not due until 2024-06-24T08:00:00+09:00" in quiet.reason
+
+
+def test_each_token_kind_opens_only_its_own_door_and_a_choice_rides_the_confirmation() -> None:
+    secret = b"test-secret"
+    preferences = preferences_token(secret, 7, "reader@example.org")
+    unsubscribe = unsubscribe_token(secret, 7, "reader@example.org")
+    assert read_preferences_token(secret, preferences) == read_unsubscribe_token(
+        secret, unsubscribe
+    )
+    assert read_unsubscribe_token(secret, preferences) is None
+    assert read_preferences_token(secret, unsubscribe) is None
+    link = confirmation_token(secret, 7, "reader@example.org", NOW, (["economy"], "daily"))
+    claim = read_confirmation_token(secret, link, now=NOW, max_age=timedelta(hours=1))
+    assert claim.choice == (["economy"], "daily")
+    plain = confirmation_token(secret, 7, "reader@example.org", NOW)
+    assert (
+        read_confirmation_token(secret, plain, now=NOW, max_age=timedelta(hours=1)).choice is None
+    )
+
+
+def test_a_state_database_from_before_preferences_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # what the last three migrations' publisher left
+        db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT)")
+        for version, (name, script) in enumerate(MIGRATIONS[:3], start=1):
+            for statement in script.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, name))
+        db.execute(
+            "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at) "
+            "VALUES ('old@example.org', 'old@example.org', '', 'active', ?, ?)",
+            (NOW.isoformat(), NOW.isoformat()),
+        )
+
+    with open_store(path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        (old,) = store.subscribers()
+        assert old.email == "old@example.org" and store.preferences_of(old.id) is None
+        store.set_preferences(old.id, ["tech"], "daily", NOW)
+        row = store.preferences_of(old.id)
+        assert row is not None and row.categories == ("tech",)
+        assert store.pending_deliveries(1, 0) == []

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -216,3 +217,19 @@ def test_the_static_index_page_offers_the_choices_and_the_endpoint_keeps_them(
     assert re.search("거의 다 되었습니다", reply.text())
     assert checked(reply, "category") == ["tech"] and checked(reply, "cadence") == ["daily"]
     assert reply.document.xpath("//input[@name='email']/@value") == ["static@example.org"]
+
+
+def test_an_english_site_gets_an_english_preference_page(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    config = sections_site(tmp_path / "en", cadences=("weekly", "each"))
+    config = dataclasses.replace(config, site=dataclasses.replace(config.site, language="en"))
+    build(config, NOW)
+    for site in running_site(config, smtp_sink, Clock(NOW)):
+        row = site.active("reader@example.org")
+        page = Client().get(page_url(site, row))
+        assert page.document.get("lang") == "en"
+        assert page.document.findtext(".//h1") == "Your email preferences"
+        labels = page.document.xpath("//label/text()")
+        assert {"Economy", "A weekly digest", "An email for each new post"} <= set(labels)
+        assert page.document.xpath("//button/text()") == ["Save preferences", "Unsubscribe"]

@@ -170,6 +170,16 @@ def prepare(config_path: Path, now: datetime, profile: Path | None) -> dict[str,
         return rendered
 
     vars(issuing)["render_issue"] = timed_render  # the real function, only timed
+    real_make = delivery.make_issues
+    making: list[float] = []
+
+    def timed_make(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        made = real_make(*args, **kwargs)
+        making.append(time.perf_counter() - started)
+        return made
+
+    vars(delivery)["make_issues"] = timed_make
     discard = Discard()
     send = functools.partial(delivery.send_digests, transport_for=lambda _folder: discard)
     report = profiled(profile, send, config, now)
@@ -180,6 +190,7 @@ def prepare(config_path: Path, now: datetime, profile: Path | None) -> dict[str,
     return {
         "seconds": done - imported,
         "render_seconds": sum(rendering),
+        "issue_seconds": sum(making),
         "renders": len(rendering),
         "issues": len(report.runs),
         "cuts": cuts,

@@ -12,8 +12,8 @@ with a transport that takes every message's bytes and sends nothing:
   (weekly, daily): 40 kinds of reader, two issues, a cut per kind.
 
 Preparing is the whole run without the relay: posts loaded, readers grouped,
-issues rendered and inlined, the ledger rows written, and each reader's message
-made (cut, filled in, wire bytes). The target: preferences at most 2 x one digest
+issues rendered and inlined, the ledger rows written (together, the `issuing`
+column), and each reader's message made (cut, filled in, wire bytes). The target: preferences at most 2 x one digest
 in the same run, and peak memory flat in the number of readers.
 """
 
@@ -193,6 +193,7 @@ def report(result: PrefsResult) -> str:
                 seconds_text(s.high),
                 str(last["issues"]),
                 str(last["cuts"]),
+                seconds_text(float(last["issue_seconds"])),
                 seconds_text(float(last["render_seconds"])),
                 f"{int(last['message_bytes']) / int(last['messages']) / 1024:.0f} KB",
                 f"{s.median / result.readers * 1e6:.0f} us",
@@ -201,7 +202,7 @@ def report(result: PrefsResult) -> str:
             ]
         )
     headers = [
-        "scenario", "median", "min", "max", "issues", "cuts", "render", "message",
+        "scenario", "median", "min", "max", "issues", "cuts", "issuing", "render", "message",
         "per reader", "CPU", "peak RSS",
     ]  # fmt: skip
     lines.append(table(headers, rows))

@@ -152,7 +152,7 @@ def test_preferences_benchmark_prints_every_figure(tmp_path: Path) -> None:
     for readers in ("20", "30"):
         assert f"preferences: {readers} readers, 200-post site" in out
     for scenario, issues, cuts in (("one digest", "1", "1"), ("preferences", r"\d", r"\d+")):
-        figures = r"\S+ m?s +\d+ KB +\d+ us +\S+ m?s +\d+ MB$"
+        figures = r"\S+ m?s +\S+ m?s +\d+ KB +\d+ us +\S+ m?s +\d+ MB$"
         row = rf"^{scenario} +(\S+ m?s +){{3}}{issues} +{cuts} +{figures}"
         assert re.search(row, out, re.M), f"no {scenario} row in:\n{out}"
     assert re.search(r"target preferences <= 2 x one digest: (met|NOT met) \([\d.]+ x; ", out)

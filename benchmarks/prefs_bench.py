@@ -13,8 +13,9 @@ with a transport that takes every message's bytes and sends nothing:
 
 Preparing is the whole run without the relay: posts loaded, readers grouped,
 issues rendered and inlined, the ledger rows written (together, the `issuing`
-column), and each reader's message made (cut, filled in, wire bytes). The target: preferences at most 2 x one digest
-in the same run, and peak memory flat in the number of readers.
+column), and each reader's message made (cut, filled in, wire bytes). The target:
+preferences at most 2 x one digest in the same run, and peak memory flat in the
+number of readers.
 """
 
 from __future__ import annotations

@@ -1,14 +1,11 @@
 """Every issue archived as it was sent: its page, the page of past issues, and the feeds of
 them, read with lxml and feedparser, validated against RFC 4287's schema and by the W3C
-Feed Validator when it is installed."""
+Feed Validator when it is installed (see tests/feed_validator.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,21 +20,12 @@ from publisher.newsletter.archive import publish_archive
 from publisher.newsletter.delivery import send_digests
 from publisher.state.store import reading
 from tests.conftest import NOW, ROOT
+from tests.feed_validator import require_validator, validate
 from tests.smtp_sink import SmtpSink
 from tests.test_preferences import LATER, READERS, copies, sections_site, subscribe_readers
 
 SCHEMAS = ROOT / "tests" / "schemas"
 ATOM = "{http://www.w3.org/2005/Atom}"
-VALIDATOR = next(
-    (
-        folder / "tools" / "feedvalidator" / "validate.py"
-        # ../shared beside the repository; a worktree sits one level deeper
-        for folder in (ROOT.parent / "shared", ROOT.parents[1] / "shared")
-        if (folder / "tools" / "feedvalidator" / "validate.py").exists()
-    ),
-    None,
-)
-VALIDATOR_HOME = Path(os.environ.get("FEEDVALIDATOR_HOME", "/opt/feedvalidator"))
 
 
 @pytest.fixture
@@ -115,23 +103,11 @@ def test_the_feed_of_issues_is_clean_for_feedparser_and_valid_rfc_4287(sent: Con
 
 @pytest.mark.parametrize("name", ["feed.atom", "feed.rss"])
 def test_the_w3c_feed_validator_finds_no_error(sent: Config, name: str) -> None:
-    if VALIDATOR is None or not (VALIDATOR_HOME / "src" / "feedvalidator").is_dir():
-        pytest.skip("the W3C Feed Validator is not installed (see shared/tools/feedvalidator)")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(VALIDATOR),
-            "--base",
-            f"https://news.example.org/newsletter/{name}",
-            str(archive_folder(sent) / name),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "FEEDVALIDATOR_HOME": str(VALIDATOR_HOME)},
+    require_validator()
+    errors, report = validate(
+        archive_folder(sent) / name, f"https://news.example.org/newsletter/{name}"
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert " 0 error(s)" in completed.stdout
+    assert errors == 0, report
 
 
 def test_the_archive_is_deterministic_and_frozen_against_later_edits(sent: Config) -> None:

@@ -363,6 +363,7 @@ def test_a_state_database_from_before_preferences_is_upgraded_in_place(tmp_path:
     with sqlite3.connect(path) as db:  # what the last three migrations' publisher left
         db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT)")
         for version, (name, script) in enumerate(MIGRATIONS[:3], start=1):
+            assert isinstance(script, str)
             for statement in script.split(";"):
                 if statement.strip():
                     db.execute(statement)

@@ -37,8 +37,8 @@ from publisher.newsletter.message import (
     unsubscribe_url,
 )
 from publisher.newsletter.message_factory import MessageFactory
-from publisher.newsletter.run_report import DigestReport, DigestRun
 from publisher.newsletter.planning import plan_run, pool
+from publisher.newsletter.run_report import DigestReport, DigestRun
 from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.subscribers import ledger
 from publisher.newsletter.tokens import bounce_token, preferences_token, unsubscribe_token

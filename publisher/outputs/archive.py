@@ -63,15 +63,22 @@ def _body(document: str) -> str:
     return document[document.index(">", start) + 1 : end].strip()
 
 
+def _permanent_id(config: Config, specific: str, url: str) -> str:
+    """A tag: URI from [site] id_authority; without one, the address (as the feeds do)."""
+    authority = config.site.id_authority
+    return f"tag:{authority}:{specific}" if authority else url
+
+
 def _entry(config: Config, issue: ArchivedIssue, cadence_labels: dict[str, str]) -> Post:
     created = issue.created_at.astimezone(config.site.zone)
     label = cadence_labels.get(f"cadence_{issue.cadence}", issue.cadence)
+    url = issue_url(config, issue.number)
     return Post(
         source=Path(issue_path(config, issue.number)),
         source_name=issue_path(config, issue.number),
-        id=f"tag:{config.site.id_authority}:{folder(config)}/{issue.number}",
+        id=_permanent_id(config, f"{folder(config)}/{issue.number}", url),
         title=issue.subject,
-        url=issue_url(config, issue.number),
+        url=url,
         slug=str(issue.number),
         published=created,
         updated=created,
@@ -90,11 +97,13 @@ def feed_spec(config: Config, issues: Sequence[ArchivedIssue]) -> FeedSpec:
     """The feed of past issues, newest first, as many as [feeds] limit."""
     words = i18n.labels(config.site.language, "archive")
     newest = sorted(issues, key=lambda issue: issue.number, reverse=True)[: config.feeds.limit]
+    paths = {fmt: f"{folder(config)}/feed.{fmt}" for fmt in config.feeds.formats}
+    first = f"{config.site.base_url}/{paths[config.feeds.formats[0]]}"
     return FeedSpec(
         title=words["feed_title"].format(site=config.site.title),
-        id=f"tag:{config.site.id_authority}:{folder(config)}",
-        directory=f"{folder(config)}/",
+        id=_permanent_id(config, folder(config), first),
         posts=tuple(_entry(config, issue, words) for issue in newest),
+        paths=paths,
     )
 
 

@@ -27,6 +27,7 @@ from publisher.newsletter.preferences import (
     save_preferences,
 )
 from publisher.newsletter.tokens import (
+    Keys,
     form_token_matches,
     read_preferences_token,
     token_matches,
@@ -69,7 +70,7 @@ class _Reader:
 
 class PreferencePages:
     def __init__(
-        self, config: Config, secret: bytes, views: Views, clock: Callable[[], datetime]
+        self, config: Config, secret: Keys, views: Views, clock: Callable[[], datetime]
     ) -> None:
         self.config = config
         self.secret = secret

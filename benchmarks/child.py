@@ -131,8 +131,12 @@ def digest(config_path: Path, now: datetime, profile: Path | None) -> dict[str, 
 
 
 class Discard:
-    """A transport that takes every message's bytes and sends nothing: what is left of a
-    digest run without the relay, or the ledger's per-message commits."""
+    """A relay that takes every message at once and keeps none: what is left of a digest
+    run without the network. It answers `sent` for each message, settling the ledger in
+    batches (one durable commit per BATCH messages), so the sender's bookkeeping of
+    messages awaiting their answer stays as small as in a real send."""
+
+    BATCH = 500
 
     def __init__(self) -> None:
         self.messages = 0
@@ -146,14 +150,33 @@ class Discard:
         on_result: Callable[..., None],
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
+        keys: list[str] = []
         for envelope in envelopes:
             self.messages += 1
             self.bytes += len(envelope.message)
+            keys.append(envelope.key)  # not the message: a real relay keeps no bytes either
+            if len(keys) == self.BATCH or should_stop():
+                self._settle(envelope, keys, before_data, on_result)
+                keys = []
+            if should_stop():
+                return
+        if keys:
+            self._settle(envelope, keys, before_data, on_result)
+
+    @staticmethod
+    def _settle(
+        last: Any, keys: list[str], before_data: Callable[..., None], on_result: Callable[..., None]
+    ) -> None:
+        from publisher.newsletter.transports import Outcome, Result
+
+        before_data(last)
+        for key in keys:
+            on_result(Result(key, Outcome.SENT, 250, "discarded", 1, "message"))
 
 
 def prepare(config_path: Path, now: datetime, profile: Path | None) -> dict[str, Any]:
-    """`send_digests` as `publisher digest` runs it, every message made, none sent; the
-    issue renders are timed in place."""
+    """`send_digests` as `publisher digest` runs it, every message made, none sent (see
+    Discard); the issue renders are timed in place."""
     import sqlite3
 
     from publisher.core.config import load_config

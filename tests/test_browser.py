@@ -225,8 +225,9 @@ def test_a_reader_chooses_categories_and_cadence_then_changes_them_from_the_mail
     page.get_by_role("button", name="구독하기").click()
     _heading(page, "받은편지함을 확인해 주세요")
 
-    # 2. confirm from the mail
+    # 2. confirm from the mail: the link's page, then its button
     page.goto(site.confirmation_link(READER))
+    page.get_by_role("button", name="구독 확인하기").click()
     _heading(page, "구독이 완료되었습니다")
     assert site.status(READER) == "active"
 

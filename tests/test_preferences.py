@@ -349,9 +349,11 @@ def test_each_token_kind_opens_only_its_own_door_and_a_choice_rides_the_confirma
     )
     assert read_unsubscribe_token(secret, preferences) is None
     assert read_preferences_token(secret, unsubscribe) is None
-    link = confirmation_token(secret, 7, "reader@example.org", NOW, (["economy"], "daily"))
+    link = confirmation_token(
+        secret, 7, "reader@example.org", NOW, revision=2, choice=(["economy"], "daily")
+    )
     claim = read_confirmation_token(secret, link, now=NOW, max_age=timedelta(hours=1))
-    assert claim.choice == (["economy"], "daily")
+    assert (claim.choice, claim.revision) == ((["economy"], "daily"), 2)
     plain = confirmation_token(secret, 7, "reader@example.org", NOW)
     assert (
         read_confirmation_token(secret, plain, now=NOW, max_age=timedelta(hours=1)).choice is None

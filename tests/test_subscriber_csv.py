@@ -52,7 +52,7 @@ def test_export_never_starts_a_cell_a_spreadsheet_would_run(config: Config) -> N
     for email, name in PLANTED.items():
         add_subscriber(config, email, name, NOW)
     exported = cells(export_subscribers(config))
-    assert exported[0] == ["email", "name", "status"]
+    assert exported[0] == ["email", "name", "status", "categories", "cadence"]
     for row in exported[1:]:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row

@@ -41,10 +41,10 @@ from publisher.newsletter.tokens import (
 )
 from publisher.state.migrations import MIGRATIONS
 from publisher.state.store import open_store, reading
-from tests.conftest import NOW, ROOT
+from tests.conftest import FIXTURES, NOW, ROOT, SAMPLE
 from tests.smtp_sink import SmtpSink
 
-SECTIONS = ROOT / "tests" / "fixtures" / "sections"
+SECTIONS = FIXTURES / "sections"
 WEB = "https://news.example.org/newsletter"
 SITE_TITLE = "뉴스다오 속보"
 TITLES = {
@@ -61,7 +61,7 @@ LATER = NOW + timedelta(days=1)
 def sections_site(folder: Path, **digest: Any) -> Config:
     """The sections fixture with the sample's config and templates, in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "config.toml", folder / "config.toml")
+    shutil.copy(SAMPLE / "config.toml", folder / "config.toml")
     shutil.copytree(ROOT / "templates", folder / "templates")
     shutil.copytree(SECTIONS / "content", folder / "content")
     config = load_config(folder / "config.toml")

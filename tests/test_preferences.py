@@ -23,8 +23,10 @@ from typing import Any
 
 import lxml.html
 import pytest
+from click.testing import CliRunner, Result
 
 from publisher.build.pipeline import build, load_posts
+from publisher.cli import cli
 from publisher.core.config import Config, load_config
 from publisher.core.errors import TemplateError
 from publisher.newsletter.delivery import send_digests
@@ -384,3 +386,29 @@ def test_a_state_database_from_before_preferences_is_upgraded_in_place(tmp_path:
         row = store.preferences_of(old.id)
         assert row is not None and row.categories == ("tech",)
         assert store.pending_deliveries(1, 0) == []
+
+
+def test_digest_cadence_sends_only_that_cadence_and_refuses_what_is_not_sending(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    path = sections_site(tmp_path / "site").file
+    text = path.read_text(encoding="utf-8")
+    assert "[digest]\n" in text
+    text = text.replace("[digest]\n", '[digest]\ncadences = ["weekly", "daily", "each"]\n', 1)
+    path.write_text(text, encoding="utf-8")
+    smtp_sink.send_site_through(path)
+    config = load_config(path)
+    build(config, NOW)
+    subscribe_readers(config)
+
+    def publisher(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(path), "--now", NOW.isoformat(), *args])
+
+    refused = publisher("digest", "--cadence", "daily", "--preview")
+    unknown = publisher("digest", "--cadence", "hourly")
+    daily = publisher("digest", "--cadence", "daily")
+
+    assert refused.exit_code == 2 and "--cadence applies to sending" in refused.output
+    assert unknown.exit_code == 2 and "hourly" in unknown.output
+    assert daily.exit_code == 0, daily.output
+    assert [len(copies(smtp_sink, address)) for address in READERS] == [0, 1, 0]

@@ -59,6 +59,8 @@ def command(
     ]
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} cannot be used together; choose one")
+    if cadences and (other := [name for name in chosen if name != "--resend-ambiguous"]):
+        raise click.UsageError(f"--cadence applies to sending, not to {other[0]}")
     if click_ctx.invoked_subcommand is not None:
         if chosen:
             raise click.UsageError(

@@ -47,8 +47,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One worker per core: the suite spends much of its time waiting on subprocesses and sockets.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 ## docs: build the documentation site into site/; any warning (a broken link) is an error
 docs: $(DOCS_STAMP)

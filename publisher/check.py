@@ -26,6 +26,8 @@ class CheckReport:
     site: LoadedSite
     warnings: tuple[str, ...]
     """Posts whose date is a fallback."""
+    source_warnings: tuple[str, ...] = ()
+    """What the source could not render (an unknown Liquid tag, a site shortcode, ...)."""
     notes: tuple[str, ...] = ()
     """What is not an error yet but will stop a digest."""
 
@@ -56,7 +58,8 @@ def check(config: Config, now: datetime) -> CheckReport:
     if problems:
         raise many(PublisherError, "the newsletter cannot be sent as configured", problems)
     notes += mail_notes(config)
-    return CheckReport(site, fallback_date_warnings(site), tuple(notes))
+    fallbacks = fallback_date_warnings(site, filename_dates=config.source.kind == "folder")
+    return CheckReport(site, fallbacks, notes=tuple(notes), source_warnings=site.warnings)
 
 
 def _has_subscribers(config: Config) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from publisher.core.config import Config
 from publisher.core.models import DELIVERY_STATUSES, SUBSCRIBER_STATUSES
 from publisher.jobs import local_and_utc
-from publisher.schedule import Schedule, schedules
+from publisher.schedule import Schedule, digest_schedules, schedules
 from publisher.state.mail_events import MAIL_EVENT_KINDS
 from publisher.state.store import (
     BuildRecord,
@@ -32,6 +32,10 @@ class Status:
     digest_schedule: Schedule
     next_build: datetime | None
     next_digest: datetime | None
+    next_by_cadence: dict[str, datetime | None]
+    """Every offered cadence with a schedule ([digest] cadences): when it is next due."""
+    each: bool
+    """The `each` cadence is offered: a mail per new post, sent by every run."""
 
     def lines(self) -> list[str]:
         build, digest = self.build_schedule, self.digest_schedule
@@ -43,6 +47,12 @@ class Status:
         lines += [
             f"next build:   {_when(self.next_build, build)}",
             f"next digest:  {_when(self.next_digest, digest)}",
+            *(
+                f"{f'next {cadence}:':<14}{_when(moment, digest)}"
+                for cadence, moment in self.next_by_cadence.items()
+                if cadence != "weekly"
+            ),
+            *(["each post:    mailed by the next run after it is published"] if self.each else []),
             f"subscribers:  {_tally(self.subscribers, SUBSCRIBER_STATUSES)}",
             f"ledger:       {_tally(self.ledger, DELIVERY_STATUSES)}",
         ]
@@ -69,6 +79,9 @@ class Status:
             "unfinished_digests": self.unfinished_digests,
             "next_build": utc_text(self.next_build),
             "next_digest": utc_text(self.next_digest),
+            "next_digests": {
+                cadence: utc_text(moment) for cadence, moment in self.next_by_cadence.items()
+            },
             "subscribers": every_status(self.subscribers, SUBSCRIBER_STATUSES),
             "ledger": every_status(self.ledger, DELIVERY_STATUSES),
             "mail_events": every_status(self.mail_events, MAIL_EVENT_KINDS),
@@ -117,6 +130,10 @@ def status(config: Config, now: datetime) -> Status:
     build_schedule, digest_schedule = schedules(config)
     next_build = next(iter(build_schedule.fire_times(now, 1)), None)
     next_digest = next(iter(digest_schedule.fire_times(now, 1)), None)
+    by_cadence = {
+        cadence: next(iter(schedule.fire_times(now, 1)), None)
+        for cadence, schedule in digest_schedules(config).items()
+    }
     with reading(config.state_db) as store:
         recent = store.recent_digests(1) if store else []
         return Status(
@@ -131,4 +148,6 @@ def status(config: Config, now: datetime) -> Status:
             digest_schedule=digest_schedule,
             next_build=next_build,
             next_digest=next_digest,
+            next_by_cadence=by_cadence,
+            each="each" in config.digest.cadences,
         )

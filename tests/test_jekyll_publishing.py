@@ -135,6 +135,12 @@ def test_liquid_we_cannot_render_is_a_warning_by_line_and_never_reaches_a_reader
     item = next(i for i in built["items"] if i["title"] == "Unknown")
     assert "Before." in item["content_html"] and "after." in item["content_html"]
 
+    checked = publisher(config, "check")
+    assert checked.exit_code == 0, checked.output
+    said = [line for line in checked.stderr.splitlines() if "2022-02-01-unknown.md" in line]
+    assert [w.split(":")[2] for w in said] == ["6", "8", "9"], checked.stderr
+    assert checked.stdout.splitlines()[-1].endswith("0 with fallback dates, 3 other warnings")
+
 
 def content_of(public: Path, title: str) -> str:
     items = json.loads((public / "feed.json").read_text(encoding="utf-8"))["items"]

@@ -118,6 +118,7 @@ def test_status_json_before_anything_ran(config: Config, site_dir: Path) -> None
         "unfinished_digests": 0,
         "next_build": "2024-06-20T00:15:00+00:00",
         "next_digest": "2024-06-23T23:00:00+00:00",
+        "next_digests": {"weekly": "2024-06-23T23:00:00+00:00"},
         "subscribers": {"pending": 0, "active": 0, "unsubscribed": 0, "bounced": 0},
         "ledger": {"pending": 0, "sending": 0, "sent": 0, "failed": 0, "ambiguous": 0},
         "mail_events": {
@@ -192,3 +193,24 @@ def test_every_status_json_key_is_documented(config: Config, site_dir: Path) -> 
     section = page.split("\n## Status\n", 1)[1].split("\n## ", 1)[0]
     for key in keys:
         assert f"`{key}`" in section, f"{key} is not described under Status in docs/operations.md"
+
+
+def test_status_shows_when_every_offered_cadence_is_next_due(site_dir: Path) -> None:
+    config_file = site_dir / "config.toml"
+    text = config_file.read_text(encoding="utf-8")
+    text = text.replace("[digest]\n", '[digest]\ncadences = ["weekly", "daily", "each"]\n', 1)
+    config_file.write_text(text + '\n[schedule]\ndaily = "0 7 * * *"\n', encoding="utf-8")
+
+    found = _json_of(site_dir, "status")
+    shown = CliRunner().invoke(
+        cli, ["--config", str(config_file), "--now", NOW.isoformat(), "status"]
+    )
+
+    assert found["next_digests"] == {
+        "weekly": "2024-06-23T23:00:00+00:00",
+        "daily": "2024-06-20T22:00:00+00:00",
+    }
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert any(line.startswith("next daily:   Fri 2024-06-21 07:00:00+09:00") for line in lines)
+    assert "each post:    mailed by the next run after it is published" in lines

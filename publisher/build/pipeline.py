@@ -81,12 +81,15 @@ class BuildReport:
         )
 
 
-def fallback_date_warnings(site: LoadedSite) -> tuple[str, ...]:
+def fallback_date_warnings(site: LoadedSite, *, filename_dates: bool = True) -> tuple[str, ...]:
+    """Posts dated by something other than their front matter. `filename_dates`: whether
+    a date from the file name counts (for a Jekyll or Hugo site it is the site's own rule)."""
+    fallbacks = {"first seen", "filename"} if filename_dates else {"first seen"}
     return tuple(
         f"{post.source_name}: no date; using the {post.date_source} date "
         f"{post.published.isoformat()}"
         for post in site.posts
-        if post.date_source != "front matter"
+        if post.date_source in fallbacks
     )
 
 

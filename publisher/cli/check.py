@@ -11,14 +11,17 @@ from publisher.cli.context import Context, pass_context, reports_errors
 @pass_context
 @reports_errors
 def command(ctx: Context) -> None:
-    """Validate config, posts and templates, and list posts whose date is a fallback."""
+    """Validate config, posts and templates; list fallback dates and what cannot render."""
     from publisher.check import check
 
     report = check(ctx.config(), ctx.now())
-    for warning in report.warnings:
+    for warning in (*report.warnings, *report.source_warnings):
         ctx.warn(warning)
     for name, reason in report.site.hidden:
         click.echo(f"skipped: {name}: {reason}")
     for note in report.notes:
         click.echo(f"note: {note}")
-    click.echo(f"ok: {len(report.site.posts)} posts, {len(report.warnings)} with fallback dates")
+    summary = f"ok: {len(report.site.posts)} posts, {len(report.warnings)} with fallback dates"
+    if others := len(report.source_warnings):
+        summary += f", {others} other warning{'s' if others != 1 else ''}"
+    click.echo(summary)

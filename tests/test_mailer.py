@@ -18,7 +18,7 @@ from publisher.core.config import Config, SmtpConfig
 from publisher.core.errors import DeliveryError
 from publisher.newsletter.outbox import OutboxTransport
 from publisher.newsletter.smtp import SmtpTransport
-from publisher.newsletter.smtp_session import _data_content
+from publisher.newsletter.smtp.session import _data_content
 from publisher.newsletter.transports import (
     Envelope,
     Outcome,

@@ -1,14 +1,15 @@
 """Sending finished messages: what every transport takes and gives back.
 
-Transports: smtp.py (the only importer of smtplib) sends to a relay,
+Transports: the smtp package (the only importer of smtplib) sends to a relay,
 outbox.py writes .eml files into a folder. Messages arrive as exact wire
 bytes, already DKIM-signed, and leave byte for byte unchanged: nothing
 re-serialises them.
 
 Each envelope ends in one `Result`. The one rule that matters for "exactly
-once": once the message content has gone out, a lost connection is AMBIGUOUS
-and the message is never sent again; anything that fails before that point is
-safe to retry.
+once": a relay keeps a message once it has read the final dot of DATA, so from
+the moment that dot has gone out a lost connection or a garbled reply is
+AMBIGUOUS and the message is never sent again; anything that fails before that
+point is safe to retry.
 """
 
 from __future__ import annotations

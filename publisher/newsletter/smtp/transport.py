@@ -1,4 +1,4 @@
-"""The SMTP transport: the only importer of smtplib.
+"""Relay connections shared by the workers of one send, and the rules that stop a run.
 
 Each envelope ends in one `Result`. The one rule that matters for "exactly
 once": a relay keeps a message only once it has read the final "." of DATA
@@ -25,9 +25,9 @@ from functools import cache
 
 from publisher.core.config import SmtpConfig
 from publisher.core.errors import DeliveryError, RelayRefused
-from publisher.newsletter.relay_failures import Streak, relay_refused
-from publisher.newsletter.smtp_replies import LOST, CannotConnect, reply_text
-from publisher.newsletter.smtp_session import Connection
+from publisher.newsletter.smtp.relay_failures import Streak, relay_refused
+from publisher.newsletter.smtp.replies import LOST, CannotConnect, reply_text
+from publisher.newsletter.smtp.session import Connection
 from publisher.newsletter.transports import Envelope, Result, never
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

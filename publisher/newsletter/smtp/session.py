@@ -1,4 +1,4 @@
-"""One relay connection's SMTP transaction per message (smtplib's home, with smtp.py).
+"""One relay connection's SMTP transaction per message.
 
 MAIL FROM, RCPT TO, DATA with the content, then the caller's `before_data`, then the
 final dot: the only moment after which a lost connection makes a message ambiguous.
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from publisher.core.errors import DeliveryError
 from publisher.newsletter.domains import DomainError, ascii_domain
-from publisher.newsletter.relay_failures import is_size_refusal, relay_refused
-from publisher.newsletter.smtp_replies import LOST, CannotConnect, Failure, reply_text
+from publisher.newsletter.smtp.relay_failures import is_size_refusal, relay_refused
+from publisher.newsletter.smtp.replies import LOST, CannotConnect, Failure, reply_text
 from publisher.newsletter.transports import Envelope, Outcome, Result
 
 if TYPE_CHECKING:
-    from publisher.newsletter.smtp import SmtpTransport
+    from publisher.newsletter.smtp.transport import SmtpTransport
 
 
 class Connection:

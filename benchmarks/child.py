@@ -148,6 +148,7 @@ class Discard:
         *,
         before_data: Callable[..., None],
         on_result: Callable[..., None],
+        on_held: Callable[..., None] = lambda _result: None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         keys: list[str] = []

@@ -23,7 +23,8 @@ from publisher.cli import cli
 from publisher.core.config import load_config
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.smtp import SmtpTransport
-from publisher.newsletter.transports import Envelope, Result, Transport, never
+from publisher.newsletter.smtp.relay_failures import Streak
+from publisher.newsletter.transports import Envelope, Outcome, Result, Transport, ignore, never
 from tests.conftest import NOW
 from tests.smtp_sink import SmtpSink
 from tests.test_newsletter import digest_in_a_subprocess, parsed, statuses
@@ -34,7 +35,8 @@ def publisher(config: Path, *args: str) -> CliResult:
 
 
 def readers(count: int) -> list[str]:
-    return [f"reader{number:03d}@example.org" for number in range(count)]
+    """Readers at two domains, as on any real list (a relay-wide streak spans domains)."""
+    return [f"reader{n:03d}@example.{'org' if n % 2 else 'net'}" for n in range(count)]
 
 
 def site_with(site_dir: Path, sink: SmtpSink, addresses: list[str], **smtp: object) -> Path:
@@ -172,6 +174,7 @@ class DiesBeforeTheDot:
         *,
         before_data: Callable[[Envelope], None],
         on_result: Callable[[Result], None],
+        on_held: Callable[[Result], None] = ignore,
         should_stop: Callable[[], bool] = never,
     ) -> None:
         def dying(envelope: Envelope) -> None:
@@ -180,7 +183,11 @@ class DiesBeforeTheDot:
             before_data(envelope)
 
         self.smtp.deliver(
-            envelopes, before_data=dying, on_result=on_result, should_stop=should_stop
+            envelopes,
+            before_data=dying,
+            on_result=on_result,
+            on_held=on_held,
+            should_stop=should_stop,
         )
 
 
@@ -251,6 +258,155 @@ def test_a_size_refusal_stops_the_run_and_names_the_limit(site_dir: Path) -> Non
         assert "552" in stopped.output and "max_posts" in stopped.output
         assert set(statuses(site_dir).values()) == {"pending"}  # measured: 10 of 10 pending
         assert sink.messages == []
+
+
+@pytest.mark.parametrize(
+    "reply", [(554, "5.7.1 message refused by a content filter"), (552, "5.3.4 message too big")]
+)
+def test_a_relay_refusing_after_the_final_dot_leaves_nobody_sending_or_ambiguous(
+    site_dir: Path, smtp_sink: SmtpSink, reply: tuple[int, str]
+) -> None:
+    addresses = readers(30)
+    config = site_with(site_dir, smtp_sink, addresses)
+    for address in addresses:
+        smtp_sink.fail_data[address] = [reply]  # refused after the dot
+
+    stopped = publisher(config, "digest")
+    after_stop = ledger(site_dir, "SELECT status, count(*) FROM deliveries GROUP BY status")
+    smtp_sink.fail_data.clear()  # the relay is fixed
+    again = publisher(config, "digest")
+
+    assert stopped.exit_code == 75, stopped.output
+    assert f"{reply[0]} {reply[1]}" in stopped.output
+    assert after_stop == [("pending", 30)]  # measured: 30 pending (was 11 left `sending`)
+    assert again.exit_code == 0, again.output
+    assert "30 sent, 0 failed, 0 deferred, 0 ambiguous" in again.output
+    assert copies(smtp_sink, addresses) == [1] * 30  # measured: 30 of 30 (was 19)
+
+
+def test_a_refusal_after_the_final_dot_below_the_threshold_is_a_failure_not_ambiguous(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    addresses = readers(8)
+    config = site_with(site_dir, smtp_sink, addresses)
+    refused = addresses[2:5]
+    for address in refused:
+        smtp_sink.fail_data[address] = [(554, "5.7.1 message refused by a content filter")]
+
+    result = publisher(config, "digest")
+
+    assert result.exit_code == 3, result.output
+    assert "5 sent, 3 failed, 0 deferred, 0 ambiguous" in result.output
+    final = statuses(site_dir)
+    assert sorted(a for a, s in final.items() if s == "failed") == refused  # a 5xx is definite
+
+
+def test_a_run_killed_while_refusals_are_held_leaves_them_pending_and_sends_each_once(
+    site_dir: Path,
+) -> None:
+    held = [f"staff{n}@example.com" for n in range(5)]  # one domain: held, never a trip
+    addresses = [*held, "late@example.org"]
+    with SmtpSink(data_delay=5) as sink:
+        config = site_with(site_dir, sink, addresses, connections=1)
+        for address in held:
+            sink.fail_data[address] = [(554, "5.7.1 message refused by a content filter")]
+        command, environment = digest_in_a_subprocess(config)
+        running = subprocess.Popen(
+            command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        # The sixth message is taken and its 250 delayed: the five refusals are still held.
+        assert sink.wait_for_messages(1, timeout=60), "never got going"
+        running.send_signal(signal.SIGKILL)
+        running.wait(timeout=10)
+        killed = statuses(site_dir)
+        sink.data_delay = 0
+
+        rerun = publisher(config, "digest")
+
+    assert {a: killed[a] for a in held} == dict.fromkeys(held, "pending")  # was `sending`
+    assert rerun.exit_code == 3, rerun.output  # the in-flight sixth is ambiguous
+    assert "5 sent, 0 failed, 0 deferred, 1 ambiguous" in rerun.output
+    assert copies(sink, addresses) == [1] * 6  # measured: each of the five once, no loss
+
+
+def test_refusals_racing_a_success_on_another_connection_stop_the_run_with_nobody_failed(
+    site_dir: Path,
+) -> None:
+    refused = readers(10)
+    accepted = [f"late{n}@example.com" for n in range(6)]
+    with SmtpSink(data_delay=0.3) as sink:  # a slow 250 arrives after the streak trips
+        config = site_with(site_dir, sink, [*refused, *accepted], connections=2)
+        for address in refused:
+            sink.fail(address, (554, "5.7.1 Relay access denied"), forever=True)
+
+        stopped = publisher(config, "digest")
+
+        after_stop = ledger(site_dir, "SELECT status, count(*) FROM deliveries GROUP BY status")
+        assert stopped.exit_code == 75, stopped.output
+        assert "0 failed" in stopped.output and "still pending" in stopped.output
+        assert dict(after_stop).get("failed", 0) == 0  # measured: 0 (was 10 beside the hint)
+        assert set(dict(after_stop)) <= {"pending", "sent"}
+        for address in refused:
+            sink.fail_rcpt.pop(address)
+        fixed = publisher(config, "digest")
+
+        assert fixed.exit_code == 0, fixed.output
+        assert copies(sink, [*refused, *accepted]) == [1] * 16
+
+
+def test_a_tripped_streak_stays_tripped_whatever_another_connection_reports() -> None:
+    held: list[str] = []
+    streak = Streak(3, lambda result: held.append(result.key))
+
+    def refusal(key: str) -> Result:
+        return Result(key, Outcome.PERMANENT, 554, "5.7.1 Relay access denied", 1, "RCPT")
+
+    first = [streak.offer(refusal(str(n)), f"r{n}@example.{n % 2}") for n in range(3)]
+    late_success = streak.offer(Result("9", Outcome.SENT, 250, "ok", 1, "message"), "x@a.b")
+    late_refusal = streak.offer(refusal("10"), "r10@example.org")
+
+    assert held == ["0", "1", "2"]  # each row back to pending as it was held
+    assert first[2].tripped_by is not None
+    assert [(r.key, r.outcome) for r in first[2].report] == [
+        (str(n), Outcome.TEMPORARY) for n in range(3)
+    ]
+    assert [r.outcome for r in late_success.report] == [Outcome.SENT]  # releases nothing
+    assert [r.outcome for r in late_refusal.report] == [Outcome.TEMPORARY]
+    assert streak.settle(finished=True) == []
+
+
+def test_a_relay_without_smtputf8_fails_only_the_readers_that_need_it(site_dir: Path) -> None:
+    utf8 = [f"독자{n:02d}@example.org" for n in range(12)]
+    ascii_readers = readers(5)
+    with SmtpSink(smtputf8=False) as sink:
+        config = site_with(site_dir, sink, [*utf8, *ascii_readers], connections=1)
+
+        first = publisher(config, "digest")
+        again = publisher(config, "digest")
+
+        assert first.exit_code == 3, first.output  # failed for good: exit 3, not 75
+        assert "5 sent, 12 failed" in first.output  # measured: 5 sent (was 0, on every run)
+        assert "SMTPUTF8" in first.output
+        assert copies(sink, ascii_readers) == [1] * 5
+        assert again.exit_code == 0 and "nothing sent" in again.output
+
+
+def test_refusals_from_one_dead_domain_fail_its_readers_and_the_rest_get_the_digest(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    dead = [f"staff{n:02d}@defunct.example" for n in range(10)]
+    others = readers(5)
+    config = site_with(site_dir, smtp_sink, [*dead, *others], connections=1)
+    for address in dead:
+        smtp_sink.fail(address, (550, "5.4.1 Recipient address rejected"), forever=True)
+
+    first = publisher(config, "digest")
+    again = publisher(config, "digest")
+
+    assert first.exit_code == 3, first.output
+    assert "5 sent, 10 failed" in first.output  # measured: 5 sent (was 0 and exit 75)
+    assert copies(smtp_sink, others) == [1] * 5
+    assert again.exit_code == 0 and "nothing sent" in again.output
 
 
 def test_a_streak_below_the_threshold_fails_those_readers_and_retry_requeues_them(

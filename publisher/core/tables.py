@@ -177,8 +177,9 @@ class SmtpConfig:
     )
     relay_failure_threshold: int = setting(
         10,
-        "Recipients in a row refused permanently with the same reply code and status that "
-        "stop the run as a relay failure (exit 75, everyone left pending); 0 turns it off.",
+        "Recipients in a row, at two or more domains, that the relay refused permanently "
+        "with the same reply code and status: the run stops as a relay failure (exit 75, "
+        "everyone not yet sent left pending); 0 turns it off.",
         check=checks.non_negative,
     )
 

@@ -193,6 +193,7 @@ def _deliver(
             envelopes(),
             before_data=session.before_data,
             on_result=session.on_result,
+            on_held=session.on_held,
             should_stop=should_stop,
         )
     except RelayRefused as e:

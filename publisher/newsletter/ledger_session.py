@@ -1,6 +1,6 @@
 """What sending a digest reports back, counted for the summary and written to the ledger.
 
-`before_data` and `on_result` are the transport's callbacks. Their ledger writes go
+`before_data`, `on_held` and `on_result` are the transport's callbacks. Their ledger writes go
 through one GroupCommit shared by every connection (see group_commit.py for why that
 keeps exactly-once while saving most of the commits).
 """
@@ -66,6 +66,12 @@ class LedgerSession:
 
     def before_data(self, envelope: Envelope) -> None:
         self.commits.add_durably(DeliveryChange(int(envelope.key), "sending", attempt=True))
+
+    def on_held(self, result: Result) -> None:
+        """A refusal held back while the transport tells a reader's refusal from the relay's:
+        its row goes back to pending, on disk before the next envelope begins."""
+        change = DeliveryChange(int(result.key), "pending", result.code, result.text)
+        self.commits.add_durably(change)
 
     def on_result(self, result: Result) -> None:
         status = _STATUS[result.outcome]

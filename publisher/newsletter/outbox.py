@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from publisher.core.errors import DeliveryError
-from publisher.newsletter.transports import Envelope, Outcome, Result, never
+from publisher.newsletter.transports import Envelope, Outcome, Result, ignore, never
 from publisher.outputs.files import write_if_changed
 
 _SAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._@+-]")
@@ -29,6 +29,7 @@ class OutboxTransport:
         *,
         before_data: Callable[[Envelope], None],
         on_result: Callable[[Result], None],
+        on_held: Callable[[Result], None] = ignore,
         should_stop: Callable[[], bool] = never,
     ) -> None:
         iterator = iter(envelopes)

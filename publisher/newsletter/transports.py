@@ -93,6 +93,10 @@ def never() -> bool:
     return False
 
 
+def ignore(_result: Result) -> None:
+    """The default `on_held`: a transport that never holds a result needs nothing."""
+
+
 class Transport(Protocol):
     def deliver(
         self,
@@ -100,11 +104,15 @@ class Transport(Protocol):
         *,
         before_data: Callable[[Envelope], None],
         on_result: Callable[[Result], None],
+        on_held: Callable[[Result], None] = ...,
         should_stop: Callable[[], bool] = ...,
     ) -> None:
         """Send each envelope, calling before_data when the relay could keep the message from
         the next byte on (just before the final dot; it must be durable when it returns) and
-        on_result once with its outcome. Stops taking envelopes once should_stop() is true."""
+        on_result once with its outcome. on_held, when given, is called for a refusal whose
+        outcome waits on others (it may be the whole relay's: see smtp/relay_failures.py);
+        the message is not with the relay, and on_result settles it later. Stops taking
+        envelopes once should_stop() is true."""
 
 
 def open_transport(config: Config, password: str | None, outbox_folder: Path) -> Transport:

@@ -2,14 +2,16 @@
 
 A 5xx at connection, EHLO, AUTH or MAIL FROM concerns every message; so does a
 size refusal (RFC 3463 X.3.4, or 552 that is not about a mailbox) and the same
-permanent reply to many recipients in a row (a policy block such as 554 5.7.1).
-Those stop the run with `RelayRefused`, and the recipients stay pending.
+permanent reply to many recipients of more than one domain in a row (a policy
+block such as 554 5.7.1, see `Streak`). Those stop the run with `RelayRefused`,
+and the recipients stay pending.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from publisher.core.errors import RelayRefused
@@ -67,39 +69,76 @@ def relay_refused(
     )
 
 
+def recipient_domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What a connection does with a result it offered to the streak."""
+
+    report: list[Result]
+    """Results to report now, in this order."""
+    tripped_by: Result | None = None
+    """The refusal that made the streak relay-wide: the run stops."""
+
+
 @dataclass
 class Streak:
-    """Permanent refusals in a row with the same code and status, across connections.
+    """Permanent refusals in a row with the same reply code and status, across connections.
 
-    Such results are held back instead of reported; once `threshold` are held the relay
-    is refusing everyone and the held recipients are never reported (they stay pending).
-    Any other final outcome breaks the streak and releases what was held.
+    Only the relay's own replies count: a result decided here (code None, such as an
+    address the relay cannot take without SMTPUTF8) neither joins nor breaks a streak.
+    A refusal that may be the relay's is held back: `hold` puts its row back to pending,
+    durably, before anything else happens, so a run that stops (or dies) now leaves it to
+    be sent again, never `sending`. Once `threshold` refusals are held, from at least two
+    recipient domains (a dead domain refuses its own addresses alike), the streak trips:
+    it is frozen, what it held is reported as TEMPORARY (pending), and so is every later
+    refusal that would have joined it. A final result that breaks the streak first
+    releases what it held as the reader failures they are.
     """
 
     threshold: int
+    hold: Callable[[Result], None]
     lock: threading.Lock = field(default_factory=threading.Lock)
     held: list[Result] = field(default_factory=list)
+    domains: set[str] = field(default_factory=set)
     signature: tuple[int | None, str] | None = None
+    tripped: bool = False
 
-    def offer(self, result: Result) -> tuple[list[Result], bool]:
-        """(results to report now, whether the threshold was reached)."""
-        if self.threshold <= 0 or result.outcome is Outcome.TEMPORARY:
-            return [result], False
+    def offer(self, result: Result, recipient: str) -> Offered:
+        if self.threshold <= 0 or result.outcome is Outcome.TEMPORARY or result.code is None:
+            return Offered([result])
         joins = result.outcome is Outcome.PERMANENT and not is_no_such_user(result)
         signature = (result.code, enhanced_status(result.text))
         with self.lock:
-            if joins and (self.signature is None or signature == self.signature):
-                self.signature = signature
-                self.held.append(result)
-                return [], len(self.held) >= self.threshold
-            released, self.held, self.signature = self.held, [], None
-            if joins:
-                self.signature = signature
-                self.held.append(result)
-                return released, False
-            return [*released, result], False
+            if self.tripped:
+                return Offered([_deferred(result)] if joins else [result])
+            released: list[Result] = []
+            if self.signature is not None and not (joins and signature == self.signature):
+                released, self.held, self.domains, self.signature = self.held, [], set(), None
+            if not joins:
+                return Offered([*released, result])
+            self.hold(result)  # under the lock: nobody may release it before it is held
+            self.signature = signature
+            self.held.append(result)
+            self.domains.add(recipient_domain(recipient))
+            if len(self.held) >= self.threshold and len(self.domains) >= 2:
+                self.tripped = True
+                deferred = [_deferred(held) for held in self.held]
+                self.held, self.domains = [], set()
+                return Offered([*released, *deferred], tripped_by=result)
+            return Offered(released)
 
-    def release(self) -> list[Result]:
+    def settle(self, *, finished: bool) -> list[Result]:
+        """What is still held when sending ends: reader failures when every envelope was
+        tried; else (stopped, or interrupted) deferred, as nothing decided about them."""
         with self.lock:
-            released, self.held, self.signature = self.held, [], None
-            return released
+            held, self.held, self.domains, self.signature = self.held, [], set(), None
+        return held if finished and not self.tripped else [_deferred(r) for r in held]
+
+
+def _deferred(result: Result) -> Result:
+    return Result(
+        result.key, Outcome.TEMPORARY, result.code, result.text, result.attempts, result.stage
+    )

@@ -30,6 +30,7 @@ class Connection:
         self.gave_up = False
         """Could not connect even after retries: this worker takes no more envelopes."""
         self.fatal: DeliveryError | None = None
+        """What stops the whole run once the current envelope is reported."""
 
     def send(self, envelope: Envelope, before_data: Callable[[Envelope], None]) -> Result:
         transport = self.transport
@@ -85,7 +86,7 @@ class Connection:
             code, text = self._command(f"MAIL FROM:<{sender}>{''.join(' ' + o for o in options)}")
             if 500 <= code < 600:
                 self._reset()
-                raise relay_refused(self.transport.where, stage, code, text)
+                return self._relay_wide(envelope, code, text, stage)
             if not 200 <= code < 300:
                 return self._refused(envelope, code, text, stage)
             stage = "RCPT"
@@ -140,10 +141,15 @@ class Connection:
         else:
             self._reset()
         if 500 <= code < 600 and is_size_refusal(code, text):
-            raise relay_refused(self.transport.where, stage, code, text)
+            return self._relay_wide(envelope, code, text, stage)
         if 500 <= code < 600:
             return Result(envelope.key, Outcome.PERMANENT, code, text, 0, stage)
         return Failure(code, text, stage, stale=code == 421 and stage == "MAIL")
+
+    def _relay_wide(self, envelope: Envelope, code: int, text: str, stage: str) -> Result:
+        """A refusal of every message: this one stays pending and the run stops (`fatal`)."""
+        self.fatal = relay_refused(self.transport.where, stage, code, text)
+        return Result(envelope.key, Outcome.TEMPORARY, code, text, 0, stage)
 
     def _reset(self) -> None:
         if self.smtp is None:

@@ -28,7 +28,7 @@ from publisher.core.errors import DeliveryError, RelayRefused
 from publisher.newsletter.smtp.relay_failures import Streak, relay_refused
 from publisher.newsletter.smtp.replies import LOST, CannotConnect, reply_text
 from publisher.newsletter.smtp.session import Connection
-from publisher.newsletter.transports import Envelope, Result, never
+from publisher.newsletter.transports import Envelope, Result, ignore, never
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 """Hosts a plain-text (security = 'none') connection may go to."""
@@ -105,9 +105,11 @@ class SmtpTransport:
         *,
         before_data: Callable[[Envelope], None],
         on_result: Callable[[Result], None],
+        on_held: Callable[[Result], None] = ignore,
         should_stop: Callable[[], bool] = never,
     ) -> None:
-        run = _Run(iter(envelopes), should_stop, Streak(self.settings.relay_failure_threshold))
+        streak = Streak(self.settings.relay_failure_threshold, on_held)
+        run = _Run(iter(envelopes), should_stop, streak)
         threads = [
             threading.Thread(
                 target=run.work,
@@ -127,10 +129,11 @@ class SmtpTransport:
             for thread in threads:
                 thread.join()
             raise
+        finally:
+            for held in streak.settle(finished=run.exhausted and not run.errors):
+                on_result(held)
         if run.errors:
             raise run.errors[0]
-        for held in run.streak.release():
-            on_result(held)
 
     def backoff_delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -253,13 +256,17 @@ class _Run:
     take_lock: threading.Lock = field(default_factory=threading.Lock)
     abort: threading.Event = field(default_factory=threading.Event)
     errors: list[BaseException] = field(default_factory=list)
+    exhausted: bool = False
+    """Every envelope was taken: nothing was left untried for a stop or an error."""
 
     def take(self) -> Envelope | None:
         # The caller's iterator is usually a generator: not safe to share unlocked.
         with self.take_lock:
             if self.abort.is_set() or self.should_stop():
                 return None
-            return next(self.envelopes, None)
+            envelope = next(self.envelopes, None)
+            self.exhausted = envelope is None
+            return envelope
 
     def work(
         self,
@@ -269,17 +276,19 @@ class _Run:
     ) -> None:
         try:
             while (envelope := self.take()) is not None:
-                reported, relay_wide = self.streak.offer(connection.send(envelope, before_data))
-                for result in reported:
+                offered = self.streak.offer(
+                    connection.send(envelope, before_data), envelope.recipient
+                )
+                for result in offered.report:
                     on_result(result)
-                if relay_wide:
-                    held = self.streak.held[-1]
+                if (cause := offered.tripped_by) is not None:
                     raise relay_refused(
                         connection.transport.where,
-                        held.stage,
-                        held.code,
-                        held.text,
-                        f"the same refusal for {self.streak.threshold} recipients in a row",
+                        cause.stage,
+                        cause.code,
+                        cause.text,
+                        f"the same refusal for {self.streak.threshold} recipients in a row, "
+                        "of more than one domain",
                     )
                 if connection.fatal is not None:
                     raise connection.fatal

@@ -341,11 +341,10 @@ def test_refusals_racing_a_success_on_another_connection_stop_the_run_with_nobod
 
         stopped = publisher(config, "digest")
 
-        after_stop = ledger(site_dir, "SELECT status, count(*) FROM deliveries GROUP BY status")
+        after_stop = {str(row[0]) for row in ledger(site_dir, "SELECT status FROM deliveries")}
         assert stopped.exit_code == 75, stopped.output
         assert "0 failed" in stopped.output and "still pending" in stopped.output
-        assert dict(after_stop).get("failed", 0) == 0  # measured: 0 (was 10 beside the hint)
-        assert set(dict(after_stop)) <= {"pending", "sent"}
+        assert after_stop <= {"pending", "sent"}  # measured: 0 failed (was 10 beside the hint)
         for address in refused:
             sink.fail_rcpt.pop(address)
         fixed = publisher(config, "digest")

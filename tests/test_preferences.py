@@ -258,6 +258,48 @@ def test_changing_cadence_neither_loses_nor_repeats_a_post(
                    ["p6-summit", "p5-exports"]]  # fmt: skip
 
 
+def waiting_site(folder: Path, sink: SmtpSink) -> Config:
+    """The sections site with posts waiting 3 days, weekly only, a new post on 24 June,
+    and one reader who got p1–p4 on NOW and the new post five days later."""
+    config = sink.configure(sections_site(folder, cadences=("weekly",), wait_days=3))
+    (config.paths.content / "p7-new.md").write_text(
+        '---\ntitle: "New"\ndate: 2024-06-24 10:00:00 +0900\ncategories: [Tech]\n---\n\nBody.\n',
+        encoding="utf-8",
+    )
+    build(config, NOW)
+    add_subscriber(config, "reader@example.org", "", NOW - timedelta(days=1))
+    send_digests(config, NOW)
+    send_digests(config, NOW + timedelta(days=5))  # p1–p4 are now past wait_days
+    return config
+
+
+def test_raising_wait_days_never_mails_a_post_again(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    config = waiting_site(tmp_path / "site", smtp_sink)
+    longer = dataclasses.replace(config, digest=dataclasses.replace(config.digest, wait_days=30))
+
+    raised = send_digests(longer, NOW + timedelta(days=5, hours=1))
+
+    got = Counter(slug for copy in copies(smtp_sink, "reader@example.org") for slug in copy.slugs)
+    assert raised.runs == [] and "nothing sent" in raised.summary()
+    # measured: each post once (was p1–p4 twice after raising wait_days from 3 to 30)
+    assert got == Counter(["p1-assembly", "p2-rates", "p3-chips", "p4-batteries", "new"])
+
+
+def test_a_post_re_dated_after_it_was_mailed_and_forgotten_is_not_mailed_again(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    config = waiting_site(tmp_path / "site", smtp_sink)
+    post = config.paths.content / "p3-chips.md"
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("2024-06-19 09:00:00", "2024-06-25 08:00:00"), encoding="utf-8")
+
+    again = send_digests(config, NOW + timedelta(days=5, hours=1))
+
+    got = [copy.slugs for copy in copies(smtp_sink, "reader@example.org")]
+    assert again.runs == [] and "nothing sent" in again.summary()
+    assert sum(slugs.count("p3-chips") for slugs in got) == 1  # measured: 1 (was 2)
+
+
 def test_a_cut_is_the_same_html_and_text_as_rendering_only_its_posts(site: Config) -> None:
     posts = load_posts(site, NOW).posts  # p4, p3, p2, p1
     issue = Issue(site, render_issue(site, posts, now=NOW, archive_url=f"{WEB}/9/"))

@@ -222,7 +222,8 @@ class DigestConfig:
     wait_days: int = setting(
         30,
         "How many days a new post waits for the readers who have not had it yet; "
-        "older posts are never mailed.",
+        "older posts are never mailed, and raising it never reaches back past posts a "
+        "shorter setting already let go.",
         check=checks.positive,
     )
     archive: str = setting(

@@ -289,7 +289,8 @@ def _next_digest(config: Config, now: datetime) -> RenderedDigest | None:
                 )
                 chosen.append(plan.posts)
             else:
-                fresh = pool(posts, excluded, now=now, config=config, first=first)
+                horizon = store.sent_horizon() if store else None
+                fresh = pool(posts, excluded, now=now, config=config, first=first, horizon=horizon)
                 chosen.append(fresh[: config.digest.max_posts])
             return chosen[-1]
 

@@ -32,7 +32,7 @@ from publisher.newsletter.planning import (
 )
 from publisher.newsletter.selection import archive
 from publisher.outputs.archive import issue_url
-from publisher.state.readers import NewIssue
+from publisher.state.readers import Forgotten, NewIssue
 from publisher.state.store import Store
 
 
@@ -68,9 +68,10 @@ def make_issues(
         return MadeIssues([], note)
     number = store.next_issue_number()
     made = [_made(config, issue, number + i, now) for i, issue in enumerate(plan.issues)]
-    sent = _sent_sets(config, plan.groups, made, now)
+    sent, forgotten = _sent_sets(config, plan.groups, made, now, store.sent_horizon())
     baseline = [post.id for post in archive(site.posts, now=now, config=config)] if first else []
-    digest_ids = store.create_issues(now, [m.row for m in made], sent, baseline=baseline)
+    rows = [m.row for m in made]
+    digest_ids = store.create_issues(now, rows, sent, baseline=baseline, forgotten=forgotten)
     return MadeIssues(digest_ids)
 
 
@@ -113,21 +114,28 @@ def _made(config: Config, plan: IssuePlan, number: int, now: datetime) -> _Made:
 
 
 def _sent_sets(
-    config: Config, groups: Sequence[Group], made: Sequence[_Made], now: datetime
-) -> dict[str, str]:
+    config: Config,
+    groups: Sequence[Group],
+    made: Sequence[_Made],
+    now: datetime,
+    horizon: float | None,
+) -> tuple[dict[str, str], Forgotten]:
     """Group key → JSON of what its readers were sent that is still in the pool's window,
-    for every group some issue goes to."""
-    floor = posix(pool_floor(config, now))
+    for every group some issue goes to; and what those sets forget (older than the floor)."""
+    floor = pool_floor(config, now, horizon)
+    cutoff = posix(floor)
     sets = {}
+    forgotten: set[str] = set()
     for group in groups:
         new = [post for m in made for post in m.kept.get(group.key, [])]
         if not new:
             continue
         sent = dict(group.sent)
         sent.update((post.id, posix(post.published)) for post in new)
-        recent = sorted([post_id, when] for post_id, when in sent.items() if when >= floor)
+        recent = sorted([post_id, when] for post_id, when in sent.items() if when >= cutoff)
+        forgotten.update(post_id for post_id, when in sent.items() if when < cutoff)
         sets[group.key] = json.dumps(recent, ensure_ascii=False, separators=(",", ":"))
-    return sets
+    return sets, Forgotten(floor.timestamp(), frozenset(forgotten))
 
 
 def stored_issue(config: Config, store: Store, digest_id: int) -> Issue | None:

@@ -1,7 +1,8 @@
 """Which posts each reader is due, and the issues that carry them.
 
 Every run looks at the pool: published posts from the last [digest] wait_days
-that no baseline excludes. A reader is due the pool posts in their categories
+(never reaching back past the horizon where what readers were sent was last
+forgotten) that no baseline excludes. A reader is due the pool posts in their categories
 that they were never sent, published no earlier than [digest]
 first_digest_days before they subscribed (no earlier than the moment they
 subscribed, for `each`), newest first, at most [digest] max_posts. Readers
@@ -33,8 +34,14 @@ def posix(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def pool_floor(config: Config, now: datetime) -> datetime:
-    return now.astimezone(UTC) - timedelta(days=config.digest.wait_days)
+def pool_floor(config: Config, now: datetime, horizon: float | None = None) -> datetime:
+    """The oldest publication time a run may mail: [digest] wait_days ago, but never before
+    the `horizon` (store.sent_horizon()): what readers were sent before it is forgotten, so
+    raising wait_days must not make those posts look new."""
+    floor = now.astimezone(UTC) - timedelta(days=config.digest.wait_days)
+    if horizon is not None:
+        floor = max(floor, datetime.fromtimestamp(horizon, UTC))
+    return floor
 
 
 def pool(
@@ -44,10 +51,11 @@ def pool(
     now: datetime,
     config: Config,
     first: bool = False,
+    horizon: float | None = None,
 ) -> list[Post]:
     """The posts a run may mail, newest first. The site's `first` issue reaches back only
     [digest] first_digest_days, so an existing archive is not mailed in one go."""
-    floor, now_utc = pool_floor(config, now), now.astimezone(UTC)
+    floor, now_utc = pool_floor(config, now, horizon), now.astimezone(UTC)
     if first:
         floor = max(floor, first_digest_cutoff(now, config))
     chosen = [
@@ -156,7 +164,8 @@ def plan_run(
 ) -> RunPlan:
     """Group the active readers of `cadences` (in the store's temporary plan table) and plan
     the issues that carry what each group is due."""
-    candidates = pool(posts, excluded, now=now, config=config, first=first)
+    horizon = store.sent_horizon()
+    candidates = pool(posts, excluded, now=now, config=config, first=first, horizon=horizon)
     if not candidates:
         return RunPlan(candidates, [], [])
     rows = store.group_readers(

@@ -243,6 +243,19 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         ALTER TABLE deliveries ADD COLUMN cut INTEGER
         """,
     ),
+    (
+        "how far back what readers were sent is remembered, and the posts forgotten past it",
+        """
+        CREATE TABLE sent_horizon (
+            id    INTEGER PRIMARY KEY CHECK (id = 1),
+            floor REAL NOT NULL
+        );
+        CREATE TABLE expired_posts (
+            post_id    TEXT PRIMARY KEY,
+            expired_at TEXT NOT NULL
+        )
+        """,
+    ),
 )
 
 

@@ -80,6 +80,15 @@ class NewIssue:
     """Group key → the cut its readers get."""
 
 
+@dataclass(frozen=True)
+class Forgotten:
+    """What new sent sets leave out: posts published before `floor` (posix seconds)."""
+
+    floor: float
+    posts: frozenset[str]
+    """The ids of posts some reader was sent that their new set no longer names."""
+
+
 def encode_categories(categories: Iterable[str] | None) -> str | None:
     return None if categories is None else json.dumps(sorted(set(categories)), ensure_ascii=False)
 
@@ -146,13 +155,24 @@ class ReaderQueries(Queries):
 
     def baseline_post_ids(self) -> set[str]:
         """Posts nobody is ever mailed: recorded without an issue (the archive left out of the
-        first digest, `--mark-sent`), or held by a digest made before readers had preferences,
-        which went to everyone."""
+        first digest, `--mark-sent`), held by a digest made before readers had preferences,
+        which went to everyone, or mailed and then forgotten from what readers were sent
+        (`expired_posts`: a post re-dated since must not look new)."""
         rows = self._db.execute(
             "SELECT post_id FROM mailed_posts WHERE digest_id IS NULL "
-            "OR digest_id NOT IN (SELECT digest_id FROM issues)"
+            "OR digest_id NOT IN (SELECT digest_id FROM issues) "
+            "UNION SELECT post_id FROM expired_posts"
         )
         return {row[0] for row in rows}
+
+    def sent_horizon(self) -> float | None:
+        """The latest pool floor (posix seconds) below which what readers were sent has been
+        forgotten: no later pool may reach back past it, whatever [digest] wait_days says."""
+        try:
+            row = self._db.execute("SELECT floor FROM sent_horizon").fetchone()
+        except sqlite3.OperationalError:  # a read-only store not yet migrated
+            return None
+        return float(row[0]) if row else None
 
     def group_readers(
         self,
@@ -217,14 +237,17 @@ class ReaderQueries(Queries):
         sent: dict[str, str],
         *,
         baseline: Iterable[str] = (),
+        forgotten: Forgotten | None = None,
     ) -> list[int]:
         """One transaction: the issues, their cuts, a pending delivery for each reader in the
         `plan` table whose group gets a cut, each such reader's new sent set (`sent`: group
-        key → JSON of the set), and the `baseline` posts nobody is to be sent.
-        Returns the new digest ids."""
+        key → JSON of the set), the `baseline` posts nobody is to be sent, and what the new
+        sets `forgot`. Returns the new digest ids."""
         created = to_text(now)
         digest_ids = []
         with self.transaction() as db:
+            if forgotten is not None:
+                self._record_forgotten(db, forgotten, created)
             db.executemany(
                 "INSERT INTO mailed_posts (post_id, digest_id, recorded_at) VALUES (?, NULL, ?) "
                 "ON CONFLICT (post_id) DO UPDATE SET digest_id = NULL",
@@ -259,6 +282,18 @@ class ReaderQueries(Queries):
             )
             db.execute("DELETE FROM sent_sets WHERE id NOT IN (SELECT sent_set FROM reader_sent)")
         return digest_ids
+
+    @staticmethod
+    def _record_forgotten(connection: sqlite3.Connection, forgotten: Forgotten, now: str) -> None:
+        connection.execute(
+            "INSERT INTO sent_horizon (id, floor) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET floor = max(floor, excluded.floor)",
+            (forgotten.floor,),
+        )
+        connection.executemany(
+            "INSERT OR IGNORE INTO expired_posts (post_id, expired_at) VALUES (?, ?)",
+            [(post_id, now) for post_id in sorted(forgotten.posts)],
+        )
 
     @staticmethod
     def _insert_issue(connection: sqlite3.Connection, created: str, issue: NewIssue) -> int:

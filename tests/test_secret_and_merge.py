@@ -14,10 +14,17 @@ from click.testing import Result as CliResult
 from publisher.cli import cli
 from publisher.core.config import Config
 from publisher.core.errors import StateError
-from publisher.newsletter.credentials import secret_file, signing_keys, signing_secret
+from publisher.newsletter import credentials
+from publisher.newsletter.credentials import (
+    rotate_secret,
+    secret_file,
+    signing_keys,
+    signing_secret,
+)
 from publisher.newsletter.tokens import unsubscribe_token
 from publisher.newsletter.unsubscribe import unsubscribe
 from publisher.state.migrations import MIGRATIONS, migrate
+from publisher.state.signing_keys import SigningKeyQueries
 from publisher.state.store import open_store
 from tests.conftest import NOW
 
@@ -69,6 +76,51 @@ def test_rotate_keeps_old_links_working_for_the_grace_period_only(no_secret_env:
     assert keys.current != old and keys.previous == (old,)
     assert signing_keys(config, NOW + timedelta(days=31)).previous == ()
     subscriber, changed = unsubscribe(config, old_link, NOW + timedelta(days=29))
+    assert changed and subscriber.status == "unsubscribed"
+
+
+class Interrupted(Exception):
+    """The process dying at that point (a kill leaves the same files and rows)."""
+
+
+@pytest.mark.parametrize("stop", ["recording the new secret", "writing its final file"])
+def test_a_rotation_stopped_half_way_wedges_nothing_and_can_be_run_again(
+    no_secret_env: Config, monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    config = no_secret_env
+    old = signing_secret(config)
+    publisher(config.file, "subscribers", "add", "kim@example.org")
+    old_link = unsubscribe_token(old, 1, "kim@example.org")
+    writes: list[list[bytes]] = []
+
+    def dies_recording(*_args: object, **_kwargs: object) -> None:
+        raise Interrupted
+
+    def dies_on_the_second_write(path: Path, lines: list[bytes]) -> None:
+        writes.append(lines)
+        if len(writes) == 2:
+            raise Interrupted
+        real_write(path, lines)
+
+    real_write = credentials._write_secret_file
+    with monkeypatch.context() as patch:
+        if stop == "recording the new secret":
+            patch.setattr(SigningKeyQueries, "adopt_key", dies_recording)
+        else:
+            patch.setattr(credentials, "_write_secret_file", dies_on_the_second_write)
+        with pytest.raises(Interrupted):
+            rotate_secret(config, NOW, timedelta(days=30), lost=False)
+
+    recorded = signing_keys(config, NOW)  # was: StateError, for every command, for good
+    again = publisher(config.file, "secret", "rotate")
+    after = signing_keys(config, NOW)
+
+    assert (recorded.current == old) == (stop == "recording the new secret")
+    assert again.exit_code == 0, again.output
+    first_line = secret_file(config).read_text().splitlines()[0].encode()
+    assert first_line == after.current and after.current not in (old, recorded.current)
+    assert old in after.previous  # links already mailed still work for the grace period
+    subscriber, changed = unsubscribe(config, old_link, NOW + timedelta(days=1))
     assert changed and subscriber.status == "unsubscribed"
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import email
 import email.policy
 import logging
+import os
 import re
 import threading
 import time
@@ -26,10 +27,12 @@ from urllib.error import HTTPError
 
 import lxml.html
 import pytest
+from click.testing import CliRunner
 
+from publisher.cli import cli
 from publisher.core.config import Config, parse_config
 from publisher.core.errors import ConfigError, TemplateError
-from publisher.newsletter.credentials import signing_secret
+from publisher.newsletter.credentials import signing_keys, signing_secret
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.subscribers import add_subscriber
 from publisher.newsletter.tokens import (
@@ -38,6 +41,7 @@ from publisher.newsletter.tokens import (
     confirmation_token,
     form_token,
     form_token_matches,
+    preferences_token,
     read_confirmation_token,
     unsubscribe_token,
 )
@@ -45,6 +49,7 @@ from publisher.outputs.feeds import feed_specs
 from publisher.outputs.index_page import index_page
 from publisher.state.store import SubscriberRow, open_store
 from publisher.web import create_app
+from publisher.web.keys import LiveKeys
 from publisher.web.server import ServeError, listening_socket, make_server
 from publisher.web.views import Views
 from tests.conftest import NOW
@@ -694,6 +699,31 @@ def test_after_a_one_click_unsubscribe_the_digest_skips_the_address(site: Site) 
     assert site.sink.messages_for("leaving@example.org") == []
 
 
+def test_a_secret_rotated_while_serving_signs_the_next_links_and_retires_the_old_on_time(
+    site: Site,
+) -> None:
+    assert site.config.digest.secret_env not in os.environ, "this test rotates secret.key"
+    row = site.active("reader@example.org")
+    old_link = _unsubscribe_url(site, row)
+    assert Client().get(old_link).status == 200
+
+    command = ["secret", "rotate", "--grace-days", "30"]
+    at = ["--config", str(site.config.file), "--now", site.clock().isoformat()]
+    rotated = CliRunner().invoke(cli, [*at, *command])
+
+    assert rotated.exit_code == 0, rotated.output
+    new = signing_keys(site.config, site.clock()).current  # what the next digest signs with
+    unsubscribe = f"{site.url}/unsubscribe?token={unsubscribe_token(new, row.id, row.email_key)}"
+    preferences = f"{site.url}/preferences?token={preferences_token(new, row.id, row.email_key)}"
+    assert Client().get(unsubscribe).status == 200  # measured: 200 (was 400 until a restart)
+    assert Client().get(preferences).status == 200  # measured: 200 (was 400 until a restart)
+    assert Client().get(old_link).status == 200  # within its grace
+    site.clock.advance(days=31)
+    assert Client().get(old_link).status == 400  # measured: 400 (was 200 past its grace)
+    assert Client().get(unsubscribe).status == 200
+    assert site.status("reader@example.org") == "active"
+
+
 def test_tokens_never_reach_the_log(site: Site, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     row = site.active("private@example.org")
@@ -787,7 +817,7 @@ def test_a_sites_templates_override_the_built_ins_file_by_file(
         paths=dataclasses.replace(config.paths, templates=own),
         web=dataclasses.replace(config.web, base_url="https://news.example.org/newsletter"),
     )
-    views = Views(site, b"a test secret")
+    views = Views(site, LiveKeys(site, lambda: NOW))
     assert views.style == b"body { color: rebeccapurple }\n"
     page = bytes(views.bad_link().body).decode()  # web/error.html.j2: from the built-ins
     assert "<html lang=" in page and "rebeccapurple" not in page

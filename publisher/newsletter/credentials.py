@@ -36,11 +36,23 @@ class SigningKeys:
     previous: tuple[bytes, ...]
     """Replaced secrets still inside their grace period: they verify, never sign."""
     source: str
+    valid_until: tuple[datetime, ...] = ()
+    """When each of `previous` stops verifying."""
 
     @property
     def ring(self) -> list[bytes]:
         """For itsdangerous: every key verifies, the last one signs."""
         return [*self.previous, self.current]
+
+    def ring_at(self, now: datetime) -> list[bytes]:
+        """The ring as it stands at `now`: a replaced key is gone once its grace is over."""
+        pairs = zip(self.previous, self.valid_until, strict=True)
+        return [*(key for key, until in pairs if until > now), self.current]
+
+    @property
+    def expires(self) -> datetime | None:
+        """When the next replaced key retires, if any does."""
+        return min(self.valid_until, default=None)
 
 
 def secret_file(config: Config) -> Path:
@@ -58,19 +70,30 @@ def _file_lines(path: Path) -> list[bytes]:
     return lines
 
 
-def _candidates(config: Config) -> tuple[bytes | None, list[bytes], str]:
-    """(current secret if any, possible previous ones, where the current one comes from)."""
+@dataclass(frozen=True)
+class _Candidates:
+    current: bytes | None
+    others: list[bytes]
+    """Possible previous secrets (and, in the file, one staged by a rotation)."""
+    source: str
+    """Where the current one comes from."""
+
+
+def _candidates(config: Config, expected: str | None) -> _Candidates:
     name = config.digest.secret_env
     path = secret_file(config)
     lines = _file_lines(path)
     if value := os.environ.get(name, ""):
         previous = os.environ.get(name + PREVIOUS_SUFFIX, "")
-        return (
-            value.encode("utf-8"),
-            [previous.encode("utf-8")] * bool(previous) + lines,
-            f"${name}",
+        return _Candidates(
+            value.encode("utf-8"), [previous.encode("utf-8")] * bool(previous) + lines, f"${name}"
         )
-    return (lines[0] if lines else None), lines[1:], str(path)
+    # The recorded secret is first, except after a rotation that stopped between recording
+    # a new secret and writing the file in its final order (see rotate_secret).
+    recorded = next((line for line in lines if fingerprint(line) == expected), None)
+    if recorded is not None:
+        return _Candidates(recorded, [line for line in lines if line != recorded], str(path))
+    return _Candidates(lines[0] if lines else None, lines[1:], str(path))
 
 
 def _mismatch(config: Config, source: str, expected: str, found: str | None) -> StateError:
@@ -79,8 +102,8 @@ def _mismatch(config: Config, source: str, expected: str, found: str | None) -> 
         f"the token-signing secret this list's unsubscribe links were signed with "
         f"(fingerprint {expected}) is missing: {what}",
         hint=f"restore {secret_file(config)} from a backup of the state folder, or set "
-        f"${config.digest.secret_env} to that secret; to replace it on purpose, "
-        "run `publisher secret rotate`",
+        f"${config.digest.secret_env} to that secret; only if it is lost for good, "
+        "`publisher secret rotate --lost` starts over (links already mailed stop working)",
     )
 
 
@@ -111,21 +134,23 @@ def signing_keys(config: Config, now: datetime | None = None) -> SigningKeys:
     """The checked signing secret and the replaced ones still valid; the first use records
     the secret's fingerprint (generating the secret when none is configured)."""
     moment = now or datetime.now(UTC)
-    current, others, source = _candidates(config)
     with open_store(config.state_db) as store:
         expected = store.current_key_fingerprint()
+        found = _candidates(config, expected)
+        current = found.current
         if expected is None:
             current = current or _generate(config)
             store.adopt_key(fingerprint(current), moment, retire_until=None)
         elif current is None or fingerprint(current) != expected:
-            raise _mismatch(config, source, expected, None if current is None else "x")
+            raise _mismatch(config, found.source, expected, None if current is None else "x")
         valid = {
-            key.fingerprint
+            key.fingerprint: key.valid_until
             for key in store.key_fingerprints()
             if key.valid_until is not None and key.valid_until > moment
         }
-    previous = tuple(key for key in others if fingerprint(key) in valid)
-    return SigningKeys(current, previous, source)
+    previous = [key for key in found.others if fingerprint(key) in valid]
+    until = tuple(valid[fingerprint(key)] for key in previous)
+    return SigningKeys(current, tuple(previous), found.source, until)
 
 
 def signing_secret(config: Config) -> bytes:
@@ -142,31 +167,41 @@ class Rotation:
 
 
 def rotate_secret(config: Config, now: datetime, grace: timedelta, *, lost: bool) -> Rotation:
-    """Replace the signing secret; the old one keeps verifying links for `grace`."""
-    current, others, source = _candidates(config)
+    """Replace the signing secret; the old one keeps verifying links for `grace`.
+
+    Safe to stop at any point: the new secret is first added to the end of the file (where
+    nothing reads it yet), then recorded in the state database, then moved to the front.
+    A command run after a stop in between finds the recorded secret wherever it is in the
+    file, and rotating again starts from there."""
     with open_store(config.state_db) as store:
         expected = store.current_key_fingerprint() or ""
+        found = _candidates(config, expected or None)
         if config.digest.secret_env in os.environ:
-            return _adopt_from_environment(config, store, now, grace, current, others)
+            return _adopt_from_environment(config, store, now, grace, found)
+        current = found.current
         if expected and (current is None or fingerprint(current) != expected) and not lost:
-            raise _mismatch(config, source, expected, None if current is None else "x")
+            raise _mismatch(config, found.source, expected, None if current is None else "x")
+        path = secret_file(config)
+        still_valid = {
+            key.fingerprint: key.valid_until
+            for key in store.key_fingerprints()
+            if key.valid_until is not None and key.valid_until > now
+        }
         new = secrets.token_urlsafe(48).encode("utf-8")
-        keep = [current] if current is not None and not lost else []
-        _write_secret_file(secret_file(config), [new, *keep])
+        keep = [key for key in found.others if fingerprint(key) in still_valid]
+        keep = [current, *keep] if current is not None and not lost else []
+        _write_secret_file(path, [*_file_lines(path), new])  # staged: nothing reads it yet
         store.adopt_key(fingerprint(new), now, retire_until=now + grace if keep else now)
-    return Rotation(expected, fingerprint(new), now + grace, source)
+        _write_secret_file(path, [new, *keep])
+    return Rotation(expected, fingerprint(new), now + grace, found.source)
 
 
 def _adopt_from_environment(
-    config: Config,
-    store: Store,
-    now: datetime,
-    grace: timedelta,
-    current: bytes | None,
-    others: list[bytes],
+    config: Config, store: Store, now: datetime, grace: timedelta, found: _Candidates
 ) -> Rotation:
     name = config.digest.secret_env
     expected = store.current_key_fingerprint() or ""
+    current = found.current
     assert current is not None
     if fingerprint(current) == expected:
         raise ConfigError(
@@ -174,7 +209,7 @@ def _adopt_from_environment(
             hint=f"put a new secret in ${name} and the old one in ${name}{PREVIOUS_SUFFIX}, "
             "then run `publisher secret rotate` again",
         )
-    if expected and not any(fingerprint(key) == expected for key in others):
+    if expected and not any(fingerprint(key) == expected for key in found.others):
         raise ConfigError(
             f"${name}{PREVIOUS_SUFFIX} does not hold the current secret (fingerprint {expected})",
             hint=f"set ${name}{PREVIOUS_SUFFIX} to the secret ${name} held until now",

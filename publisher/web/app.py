@@ -17,9 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError
 from publisher.newsletter.confirmation import make_confirmation_mailer
-from publisher.newsletter.credentials import signing_keys
-from publisher.state.store import open_store
 from publisher.web.handlers import Handlers
+from publisher.web.keys import LiveKeys
 from publisher.web.preferences import PreferencePages
 from publisher.web.redirects import SlashRedirects
 from publisher.web.security import PathPrefix, SecurityHeaders
@@ -67,12 +66,11 @@ def create_app(config: Config, *, clock: Callable[[], datetime] = _utc_now) -> S
             "[web] base_url is not set",
             hint='add `base_url = "https://news.example.org/newsletter"` to [web] in config.toml',
         )
-    secret = signing_keys(config, clock()).ring
-    open_store(config.state_db).close()  # created and migrated now, not on the first request
-    views = Views(config, secret)
+    keys = LiveKeys(config, clock)  # checks the secret; creates and migrates the state
+    views = Views(config, keys)
     views.check(clock())
-    handlers = Handlers(config, secret, views, make_confirmation_mailer(config), clock)
-    preferences = PreferencePages(config, secret, views, clock)
+    handlers = Handlers(config, keys, views, make_confirmation_mailer(config), clock)
+    preferences = PreferencePages(config, keys, views, clock)
     routes = [
         Route("/", handlers.subscribe_form, methods=["GET"]),
         Route("/subscribe", _by_method(handlers.subscribe_form, handlers.subscribe), methods=BOTH),

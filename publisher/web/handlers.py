@@ -29,9 +29,10 @@ from publisher.newsletter.confirmation import (
     subscriber_to_activate,
 )
 from publisher.newsletter.subscribers import SubscriberError
-from publisher.newsletter.tokens import Keys, form_token_matches
+from publisher.newsletter.tokens import form_token_matches
 from publisher.newsletter.unsubscribe import subscriber_for_token
 from publisher.state.store import Store, SubscriberRow, open_store, reading
+from publisher.web.keys import LiveKeys
 from publisher.web.limits import RateLimiter
 from publisher.web.preferences import form_of, picked, read_form
 from publisher.web.signups import SignUp, SignupQueue, SignupWork
@@ -53,13 +54,13 @@ class Handlers:
     def __init__(
         self,
         config: Config,
-        secret: Keys,
+        keys: LiveKeys,
         views: Views,
         mailer: ConfirmationMailer,
         clock: Callable[[], datetime],
     ) -> None:
         self.config = config
-        self.secret = secret
+        self.keys = keys
         self.views = views
         self.t = views.t
         self.mailer = mailer
@@ -68,7 +69,7 @@ class Handlers:
         self.per_ip = RateLimiter(config.web.rate_per_ip, window)
         self.per_address = RateLimiter(config.web.rate_per_address, window)
         self.link_lifetime = timedelta(hours=config.web.confirm_hours)
-        work = SignupWork(config, secret, mailer, self._confirmation_email, self.link_lifetime)
+        work = SignupWork(config, keys, mailer, self._confirmation_email, self.link_lifetime)
         self.signups = SignupQueue(work)
 
     @contextmanager
@@ -97,7 +98,7 @@ class Handlers:
         if not token:  # a form without our token, such as the one on the static index page
             return self.views.subscribe(request, now, replace(back, note=self.t.resubmit_note))
         cookie = request.cookies.get(FORM_COOKIE, "")
-        if not form_token_matches(self.secret, token, cookie, now=now, max_age=FORM_MAX_AGE):
+        if not form_token_matches(self.keys.ring(), token, cookie, now=now, max_age=FORM_MAX_AGE):
             return self.views.subscribe(
                 request, now, replace(back, note=self.t.stale_form), status=403
             )
@@ -154,11 +155,13 @@ class Handlers:
 
     def _to_confirm(self, token: str, now: datetime) -> SubscriberRow:
         with self._store() as store:
-            return subscriber_to_activate(store, self.secret, token, now, self.link_lifetime)[0]
+            return subscriber_to_activate(store, self.keys.ring(), token, now, self.link_lifetime)[
+                0
+            ]
 
     def _confirm(self, token: str, now: datetime) -> SubscriberRow:
         with self._store() as store:
-            return confirm_subscription(store, self.secret, token, now, self.link_lifetime)
+            return confirm_subscription(store, self.keys.ring(), token, now, self.link_lifetime)
 
     # unsubscribe ------------------------------------------------------------
 
@@ -187,14 +190,14 @@ class Handlers:
     def _token_subscriber(self, token: str) -> SubscriberRow | None:
         with self._store() as store:
             try:
-                return subscriber_for_token(store, self.secret, token)
+                return subscriber_for_token(store, self.keys.ring(), token)
             except SubscriberError:
                 return None
 
     def _unsubscribe(self, token: str, now: datetime) -> SubscriberRow | None:
         with self._store() as store:
             try:
-                subscriber = subscriber_for_token(store, self.secret, token)
+                subscriber = subscriber_for_token(store, self.keys.ring(), token)
             except SubscriberError:
                 return None
             if subscriber.status != "unsubscribed":

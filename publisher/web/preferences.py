@@ -27,13 +27,13 @@ from publisher.newsletter.preferences import (
     save_preferences,
 )
 from publisher.newsletter.tokens import (
-    Keys,
     form_token_matches,
     read_preferences_token,
     token_matches,
     unsubscribe_token,
 )
 from publisher.state.store import Store, SubscriberRow, open_store
+from publisher.web.keys import LiveKeys
 from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Form, Views
 
 logger = logging.getLogger(__name__)
@@ -70,10 +70,10 @@ class _Reader:
 
 class PreferencePages:
     def __init__(
-        self, config: Config, secret: Keys, views: Views, clock: Callable[[], datetime]
+        self, config: Config, keys: LiveKeys, views: Views, clock: Callable[[], datetime]
     ) -> None:
         self.config = config
-        self.secret = secret
+        self.keys = keys
         self.views = views
         self.t = views.t
         self.clock = clock
@@ -101,7 +101,7 @@ class PreferencePages:
             return self.views.bad_link()
         chosen = picked(form, self.views.choices())
         if not isinstance(csrf, str) or not form_token_matches(
-            self.secret, csrf, cookie, now=now, max_age=FORM_MAX_AGE
+            self.keys.ring(), csrf, cookie, now=now, max_age=FORM_MAX_AGE
         ):
             stale = Form(note=self.t.stale_form)
             return self._show(request, token, reader, stale, chosen, status=403)
@@ -136,14 +136,14 @@ class PreferencePages:
             categories=preferences.categories,
             cadence=preferences.cadence,
         )
-        leave = unsubscribe_token(self.secret, subscriber.id, subscriber.email_key)
+        leave = unsubscribe_token(self.keys.ring(), subscriber.id, subscriber.email_key)
         now = self.clock()
         return self.views.preferences(
             request, now, subscriber.email, token, leave, filled, status=status
         )
 
     def _reader(self, token: str) -> _Reader | None:
-        claim = read_preferences_token(self.secret, token.strip())
+        claim = read_preferences_token(self.keys.ring(), token.strip())
         if claim is None:
             return None
         with self._store() as store:

@@ -25,8 +25,9 @@ from publisher.newsletter.confirmation import (
     confirmation_link,
     subscriber_to_confirm,
 )
-from publisher.newsletter.tokens import Choice, Keys
+from publisher.newsletter.tokens import Choice
 from publisher.state.store import SubscriberRow, open_store
+from publisher.web.keys import LiveKeys
 
 logger = logging.getLogger(__name__)
 
@@ -99,13 +100,13 @@ class SignupWork:
     def __init__(
         self,
         config: Config,
-        secret: Keys,
+        keys: LiveKeys,
         mailer: ConfirmationMailer,
         email_text: Callable[[str], tuple[str, str]],
         link_lifetime: timedelta,
     ) -> None:
         self.config = config
-        self.secret = secret
+        self.keys = keys
         self.mailer = mailer
         self.email_text = email_text
         """The (subject, body) of the confirmation email for a link."""
@@ -116,7 +117,7 @@ class SignupWork:
         subscriber = self._subscriber_to_confirm(sign_up.address, now)
         if subscriber is None:
             return
-        link = confirmation_link(self.config, self.secret, subscriber, now, sign_up.choice)
+        link = confirmation_link(self.config, self.keys.ring(), subscriber, now, sign_up.choice)
         subject, text = self.email_text(link)
         data = self.mailer.message(subscriber.email, subject, text, now)
         self._send(subscriber, data, now)

@@ -18,10 +18,11 @@ from publisher.core import i18n
 from publisher.core.config import Config
 from publisher.core.errors import TemplateError
 from publisher.newsletter.preferences import Choices, choices
-from publisher.newsletter.tokens import Keys, form_token
+from publisher.newsletter.tokens import form_token
 from publisher.outputs.feeds import FeedLink, feed_links, feed_specs
 from publisher.render.template_files import find_template
 from publisher.render.templating import environment, render
+from publisher.web.keys import LiveKeys
 
 FORM_COOKIE = "publisher_form"
 FORM_MAX_AGE = timedelta(hours=2)
@@ -66,11 +67,11 @@ class Views:
     def __init__(
         self,
         config: Config,
-        secret: Keys,
+        keys: LiveKeys,
         choices_for: Callable[[Config], Choices] = choices,
     ) -> None:
         self.config = config
-        self.secret = secret
+        self.keys = keys
         self._choices_for = choices_for
         self.t = i18n.labels(config.site.language, "web")
         self.lang = i18n.language(config.site.language)
@@ -147,7 +148,7 @@ class Views:
     ) -> HTMLResponse:
         """A page holding a subscribe form: the signed token in the page, its nonce in a cookie."""
         nonce = _nonce_of(request)
-        form = dataclasses.replace(form, csrf_token=form_token(self.secret, nonce, now))
+        form = dataclasses.replace(form, csrf_token=form_token(self.keys.ring(), nonce, now))
         response = self.page(name, title, form=form, choices=self.choices(), **values)
         response.set_cookie(
             FORM_COOKIE,

@@ -134,7 +134,8 @@ class MailConfig:
         "",
         "Envelope sender (Return-Path) with {token}, like 'bounces+{token}@example.org': each "
         "message gets a signed token naming its digest and reader (VERP), so a bounce or a "
-        "mailed unsubscribe names who it is about. Empty: the From address.",
+        "mailed unsubscribe names who it is about, and only such a token is believed. "
+        "Empty: the From address.",
         check=checks.bounce_address,
     )
 

@@ -8,16 +8,20 @@ touched.
 
 from __future__ import annotations
 
+import logging
 import mailbox
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from publisher.core.config import Config
-from publisher.core.errors import ConfigError
+from publisher.core.errors import ConfigError, MailboxUnavailable
 from publisher.newsletter.bounce_imap import open_imap_box
 from publisher.newsletter.credentials import imap_password
+
+logger = logging.getLogger(__name__)
 
 PROCESSED_HEADER = "X-Publisher-Processed"
 
@@ -58,10 +62,20 @@ class MaildirBox:
         self.box.close()
 
 
+STALE_LOCK_SECONDS = 300
+"""A dot lock this old was left by a process that died (lockfile(1)'s default)."""
+
+
 class MboxBox:
+    """An mbox file, locked while read (fcntl and a dot lock, as mail delivery agents do).
+
+    Marks are written when the box is closed: a run killed before that reads the same
+    messages again, and changes nothing twice (mail_events is keyed by Message-ID, or by
+    a SHA-256 of the bytes for a message without one)."""
+
     def __init__(self, path: Path, delete: bool) -> None:
         self.box = mailbox.mbox(path, create=False)
-        self.box.lock()
+        _lock(self.box, path)
         self.delete = delete
 
     def messages(self) -> Iterator[tuple[str, bytes]]:
@@ -85,6 +99,28 @@ class MboxBox:
         finally:
             self.box.unlock()
             self.box.close()
+
+
+def _lock(box: mailbox.mbox, path: Path) -> None:
+    try:
+        box.lock()
+        return
+    except mailbox.ExternalClashError as e:
+        dot_lock = path.with_name(path.name + ".lock")
+        try:
+            age = time.time() - dot_lock.stat().st_mtime
+        except FileNotFoundError:
+            age = 0.0  # gone meanwhile: another process was in it a moment ago
+        if "dot lock" not in str(e) or age < STALE_LOCK_SECONDS:
+            raise MailboxUnavailable(
+                f"[bounces] mbox {path} is locked by another process",
+                hint="a mail delivery or another `publisher bounces` is using it; the next "
+                f"run reads it again (a lock file older than {STALE_LOCK_SECONDS} s is "
+                "removed as left by a process that died)",
+            ) from e
+    logger.warning("removing %s: left %.0f s ago by a process that died", dot_lock, age)
+    dot_lock.unlink(missing_ok=True)
+    box.lock()
 
 
 def open_bounce_mailbox(config: Config) -> BounceMailbox:

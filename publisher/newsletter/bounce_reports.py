@@ -2,15 +2,17 @@
 plain-text bounces in qmail's format (bounce_text.py), RFC 5965 (ARF) complaints, and
 mailed unsubscribe requests (List-Unsubscribe's mailto:).
 
-Reading only: `read_report` names who each finding is about (a VERP token, or an
-address) and how sure it is; bounces.py decides what to do. Anything else is None:
-non-report mail is left alone.
+Reading only: `read_report` names who each finding is about (a VERP token of this
+list's bounce address, or an address) and whether the report came from a mail system;
+bounces.py decides what to trust and what to do. Anything else is None: non-report mail
+is left alone.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,13 +20,13 @@ from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 
-from publisher.newsletter.bounce_text import read_plain_bounce
+from publisher.newsletter.bounce_text import from_a_mail_system, read_plain_bounce
+from publisher.newsletter.verp import BounceAddress
 
 MAX_MESSAGE_BYTES = 2_000_000
 """Bigger messages are not reports; they are left alone unread (hostile input is bounded)."""
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_VERP = re.compile(r"\+(d\d{1,12}-s\d{1,12}-[0-9a-f]{16})@", re.IGNORECASE)
 _DELIVERY_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _UNSUBSCRIBE = re.compile(r"\bunsubscribe\b", re.IGNORECASE)
 
@@ -46,6 +48,18 @@ class Report:
     message_id: str
     date: datetime | None
     findings: tuple[Finding, ...]
+    from_mail_system: bool
+    """Sent by the null sender (Return-Path: <>) or a MAILER-DAEMON / postmaster."""
+
+
+@dataclass(frozen=True)
+class ReturnAddresses:
+    """Where this list's mail comes back to."""
+
+    verp: BounceAddress | None
+    """[mail] bounce_address, when set: its tokens say who a report is about."""
+    list_address: str
+    """The From address, lower case: where List-Unsubscribe's mailto: goes without VERP."""
 
 
 def parse_message(data: bytes) -> EmailMessage | None:
@@ -55,26 +69,34 @@ def parse_message(data: bytes) -> EmailMessage | None:
     return message if isinstance(message, EmailMessage) else None
 
 
-def read_report(message: EmailMessage, list_addresses: tuple[str, ...]) -> Report | None:
-    """The findings of a DSN, an ARF report or an unsubscribe request; None for other mail.
-
-    `list_addresses` are the addresses List-Unsubscribe's mailto: may point at (the From
-    address, or the bounce address's domain part) in lower case."""
+def read_report(data: bytes, addresses: ReturnAddresses) -> Report | None:
+    """The findings of a DSN, an ARF report or an unsubscribe request; None for other mail."""
+    message = parse_message(data)
+    if message is None:
+        return None
     content_type = message.get_content_type()
     report_type = str(message.get_param("report-type", "")).lower()
+    verp = addresses.verp
     if content_type == "multipart/report" and report_type == "delivery-status":
-        findings = _delivery_status(message)
+        findings = _delivery_status(message, verp)
     elif content_type == "multipart/report" and report_type == "feedback-report":
-        findings = _feedback_report(message)
+        findings = _feedback_report(message, verp)
     else:
-        findings = _plain_bounce(message) or _unsubscribe_request(message, list_addresses)
+        findings = _plain_bounce(message, verp) or _unsubscribe_request(message, addresses)
     if not findings:
         return None
-    return Report(_message_id(message), _date(message.get("Date")), tuple(findings))
+    return Report(
+        _message_id(message, data),
+        _date(message.get("Date")),
+        tuple(findings),
+        from_a_mail_system(message),
+    )
 
 
-def _message_id(message: Message) -> str:
-    return str(message.get("Message-ID", "")).strip() or f"<no-id:{hash(message.as_bytes())}>"
+def _message_id(message: Message, data: bytes) -> str:
+    """The Message-ID, or one made from the bytes, the same in every run."""
+    found = str(message.get("Message-ID", "")).strip()
+    return found or f"<no-id:{hashlib.sha256(data).hexdigest()}>"
 
 
 def _date(value: object) -> datetime | None:
@@ -112,12 +134,17 @@ def _text(part: Message) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
 
 
-def _tokens(message: Message) -> tuple[str, ...]:
+def _tokens(
+    verp: BounceAddress | None, message: Message, original: Message | None
+) -> tuple[str, ...]:
+    """Tokens of our bounce address where the report was delivered, or in the returned
+    message's Return-Path or List-Unsubscribe."""
+    if verp is None:
+        return ()
     places = [_where_sent(message)]
-    if (original := _original(message)) is not None:
-        places.append(str(original.get("Return-Path", "")))
-        places.append(str(original.get("List-Unsubscribe", "")))
-    return tuple(dict.fromkeys(t.lower() for t in _VERP.findall(" ".join(places))))
+    if original is not None:
+        places += [str(original.get(name, "")) for name in ("Return-Path", "List-Unsubscribe")]
+    return verp.tokens_in(" ".join(places))
 
 
 def _address_field(value: object) -> str:
@@ -126,9 +153,9 @@ def _address_field(value: object) -> str:
     return text.partition(";")[2].strip().strip("<>") if ";" in text else text.strip().strip("<>")
 
 
-def _delivery_status(message: EmailMessage) -> list[Finding]:
+def _delivery_status(message: EmailMessage, verp: BounceAddress | None) -> list[Finding]:
     findings = []
-    tokens = _tokens(message)
+    tokens = _tokens(verp, message, _original(message))
     for part in message.walk():
         if part.get_content_type() not in _DELIVERY_STATUS_TYPES:
             continue
@@ -161,17 +188,12 @@ def _recipient_block(block: Message, tokens: tuple[str, ...]) -> Finding | None:
     )
 
 
-def _plain_bounce(message: EmailMessage) -> list[Finding]:
+def _plain_bounce(message: EmailMessage, verp: BounceAddress | None) -> list[Finding]:
     """A qmail-style plain-text bounce (Yahoo's old form): see bounce_text.py."""
     found = read_plain_bounce(message)
     if found is None:
         return []
-    places = [_where_sent(message)]
-    if found.original is not None:
-        places += [
-            str(found.original.get(name, "")) for name in ("Return-Path", "List-Unsubscribe")
-        ]
-    tokens = tuple(dict.fromkeys(t.lower() for t in _VERP.findall(" ".join(places))))
+    tokens = _tokens(verp, message, found.original)
     return [
         Finding(
             "hard_bounce" if bounce.status.startswith("5") else "soft_bounce",
@@ -184,7 +206,7 @@ def _plain_bounce(message: EmailMessage) -> list[Finding]:
     ]
 
 
-def _feedback_report(message: EmailMessage) -> list[Finding]:
+def _feedback_report(message: EmailMessage, verp: BounceAddress | None) -> list[Finding]:
     fields: Message | None = None
     for part in message.walk():
         if part.get_content_type() == "message/feedback-report":
@@ -208,19 +230,26 @@ def _feedback_report(message: EmailMessage) -> list[Finding]:
             "complaint",
             feedback,
             " ".join(reason.split())[:500],
-            _tokens(message),
+            _tokens(verp, message, original),
             tuple(dict.fromkeys(a for a in addresses if "@" in a)),
         )
     ]
 
 
-def _unsubscribe_request(message: EmailMessage, list_addresses: tuple[str, ...]) -> list[Finding]:
+def _unsubscribe_request(message: EmailMessage, addresses: ReturnAddresses) -> list[Finding]:
+    """A request mailed to List-Unsubscribe's mailto: the reader's own VERP address when
+    there is a bounce address (so the token names them), else the From address."""
     subject = str(message.get("Subject", ""))
     if not _UNSUBSCRIBE.search(subject):
         return []
     sent_to = _where_sent(message).lower()
-    tokens = tuple(dict.fromkeys(t.lower() for t in _VERP.findall(sent_to)))
-    if not tokens and not any(address in sent_to for address in list_addresses):
+    if addresses.verp is not None:
+        tokens = addresses.verp.tokens_in(sent_to)
+        if not tokens:
+            return []  # mail to the From address: a person's, left for a person
+    elif addresses.list_address in sent_to:
+        tokens = ()
+    else:
         return []
     senders = [address for _, address in getaddresses([str(message.get("From", ""))])]
     return [

@@ -54,7 +54,7 @@ class PlainBounces:
 
 def read_plain_bounce(message: EmailMessage) -> PlainBounces | None:
     """The recipients a qmail-style bounce names, or None when it is not one."""
-    if message.get_content_type() != "text/plain" or not _from_a_mail_system(message):
+    if message.get_content_type() != "text/plain" or not from_a_mail_system(message):
         return None
     try:
         text = str(message.get_content())[:MAX_TEXT].replace("\r\n", "\n")
@@ -73,7 +73,8 @@ def read_plain_bounce(message: EmailMessage) -> PlainBounces | None:
     return PlainBounces(bounces, HeaderParser().parsestr(copy) if copy else None)
 
 
-def _from_a_mail_system(message: Message) -> bool:
+def from_a_mail_system(message: Message) -> bool:
+    """Sent by the null sender or a MAILER-DAEMON / postmaster, as bounces are."""
     if str(message.get("Return-Path", "")).strip() == "<>":
         return True
     senders = getaddresses([str(message.get("From", ""))])

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from publisher.core.config import Config
 from publisher.newsletter.addresses import AddressError, parse_address
 from publisher.newsletter.bounce_mailbox import open_bounce_mailbox
-from publisher.newsletter.bounce_reports import Finding, Report, parse_message, read_report
+from publisher.newsletter.bounce_reports import Finding, Report, ReturnAddresses, read_report
 from publisher.newsletter.credentials import signing_keys
 from publisher.newsletter.message import sender
 from publisher.newsletter.subscribers import ledger
 from publisher.newsletter.tokens import Keys, read_bounce_token
+from publisher.newsletter.verp import bounce_address
 from publisher.state.mail_events import MailEvent
 from publisher.state.rows import SubscriberRow
 from publisher.state.store import Store
@@ -62,31 +63,64 @@ class BounceReport:
 
 def process_bounces(config: Config, now: datetime) -> BounceReport:
     keys = signing_keys(config, now).ring
-    list_addresses = (sender(config).address.lower(),)
+    addresses = ReturnAddresses(
+        bounce_address(config.mail.bounce_address), sender(config).address.lower()
+    )
     report = BounceReport()
     box = open_bounce_mailbox(config)
     try:
         with ledger(config) as store:
             for key, data in box.messages():
                 report.read += 1
-                message = parse_message(data)
-                found = read_report(message, list_addresses) if message is not None else None
+                found = read_report(data, addresses)
                 if found is None:
                     report.left_alone += 1
                     continue
-                outcome = _apply(store, config, keys, found, now, report)
+                outcome = _apply(store, config, _Trust(keys, addresses), found, now, report)
                 box.processed(key, outcome, now)
     finally:
         box.close()
     return report
 
 
+@dataclass(frozen=True)
+class _Trust:
+    """What may name the reader a report is about (see docs/security.md)."""
+
+    keys: Keys
+    addresses: ReturnAddresses
+
+    def subscriber(
+        self, store: Store, report: Report, finding: Finding
+    ) -> tuple[SubscriberRow, int | None] | None:
+        """With a bounce address, only a valid VERP token of ours: anyone can write any
+        address into a report. Without one, the address a report names, and for bounces
+        only when the report comes from a mail system (the null sender, a MAILER-DAEMON)."""
+        for token in finding.verp_tokens:
+            if (claim := read_bounce_token(self.keys, token)) is not None:
+                subscriber = store.subscriber_by_id(claim[1])
+                if subscriber is not None:
+                    return subscriber, claim[0] or None
+        if self.addresses.verp is not None:
+            return None
+        if finding.kind in ("hard_bounce", "soft_bounce") and not report.from_mail_system:
+            return None
+        for address in finding.addresses:
+            try:
+                key = parse_address(address).key
+            except AddressError:
+                continue
+            if (subscriber := store.find_subscriber(key)) is not None:
+                return subscriber, None
+        return None
+
+
 def _apply(
-    store: Store, config: Config, keys: Keys, found: Report, now: datetime, report: BounceReport
+    store: Store, config: Config, trust: _Trust, found: Report, now: datetime, report: BounceReport
 ) -> str:
     outcomes = []
     for finding in found.findings:
-        target = _subscriber(store, keys, finding)
+        target = trust.subscriber(store, found, finding)
         if target is None:
             report.unmatched += 1
             outcomes.append(f"{finding.kind}: nobody on the list")
@@ -129,22 +163,3 @@ def _act(
         if dated < since or earlier + 1 < config.bounces.soft_bounce_limit:
             return "counted"
     return _NEW_STATUS[finding.kind]
-
-
-def _subscriber(
-    store: Store, keys: Keys, finding: Finding
-) -> tuple[SubscriberRow, int | None] | None:
-    """Who a finding is about: a VERP token of ours settles it; else the address it names."""
-    for token in finding.verp_tokens:
-        if (claim := read_bounce_token(keys, token)) is not None:
-            subscriber = store.subscriber_by_id(claim[1])
-            if subscriber is not None:
-                return subscriber, claim[0] or None
-    for address in finding.addresses:
-        try:
-            key = parse_address(address).key
-        except AddressError:
-            continue
-        if (subscriber := store.find_subscriber(key)) is not None:
-            return subscriber, None
-    return None

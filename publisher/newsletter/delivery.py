@@ -43,6 +43,7 @@ from publisher.newsletter.signing import DkimSigner, dkim_signer
 from publisher.newsletter.subscribers import ledger
 from publisher.newsletter.tokens import bounce_token, preferences_token, unsubscribe_token
 from publisher.newsletter.transports import Envelope, Result, Transport, open_transport
+from publisher.newsletter.verp import bounce_address
 from publisher.outputs.files import write_if_changed
 from publisher.state.store import PendingDelivery, Store, reading
 
@@ -85,10 +86,10 @@ class Sender:
 
     def envelope_sender(self, subscriber_id: int, digest_id: int) -> str:
         """MAIL FROM (Return-Path): [mail] bounce_address with this reader's token, else From."""
-        template = self.config.mail.bounce_address
-        if not template:
+        verp = bounce_address(self.config.mail.bounce_address)
+        if verp is None:
             return self.envelope_from
-        return template.replace("{token}", bounce_token(self.secret, digest_id, subscriber_id))
+        return verp.address(bounce_token(self.secret, digest_id, subscriber_id))
 
     def wire_bytes(
         self, rendered: RenderedDigest, recipient: Recipient, number: int, sent_at: datetime

@@ -176,6 +176,29 @@ def test_the_subscribe_form_offers_the_choices_and_the_confirmation_keeps_them(
     assert preferences_of(site, "new@example.org") == (("economy",), "daily")
 
 
+def test_an_old_confirmation_pressed_again_keeps_the_choices_made_since(site: Site) -> None:
+    client = Client()
+    form = client.get(f"{site.url}/subscribe")
+    choice = [("email", "back@example.org"), ("category", "economy"), ("cadence", "daily")]
+    send(client, f"{site.url}/subscribe", form, choice)
+    link = site.confirmation_link("back@example.org")
+    left_open = Client()
+    button = left_open.get(link)  # the page with the button, in a tab left open
+    assert site.confirm(link).status == 200
+    row = site.subscriber("back@example.org")
+    assert row is not None
+    page = client.get(page_url(site, row))
+    send(client, page_url(site, row), page, [("category", "tech"), ("cadence", "weekly")])
+    assert preferences_of(site, "back@example.org") == (("tech",), "weekly")
+    site.clock.advance(hours=1)
+
+    again = left_open.submit(link, button)  # pressed now, after the choices changed
+
+    assert again.status == 200 and site.status("back@example.org") == "active"
+    # measured: tech, weekly kept (the old button put economy, daily back)
+    assert preferences_of(site, "back@example.org") == (("tech",), "weekly")
+
+
 def test_subscribing_again_cannot_change_an_active_readers_choices(site: Site) -> None:
     add_subscriber(site.config, "mine@example.org", "", NOW, categories=["tech"])
     client = Client()

@@ -36,6 +36,7 @@ from publisher.newsletter.tokens import (
 from publisher.newsletter.transports import Envelope, Result, open_transport
 from publisher.render.text import plain_line
 from publisher.state.store import Store, SubscriberRow
+from publisher.state.subscribers import Activation
 
 CONFIRMATION_FOLDER = "confirmations"
 """Under [paths] outbox: where the outbox transport writes confirmation emails."""
@@ -100,11 +101,11 @@ def confirm_subscription(
 ) -> SubscriberRow:
     """Activate the one subscriber the token was made for; ConfirmationError otherwise."""
     subscriber, claim = subscriber_to_activate(store, secret, token, now, max_age)
-    if not store.activate_subscriber(subscriber.id, claim.revision, now):
+    # The link's choice goes with the activation it makes, and only then: pressed again
+    # later, an old link must not overwrite what the reader has chosen since.
+    outcome = store.activate_subscriber(subscriber.id, claim.revision, now, claim.choice)
+    if outcome is Activation.REFUSED:
         raise ConfirmationError("the subscription changed after this link was sent")
-    if claim.choice is not None:
-        categories, cadence = claim.choice
-        store.set_preferences(subscriber.id, categories, cadence, now)
     activated = store.subscriber_by_id(subscriber.id)
     assert activated is not None
     return activated

@@ -97,6 +97,23 @@ def decode_categories(text: str | None) -> tuple[str, ...] | None:
     return None if text is None else tuple(json.loads(text))
 
 
+def store_preferences(
+    db: sqlite3.Connection,
+    subscriber_id: int,
+    categories: Iterable[str] | None,
+    cadence: str,
+    now: datetime,
+) -> None:
+    """Set a reader's preferences, inside the caller's transaction."""
+    db.execute(
+        "INSERT INTO preferences (subscriber_id, categories, cadence, updated_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (subscriber_id) DO UPDATE SET "
+        "categories = excluded.categories, cadence = excluded.cadence, "
+        "updated_at = excluded.updated_at",
+        (subscriber_id, encode_categories(categories), cadence, to_text(now)),
+    )
+
+
 class ReaderQueries(Queries):
     # preferences ------------------------------------------------------------
 
@@ -118,13 +135,7 @@ class ReaderQueries(Queries):
         now: datetime,
     ) -> None:
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO preferences (subscriber_id, categories, cadence, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (subscriber_id) DO UPDATE SET "
-                "categories = excluded.categories, cadence = excluded.cadence, "
-                "updated_at = excluded.updated_at",
-                (subscriber_id, encode_categories(categories), cadence, to_text(now)),
-            )
+            store_preferences(db, subscriber_id, categories, cadence, now)
 
     def all_preferences(self) -> dict[int, PreferenceRow]:
         rows = self._db.execute(

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from enum import Enum
 
 from publisher.core.models import SUBSCRIBER_STATUSES
+from publisher.state.readers import store_preferences
 from publisher.state.rows import Queries, SubscriberRow, from_text, to_text
 
 _SELECT_SUBSCRIBERS = (
     "SELECT id, email, email_key, name, status, created_at, updated_at, revision FROM subscribers"
 )
+
+
+class Activation(Enum):
+    ACTIVATED = "activated"
+    ALREADY_ACTIVE = "already active"
+    REFUSED = "refused"
+    """Nobody, or their status changed since the link was made."""
 
 
 class SubscriberQueries(Queries):
@@ -85,27 +94,39 @@ class SubscriberQueries(Queries):
             )
             return cursor.rowcount
 
-    def activate_subscriber(self, subscriber_id: int, revision: int, now: datetime) -> bool:
+    def activate_subscriber(
+        self,
+        subscriber_id: int,
+        revision: int,
+        now: datetime,
+        choice: tuple[Iterable[str] | None, str] | None = None,
+    ) -> Activation:
         """Make a subscriber active, unless their status was set since `revision`.
 
-        True when they are active afterwards. A confirmation link made before someone
-        unsubscribed must not re-activate them, however close in time the two were:
-        every status change raises the revision (a trigger does it, whoever changes it).
+        A confirmation link made before someone unsubscribed must not re-activate them,
+        however close in time the two were: every status change raises the revision (a
+        trigger does it, whoever changes it). `choice` (categories, cadence) is stored in
+        the same transaction, only when this call is the one that activates them: a link
+        opened again later must not undo what the reader chose since.
         """
         with self.transaction() as db:
             row = db.execute(
                 "SELECT status, revision FROM subscribers WHERE id = ?", (subscriber_id,)
             ).fetchone()
             if row is None:
-                return False
+                return Activation.REFUSED
             if row[0] == "active":
-                return True
+                return Activation.ALREADY_ACTIVE
             cursor = db.execute(
                 "UPDATE subscribers SET status = 'active', updated_at = ? "
                 "WHERE id = ? AND revision = ?",
                 (to_text(now), subscriber_id, revision),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return Activation.REFUSED
+            if choice is not None:
+                store_preferences(db, subscriber_id, choice[0], choice[1], now)
+            return Activation.ACTIVATED
 
     def set_subscriber_status(self, subscriber_id: int, status: str, now: datetime) -> None:
         with self.transaction() as db:

@@ -21,7 +21,8 @@ from publisher.newsletter.credentials import (
     signing_keys,
     signing_secret,
 )
-from publisher.newsletter.tokens import unsubscribe_token
+from publisher.newsletter.reader_links import choosing
+from publisher.newsletter.tokens import preferences_token, unsubscribe_token
 from publisher.newsletter.unsubscribe import unsubscribe
 from publisher.state.migrations import MIGRATIONS, migrate
 from publisher.state.signing_keys import SigningKeyQueries
@@ -193,17 +194,22 @@ def test_the_migration_merges_case_duplicates_keeping_the_strictest_status(
             "VALUES (1, ?, ?, ?)",
             [(4, "pending", moment), (5, "sent", moment)],
         )
-    old_link = unsubscribe_token(signing_secret(no_secret_env), 5, "Bob@example.org")
+    secret = signing_secret(no_secret_env)
+    old_link = unsubscribe_token(secret, 5, "Bob@example.org")
+    old_page = preferences_token(secret, 5, "Bob@example.org")
 
     with open_store(path) as store:
         merged = {s.email: s.status for s in store.subscribers()}
         deliveries = store.delivery_counts(1)
+        page_opens = choosing(store, secret, old_page)
 
     # measured: 5 rows, 2 subscribers; Ann unsubscribed (strictest), Bob's sent row kept
     assert merged == {"Ann@example.org": "unsubscribed", "bob@example.org": "active"}
     assert (deliveries["sent"], deliveries["pending"]) == (1, 0)
     subscriber, changed = unsubscribe(no_secret_env, old_link, NOW)
     assert changed and subscriber.email == "bob@example.org"  # a link to the merged-away id
+    # The preference page follows the merge as the unsubscribe link does (it did not).
+    assert page_opens is not None and page_opens.email == "bob@example.org"
 
 
 def test_migrate_runs_function_migrations_in_one_transaction(tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ whole send, and a one-click unsubscribe must not wait for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -28,13 +27,12 @@ from publisher.newsletter.confirmation import (
     confirm_subscription,
     subscriber_to_activate,
 )
-from publisher.newsletter.subscribers import SubscriberError
+from publisher.newsletter.reader_links import unsubscribing
 from publisher.newsletter.tokens import form_token_matches
-from publisher.newsletter.unsubscribe import subscriber_for_token
-from publisher.state.store import Store, SubscriberRow, open_store, reading
+from publisher.state.store import SubscriberRow, open_store, reading
 from publisher.web.keys import LiveKeys
 from publisher.web.limits import RateLimiter
-from publisher.web.preferences import form_of, picked, read_form
+from publisher.web.preferences import NO_CHOICES, form_of, picked, read_form
 from publisher.web.signups import SignUp, SignupQueue, SignupWork
 from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Views
 
@@ -72,15 +70,11 @@ class Handlers:
         work = SignupWork(config, keys, mailer, self._confirmation_email, self.link_lifetime)
         self.signups = SignupQueue(work)
 
-    @contextmanager
-    def _store(self) -> Iterator[Store]:
-        with open_store(self.config.state_db) as store:
-            yield store
-
     # subscribe --------------------------------------------------------------
 
     async def subscribe_form(self, request: Request) -> Response:
-        return self.views.subscribe(request, self.clock())
+        offered = await run_in_threadpool(self.views.choices)
+        return self.views.subscribe(request, self.clock(), offered)
 
     async def subscribe(self, request: Request) -> Response:
         now = self.clock()
@@ -90,18 +84,19 @@ class Handlers:
             return self.views.error(
                 429, self.t.too_many_title, self.t.too_many_body, {"Retry-After": str(wait)}
             )
-        form = await read_form(request)
+        offered = await run_in_threadpool(self.views.choices)
+        form = await read_form(request, offered)
         email = _field(form, "email")[:MAX_EMAIL_LENGTH]
         token = _field(form, "csrf_token")
-        chosen = picked(form, self.views.choices())
+        chosen = picked(form, offered)
         back = form_of(email, chosen)  # the page shown again keeps what was chosen
         if not token:  # a form without our token, such as the one on the static index page
-            return self.views.subscribe(request, now, replace(back, note=self.t.resubmit_note))
+            again = replace(back, note=self.t.resubmit_note)
+            return self.views.subscribe(request, now, offered, again)
         cookie = request.cookies.get(FORM_COOKIE, "")
         if not form_token_matches(self.keys.ring(), token, cookie, now=now, max_age=FORM_MAX_AGE):
-            return self.views.subscribe(
-                request, now, replace(back, note=self.t.stale_form), status=403
-            )
+            stale = replace(back, note=self.t.stale_form)
+            return self.views.subscribe(request, now, offered, stale, status=403)
         if _field(form, "website"):
             logger.info("honeypot field filled; nothing stored", extra={"client": ip})
             return self.views.sent()
@@ -109,7 +104,7 @@ class Handlers:
             address = parse_address(email)
         except AddressError:
             form_back = replace(back, error=self.t.invalid_email)
-            return self.views.subscribe(request, now, form_back, status=400)
+            return self.views.subscribe(request, now, offered, form_back, status=400)
         # The same steps for every address: whether it is new, pending or active is found
         # out after the answer has been sent (the worker would otherwise share the CPU with
         # the answer), so the time to answer tells nobody which it is.
@@ -139,7 +134,7 @@ class Handlers:
 
     async def confirm(self, request: Request) -> Response:
         """The button: a POST with the link's token activates the subscription."""
-        await read_form(request)
+        await read_form(request, NO_CHOICES)
         token = request.query_params.get("token", "")
         try:
             subscriber = await run_in_threadpool(self._confirm, token, self.clock())
@@ -154,13 +149,12 @@ class Handlers:
         return self.views.bad_link()
 
     def _to_confirm(self, token: str, now: datetime) -> SubscriberRow:
-        with self._store() as store:
-            return subscriber_to_activate(store, self.keys.ring(), token, now, self.link_lifetime)[
-                0
-            ]
+        with open_store(self.config.state_db) as store:
+            keys = self.keys.ring()
+            return subscriber_to_activate(store, keys, token, now, self.link_lifetime)[0]
 
     def _confirm(self, token: str, now: datetime) -> SubscriberRow:
-        with self._store() as store:
+        with open_store(self.config.state_db) as store:
             return confirm_subscription(store, self.keys.ring(), token, now, self.link_lifetime)
 
     # unsubscribe ------------------------------------------------------------
@@ -172,12 +166,13 @@ class Handlers:
         if subscriber is None:
             return self.views.bad_link()
         if subscriber.status == "unsubscribed":
-            return self.views.unsubscribed(request, subscriber.email, self.clock())
+            offered = await run_in_threadpool(self.views.choices)
+            return self.views.unsubscribed(request, subscriber.email, self.clock(), offered)
         return self.views.unsubscribe(subscriber.email, token)
 
     async def unsubscribe(self, request: Request) -> Response:
         """RFC 8058 one-click: a POST with List-Unsubscribe=One-Click acts at once."""
-        form = await read_form(request)
+        form = await read_form(request, NO_CHOICES)
         if _field(form, "List-Unsubscribe") != ONE_CLICK:
             return self.views.error(400, self.t.bad_link_title, self.t.one_click_missing)
         token = request.query_params.get("token", "")
@@ -185,20 +180,17 @@ class Handlers:
         subscriber = await run_in_threadpool(self._unsubscribe, token, now)
         if subscriber is None:
             return self.views.bad_link()
-        return self.views.unsubscribed(request, subscriber.email, now)
+        offered = await run_in_threadpool(self.views.choices)
+        return self.views.unsubscribed(request, subscriber.email, now, offered)
 
     def _token_subscriber(self, token: str) -> SubscriberRow | None:
-        with self._store() as store:
-            try:
-                return subscriber_for_token(store, self.keys.ring(), token)
-            except SubscriberError:
-                return None
+        with open_store(self.config.state_db) as store:
+            return unsubscribing(store, self.keys.ring(), token)
 
     def _unsubscribe(self, token: str, now: datetime) -> SubscriberRow | None:
-        with self._store() as store:
-            try:
-                subscriber = subscriber_for_token(store, self.keys.ring(), token)
-            except SubscriberError:
+        with open_store(self.config.state_db) as store:
+            subscriber = unsubscribing(store, self.keys.ring(), token)
+            if subscriber is None:
                 return None
             if subscriber.status != "unsubscribed":
                 store.set_subscriber_status(subscriber.id, "unsubscribed", now)

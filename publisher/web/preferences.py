@@ -9,8 +9,7 @@ with the same signed double-submit form token as the subscribe form.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,20 +25,20 @@ from publisher.newsletter.preferences import (
     preferences_of,
     save_preferences,
 )
-from publisher.newsletter.tokens import (
-    form_token_matches,
-    read_preferences_token,
-    token_matches,
-    unsubscribe_token,
-)
-from publisher.state.store import Store, SubscriberRow, open_store
+from publisher.newsletter.reader_links import choosing
+from publisher.newsletter.tokens import form_token_matches, unsubscribe_token
+from publisher.state.store import SubscriberRow, open_store
 from publisher.web.keys import LiveKeys
 from publisher.web.views import FORM_COOKIE, FORM_MAX_AGE, Form, Views
 
 logger = logging.getLogger(__name__)
 
-MAX_FORM_FIELDS = 80
-"""A form field per category checked, and a few more."""
+FIXED_FIELDS = 8
+"""The fields of our forms besides one per category: token, email, honeypot, cadence…"""
+MAX_FORM_FIELDS = 1000
+"""Fields read at most whatever the site has (the 16 KB body limit binds first)."""
+NO_CHOICES = Choices({}, ())
+"""For forms that offer no categories (the confirm and unsubscribe buttons)."""
 
 
 def picked(form: FormData, choices: Choices) -> Preferences:
@@ -57,8 +56,10 @@ def form_of(email: str, preferences: Preferences) -> Form:
     return Form(email, categories=preferences.categories, cadence=preferences.cadence)
 
 
-async def read_form(request: Request) -> FormData:
-    async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=4096) as form:
+async def read_form(request: Request, offered: Choices) -> FormData:
+    """The form a page sent, with room for a field per category it offers."""
+    fields = min(len(offered.categories) + FIXED_FIELDS, MAX_FORM_FIELDS)
+    async with request.form(max_files=0, max_fields=fields, max_part_size=4096) as form:
         return form
 
 
@@ -66,6 +67,8 @@ async def read_form(request: Request) -> FormData:
 class _Reader:
     subscriber: SubscriberRow
     preferences: Preferences
+    offered: Choices
+    """What the site lets readers choose now."""
 
 
 class PreferencePages:
@@ -78,11 +81,6 @@ class PreferencePages:
         self.t = views.t
         self.clock = clock
 
-    @contextmanager
-    def _store(self) -> Iterator[Store]:
-        with open_store(self.config.state_db) as store:
-            yield store
-
     async def page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
         reader = await run_in_threadpool(self._reader, token)
@@ -93,13 +91,13 @@ class PreferencePages:
     async def save(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
         now = self.clock()
-        form = await read_form(request)
-        csrf = form.get("csrf_token")
-        cookie = request.cookies.get(FORM_COOKIE, "")
         reader = await run_in_threadpool(self._reader, token)
+        form = await read_form(request, reader.offered if reader else NO_CHOICES)
         if reader is None:
             return self.views.bad_link()
-        chosen = picked(form, self.views.choices())
+        csrf = form.get("csrf_token")
+        cookie = request.cookies.get(FORM_COOKIE, "")
+        chosen = picked(form, reader.offered)
         if not isinstance(csrf, str) or not form_token_matches(
             self.keys.ring(), csrf, cookie, now=now, max_age=FORM_MAX_AGE
         ):
@@ -137,21 +135,25 @@ class PreferencePages:
             cadence=preferences.cadence,
         )
         leave = unsubscribe_token(self.keys.ring(), subscriber.id, subscriber.email_key)
-        now = self.clock()
         return self.views.preferences(
-            request, now, subscriber.email, token, leave, filled, status=status
+            request,
+            self.clock(),
+            reader.offered,
+            subscriber.email,
+            (token, leave),
+            filled,
+            status=status,
         )
 
     def _reader(self, token: str) -> _Reader | None:
-        claim = read_preferences_token(self.keys.ring(), token.strip())
-        if claim is None:
-            return None
-        with self._store() as store:
-            subscriber = store.subscriber_by_id(claim[0])
-            if subscriber is None or not token_matches(claim[1], subscriber.email_key):
+        """Worker-thread work: who the link names, their choices and what the site offers."""
+        with open_store(self.config.state_db) as store:
+            subscriber = choosing(store, self.keys.ring(), token)
+            if subscriber is None:
                 return None
-            return _Reader(subscriber, preferences_of(store, self.config, subscriber.id))
+            preferences = preferences_of(store, self.config, subscriber.id)
+        return _Reader(subscriber, preferences, self.views.choices())
 
     def _save(self, subscriber: SubscriberRow, preferences: Preferences, now: datetime) -> None:
-        with self._store() as store:
+        with open_store(self.config.state_db) as store:
             save_preferences(store, subscriber.id, preferences, now)

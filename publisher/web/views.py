@@ -99,20 +99,22 @@ class Views:
             ) from e
 
     def choices(self) -> Choices:
-        """The site's categories and cadences, read when a form is shown (a build may add some)."""
+        """The site's categories and cadences, read when a form is shown (a build may add some).
+        It reads the state database: call it from a worker thread (`run_in_threadpool`)."""
         return self._choices_for(self.config)
 
     def check(self, now: datetime) -> None:
         """Render every page once with sample values, so a broken template fails at start."""
         request = Request({"type": "http", "method": "GET", "headers": []})
         sample = "reader@example.org"
-        self.subscribe(request, now, Form(sample, error="error", note="note"))
+        offered = self.choices()
+        self.subscribe(request, now, offered, Form(sample, error="error", note="note"))
         self.sent()
         self.confirm(sample, "token")
         self.confirmed(sample)
         self.unsubscribe(sample, "token")
-        self.preferences(request, now, sample, "token", "token", Form(note="note"))
-        self.unsubscribed(request, sample, now)
+        self.preferences(request, now, offered, sample, ("token", "token"), Form(note="note"))
+        self.unsubscribed(request, sample, now, offered)
         self.bad_link()
         self.confirmation_text("https://example.org/confirm?token=token")
 
@@ -144,12 +146,20 @@ class Views:
         )
 
     def with_form(
-        self, request: Request, name: str, title: str, form: Form, now: datetime, **values: Any
+        self,
+        request: Request,
+        name: str,
+        title: str,
+        form: Form,
+        now: datetime,
+        offered: Choices,
+        **values: Any,
     ) -> HTMLResponse:
-        """A page holding a subscribe form: the signed token in the page, its nonce in a cookie."""
+        """A page holding a subscribe form with the `offered` choices: the signed token in the
+        page, its nonce in a cookie."""
         nonce = _nonce_of(request)
         form = dataclasses.replace(form, csrf_token=form_token(self.keys.ring(), nonce, now))
-        response = self.page(name, title, form=form, choices=self.choices(), **values)
+        response = self.page(name, title, form=form, choices=offered, **values)
         response.set_cookie(
             FORM_COOKIE,
             nonce,
@@ -162,10 +172,16 @@ class Views:
         return response
 
     def subscribe(
-        self, request: Request, now: datetime, form: Form | None = None, *, status: int = 200
+        self,
+        request: Request,
+        now: datetime,
+        offered: Choices,
+        form: Form | None = None,
+        *,
+        status: int = 200,
     ) -> HTMLResponse:
         title = self.t.subscribe_title
-        response = self.with_form(request, "subscribe", title, form or Form(), now)
+        response = self.with_form(request, "subscribe", title, form or Form(), now, offered)
         response.status_code = status
         return response
 
@@ -191,20 +207,23 @@ class Views:
         self,
         request: Request,
         now: datetime,
+        offered: Choices,
         email: str,
-        token: str,
-        unsubscribe_token: str,
+        tokens: tuple[str, str],
         form: Form,
         *,
         status: int = 200,
     ) -> HTMLResponse:
-        """A reader's preference page: their categories and cadence, and unsubscribe."""
+        """A reader's preference page: their categories and cadence, and unsubscribe.
+        `tokens` are the page's own (preferences) and the unsubscribe link's."""
+        token, unsubscribe_token = tokens
         response = self.with_form(
             request,
             "preferences",
             self.t.preferences_title,
             form,
             now,
+            offered,
             email=email,
             preferences_action=f"{self.urls.preferences}?token={quote(token, safe='')}",
             unsubscribe_action=f"{self.urls.unsubscribe}?token={quote(unsubscribe_token, safe='')}",
@@ -212,9 +231,13 @@ class Views:
         response.status_code = status
         return response
 
-    def unsubscribed(self, request: Request, email: str, now: datetime) -> HTMLResponse:
+    def unsubscribed(
+        self, request: Request, email: str, now: datetime, offered: Choices
+    ) -> HTMLResponse:
         title = self.t.unsubscribed_title
-        return self.with_form(request, "unsubscribed", title, Form(email), now, email=email)
+        return self.with_form(
+            request, "unsubscribed", title, Form(email), now, offered, email=email
+        )
 
     def error(
         self, status: int, title: str, message: str, headers: dict[str, str] | None = None

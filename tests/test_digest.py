@@ -33,6 +33,7 @@ from publisher.newsletter.selection import select_posts
 from publisher.newsletter.signing import dkim_sign, load_dkim_key
 from publisher.state.store import open_store
 from tests.conftest import NOW, ROOT, openssl
+from tests.legacy_digests import legacy_digest
 
 GOLDEN = ROOT / "tests" / "golden" / "digest"
 KB90 = 90_000
@@ -282,11 +283,13 @@ def test_a_digest_rebuilt_from_the_store_composes_the_same_message(
     config: Config, tmp_path: Path
 ) -> None:
     _, rendered = sample_digest(config)
-    store = open_store(tmp_path / "state.sqlite3")
+    path = tmp_path / "state.sqlite3"
+    open_store(path).close()
+    digest_id = legacy_digest(
+        path, NOW, rendered.subject, rendered.html, rendered.text, rendered.post_ids
+    )
+    store = open_store(path)
     try:
-        digest_id = store.create_digest(
-            NOW, rendered.subject, rendered.html, rendered.text, rendered.post_ids
-        )
         row = store.digest(digest_id)
         stored = RenderedDigest(row.subject, row.html, row.text, store.digest_post_ids(digest_id))
     finally:

@@ -44,6 +44,7 @@ from publisher.newsletter.tokens import (
 from publisher.state.migrations import MIGRATIONS
 from publisher.state.store import open_store, reading
 from tests.conftest import FIXTURES, NOW, ROOT, SAMPLE
+from tests.legacy_digests import legacy_digest
 from tests.smtp_sink import SmtpSink
 
 SECTIONS = FIXTURES / "sections"
@@ -348,14 +349,15 @@ def test_digests_made_before_preferences_are_never_sent_again(
 ) -> None:
     """A store from before issues: its digests went to everyone, so their posts are done."""
     add_subscriber(site, "old@example.org", "", NOW - timedelta(days=30))
+    digest_id = legacy_digest(  # as the digest of an older publisher made it
+        site.state_db,
+        NOW - timedelta(hours=1),
+        "old",
+        "<p>old</p>",
+        "old",
+        ["tag:news.example.org,2024:p1-assembly"],
+    )
     with open_store(site.state_db) as store:
-        digest_id = store.create_digest(  # as the digest of an older publisher made it
-            NOW - timedelta(hours=1),
-            "old",
-            "<p>old</p>",
-            "old",
-            ["tag:news.example.org,2024:p1-assembly"],
-        )
         store.finish_digest_if_done(digest_id, NOW)
     with sqlite3.connect(site.state_db) as db:
         db.execute("UPDATE deliveries SET status = 'sent'")

@@ -10,16 +10,17 @@ knows about HTTP: `publisher.web` calls it.
 from __future__ import annotations
 
 import email.policy
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
 from publisher.core.config import Config
 from publisher.core.errors import PublisherError
 from publisher.core.mailbox import Mailbox
 from publisher.newsletter.addresses import Address
-from publisher.newsletter.credentials import smtp_password
 from publisher.newsletter.headers import encoded_words, mailbox, message_bytes
 from publisher.newsletter.message import list_domain, reply_to, sender
 from publisher.newsletter.signing import DkimSigner, dkim_signer
@@ -33,7 +34,7 @@ from publisher.newsletter.tokens import (
     read_confirmation_token,
     token_matches,
 )
-from publisher.newsletter.transports import Envelope, Result, open_transport
+from publisher.newsletter.transports import Envelope, Result, Transport, configured_transports
 from publisher.render.text import plain_line
 from publisher.state.store import Store, SubscriberRow
 from publisher.state.subscribers import Activation
@@ -117,7 +118,7 @@ class ConfirmationMailer:
 
     config: Config
     origin: Mailbox
-    password: str | None
+    transport_for: Callable[[Path], Transport]
     signer: DkimSigner | None
 
     def message(self, recipient: str, subject: str, text: str, now: datetime) -> bytes:
@@ -145,7 +146,7 @@ class ConfirmationMailer:
     def send(self, subscriber: SubscriberRow, data: bytes, now: datetime) -> Result | None:
         """Send through the configured transport (SMTP or the outbox folder)."""
         folder = self.config.paths.outbox / CONFIRMATION_FOLDER
-        transport = open_transport(self.config, self.password, folder)
+        transport = self.transport_for(folder)
         results: list[Result] = []
         envelope = Envelope(
             key=str(subscriber.id),
@@ -160,5 +161,5 @@ class ConfirmationMailer:
 
 def make_confirmation_mailer(config: Config) -> ConfirmationMailer:
     origin = sender(config)
-    password = smtp_password(config) if config.mail.transport == "smtp" else None
-    return ConfirmationMailer(config, origin, password, dkim_signer(config, origin.domain))
+    transports = configured_transports(config)
+    return ConfirmationMailer(config, origin, transports, dkim_signer(config, origin.domain))

@@ -2,16 +2,17 @@
 
 A run makes one issue per cadence it sends (issuing.py) and a ledger row per
 (issue, reader) naming the reader's cut of it. A row is committed as
-`sending` before DATA and as `sent` after the server's 250, so a run killed at
+`sending` just before the final dot of DATA (the moment from which the relay
+may keep the message) and as `sent` after the server's 250, so a run killed at
 any point resumes without a second copy: rows it finds still `sending` are
-reported as ambiguous and not resent unless asked.
+reported as ambiguous and not resent unless asked; a row killed before its dot
+is still `pending` and goes out once.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -21,91 +22,22 @@ from publisher.core.config import Config
 from publisher.core.errors import RelayRefused
 from publisher.core.models import Post
 from publisher.newsletter.archive import publish_issues
-from publisher.newsletter.credentials import signing_secret, smtp_password
 from publisher.newsletter.digest import RenderedDigest, render_digest
+from publisher.newsletter.digest_envelopes import DigestEnvelopes
 from publisher.newsletter.due import job_name
-from publisher.newsletter.headers import message_bytes
-from publisher.newsletter.issuing import copies_of, make_issues
+from publisher.newsletter.issuing import make_issues
 from publisher.newsletter.ledger_session import LedgerSession, Progress
-from publisher.newsletter.message import (
-    TEST_COPY,
-    Recipient,
-    compose,
-    preferences_url,
-    preview_html,
-    sender,
-    unsubscribe_url,
-)
-from publisher.newsletter.message_factory import MessageFactory
+from publisher.newsletter.message import TEST_COPY, preview_html
 from publisher.newsletter.planning import plan_run, pool
 from publisher.newsletter.run_report import DigestReport, DigestRun
-from publisher.newsletter.signing import DkimSigner, dkim_signer
+from publisher.newsletter.sender import Sender, make_sender
 from publisher.newsletter.subscribers import ledger
-from publisher.newsletter.tokens import bounce_token, preferences_token, unsubscribe_token
-from publisher.newsletter.transports import Envelope, Result, Transport, open_transport
-from publisher.newsletter.verp import bounce_address
+from publisher.newsletter.transports import Envelope, Result, Transport, configured_transports
 from publisher.outputs.files import write_if_changed
-from publisher.state.store import PendingDelivery, Store, reading
+from publisher.state.store import Store, reading
 
 PREVIEW_FOLDER = "preview"
 TEST_FOLDER = "test"
-
-
-@dataclass(frozen=True)
-class Sender:
-    """What every message of a run shares: identity, signing and links."""
-
-    config: Config
-    secret: bytes
-    envelope_from: str
-    signer: DkimSigner | None
-
-    def unsubscribe_url(self, subscriber_id: int, email_key: str) -> str:
-        return unsubscribe_url(
-            self.config, unsubscribe_token(self.secret, subscriber_id, email_key)
-        )
-
-    def recipient(
-        self, subscriber_id: int, email: str, email_key: str, name: str, digest_id: int = 0
-    ) -> Recipient:
-        return Recipient(
-            email=email,
-            name=name,
-            unsubscribe_url=self.unsubscribe_url(subscriber_id, email_key),
-            unsubscribe_mailto=f"mailto:{self.envelope_sender(subscriber_id, digest_id)}"
-            "?subject=unsubscribe",
-            preferences_url=self.preferences_url(subscriber_id, email_key),
-        )
-
-    def preferences_url(self, subscriber_id: int, email_key: str) -> str:
-        """The reader's preference page; empty when there is no web endpoint to serve it."""
-        if not self.config.web.base_url:
-            return ""
-        token = preferences_token(self.secret, subscriber_id, email_key)
-        return preferences_url(self.config, token)
-
-    def envelope_sender(self, subscriber_id: int, digest_id: int) -> str:
-        """MAIL FROM (Return-Path): [mail] bounce_address with this reader's token, else From."""
-        verp = bounce_address(self.config.mail.bounce_address)
-        if verp is None:
-            return self.envelope_from
-        return verp.address(bounce_token(self.secret, digest_id, subscriber_id))
-
-    def wire_bytes(
-        self, rendered: RenderedDigest, recipient: Recipient, number: int, sent_at: datetime
-    ) -> bytes:
-        message = compose(self.config, rendered, recipient, digest_number=number, sent_at=sent_at)
-        return self.signed(message_bytes(message))
-
-    def signed(self, data: bytes) -> bytes:
-        """`data` with a DKIM signature when [digest] asks for one."""
-        return self.signer.sign(data) if self.signer is not None else data
-
-
-def make_sender(config: Config) -> Sender:
-    origin = sender(config)
-    signer = dkim_signer(config, origin.domain)
-    return Sender(config, signing_secret(config), origin.address, signer)
 
 
 def digest_folder(config: Config, digest_id: int) -> Path:
@@ -125,73 +57,19 @@ def _deliver(
     progress: Progress | None,
 ) -> DigestRun:
     run = DigestRun(digest_id, new)
-    run.interrupted = store.mark_interrupted_ambiguous(digest_id, now)
-    if resend_ambiguous:
-        store.requeue_ambiguous(digest_id, now)
-        run.interrupted = 0
-    run.skipped_inactive = store.skip_inactive_pending(digest_id, now)
-    row = store.digest(digest_id)
-    config = sender.config
-    copy = copies_of(config, store, digest_id)
+    _take_over(store, run, now, resend_ambiguous)
     lock = threading.Lock()
     session = LedgerSession(store, lock, run, now, progress)
-    factories: dict[int | None, MessageFactory] = {}
-
-    def messages(cut: int | None) -> MessageFactory:
-        """One factory per cut: each reader's copy differs from their group's only in their
-        own values."""
-        if cut not in factories:
-            factories[cut] = MessageFactory(
-                config, copy(cut), digest_number=digest_id, sent_at=row.created_at
-            )
-        return factories[cut]
-
-    def envelopes() -> Iterator[Envelope]:
-        """Streamed a page at a time, so memory stays flat in the number of subscribers."""
-        last = 0
-        while True:
-            with lock:
-                page = store.pending_deliveries(digest_id, after_subscriber=last)
-            if not page:
-                return
-            last = page[-1].subscriber_id
-            for delivery in page:
-                envelope = _envelope(delivery)
-                if envelope is not None:
-                    session.envelope_made(envelope)
-                    yield envelope
-
-    def _envelope(delivery: PendingDelivery) -> Envelope | None:
-        """None when this reader's message cannot be made: they fail, the others go on."""
-        try:
-            recipient = sender.recipient(
-                delivery.subscriber_id,
-                delivery.email,
-                delivery.email_key,
-                delivery.name,
-                digest_id,
-            )
-            message = sender.signed(messages(delivery.cut).wire_bytes(recipient))
-        except Exception as e:  # anything about one reader's message must not stop the run
-            session.unbuildable(delivery.subscriber_id, delivery.email, f"{type(e).__name__}: {e}")
-            return None
-        return Envelope(
-            key=str(delivery.subscriber_id),
-            sender=sender.envelope_sender(delivery.subscriber_id, digest_id),
-            recipient=delivery.email,
-            message=message,
-            filename=f"{delivery.subscriber_id:08d}",
-        )
-
-    folder = digest_folder(config, digest_id)
-    if config.mail.transport == "outbox":
-        write_if_changed(folder / "preview.html", preview_html(copy(None), config).encode("utf-8"))
+    envelopes = DigestEnvelopes(store, lock, sender, digest_id, session)
+    folder = digest_folder(sender.config, digest_id)
+    if sender.config.mail.transport == "outbox":
+        preview = preview_html(envelopes.copy(None), sender.config)
+        write_if_changed(folder / "preview.html", preview.encode("utf-8"))
     if progress is not None:
         progress.start(store.delivery_counts(digest_id)["pending"])
-    transport = transport_for(folder)
     try:
-        transport.deliver(
-            envelopes(),
+        transport_for(folder).deliver(
+            envelopes,
             before_data=session.before_data,
             on_result=session.on_result,
             on_held=session.on_held,
@@ -208,6 +86,17 @@ def _deliver(
     return run
 
 
+def _take_over(store: Store, run: DigestRun, now: datetime, resend_ambiguous: bool) -> None:
+    """What an earlier run left: rows still `sending` (it died after their final dot) become
+    ambiguous, or go again when asked; rows of readers no longer active are skipped."""
+    digest_id = run.digest_id
+    run.interrupted = store.mark_interrupted_ambiguous(digest_id, now)
+    if resend_ambiguous:
+        store.requeue_ambiguous(digest_id, now)
+        run.interrupted = 0
+    run.skipped_inactive = store.skip_inactive_pending(digest_id, now)
+
+
 def send_digests(
     config: Config,
     now: datetime,
@@ -221,12 +110,7 @@ def send_digests(
     """Finish every unfinished digest, then make and send the issues of `cadences` (default:
     every cadence the site offers) that some reader is due."""
     sender = make_sender(config)
-    if transport_for is None:
-        password = smtp_password(config) if config.mail.transport == "smtp" else None
-
-        def transport_for(folder: Path) -> Transport:
-            return open_transport(config, password, folder)
-
+    transport_for = transport_for or configured_transports(config)
     wanted = tuple(cadences if cadences is not None else config.digest.cadences)
     report = DigestReport()
     with ledger(config) as store:
@@ -337,12 +221,7 @@ def send_test_copy(
     sender = make_sender(config)
     recipient = sender.recipient(SAMPLE_RECIPIENT_ID, address.email, address.key, "")
     data = sender.wire_bytes(rendered, recipient, TEST_COPY, now)
-    folder = config.paths.outbox / TEST_FOLDER
-    if transport_for is None:
-        password = smtp_password(config) if config.mail.transport == "smtp" else None
-        transport = open_transport(config, password, folder)
-    else:
-        transport = transport_for(folder)
+    transport = (transport_for or configured_transports(config))(config.paths.outbox / TEST_FOLDER)
     results: list[Result] = []
     transport.deliver(
         [Envelope("test", sender.envelope_from, address.email, data, "test")],

@@ -40,6 +40,8 @@ class Recipient:
     unsubscribe_mailto: str
     preferences_url: str = ""
     """The reader's own preference page; empty when the site has no web endpoint."""
+    return_path: str = ""
+    """The envelope sender (MAIL FROM) of this reader's copy: their VERP bounce address."""
 
 
 def _greeting(name: str, language: str) -> str:

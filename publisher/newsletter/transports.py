@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -113,6 +114,16 @@ class Transport(Protocol):
         outcome waits on others (it may be the whole relay's: see smtp/relay_failures.py);
         the message is not with the relay, and on_result settles it later. Stops taking
         envelopes once should_stop() is true."""
+
+
+def configured_transports(config: Config) -> Callable[[Path], Transport]:
+    """The transport [mail] transport names, for an outbox folder; the SMTP password (from
+    the variable [smtp] password_env names) is read once, now, so a missing one fails
+    before anything is sent."""
+    from publisher.newsletter.credentials import smtp_password
+
+    password = smtp_password(config) if config.mail.transport == "smtp" else None
+    return partial(open_transport, config, password)
 
 
 def open_transport(config: Config, password: str | None, outbox_folder: Path) -> Transport:

@@ -37,34 +37,6 @@ class LedgerQueries(Queries):
             )
             return db.total_changes - before
 
-    def create_digest(
-        self,
-        now: datetime,
-        subject: str,
-        html: str,
-        text: str,
-        post_ids: Iterable[str],
-    ) -> int:
-        """One transaction: the digest, its posts, and a pending delivery per active subscriber."""
-        with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO digests (created_at, subject, html, text) VALUES (?, ?, ?, ?)",
-                (to_text(now), subject, html, text),
-            )
-            digest_id = cursor.lastrowid
-            assert digest_id is not None
-            db.executemany(
-                "INSERT INTO mailed_posts (post_id, digest_id, position, recorded_at) "
-                "VALUES (?, ?, ?, ?)",
-                [(post_id, digest_id, i, to_text(now)) for i, post_id in enumerate(post_ids)],
-            )
-            db.execute(
-                "INSERT INTO deliveries (digest_id, subscriber_id, status, updated_at) "
-                "SELECT ?, id, 'pending', ? FROM subscribers WHERE status = 'active'",
-                (digest_id, to_text(now)),
-            )
-        return digest_id
-
     def digest(self, digest_id: int) -> DigestRow:
         row = self._db.execute(
             "SELECT id, created_at, subject, html, text, completed_at FROM digests WHERE id = ?",
@@ -157,38 +129,6 @@ class LedgerQueries(Queries):
             )
             return cursor.rowcount
 
-    def mark_sending(self, digest_id: int, subscriber_id: int, now: datetime) -> None:
-        self._set_delivery(digest_id, subscriber_id, "sending", None, "", now, attempt=True)
-
-    def mark_delivery(
-        self,
-        digest_id: int,
-        subscriber_id: int,
-        status: str,
-        code: int | None,
-        response: str,
-        now: datetime,
-    ) -> None:
-        self._set_delivery(digest_id, subscriber_id, status, code, response, now)
-
-    def _set_delivery(
-        self,
-        digest_id: int,
-        subscriber_id: int,
-        status: str,
-        code: int | None,
-        response: str,
-        now: datetime,
-        *,
-        attempt: bool = False,
-    ) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE deliveries SET status = ?, code = ?, response = ?, updated_at = ?, "
-                "attempts = attempts + ? WHERE digest_id = ? AND subscriber_id = ?",
-                (status, code, response, to_text(now), int(attempt), digest_id, subscriber_id),
-            )
-
     def requeue_failed(
         self,
         digest_id: int,
@@ -279,15 +219,3 @@ class LedgerQueries(Queries):
         for status, count in self._db.execute(query + " GROUP BY status", arguments):
             counts[status] = count
         return counts
-
-
-def _delivery_values(change: DeliveryChange, moment: str, digest_id: int) -> tuple[object, ...]:
-    return (
-        change.status,
-        change.code,
-        change.response,
-        moment,
-        int(change.attempt),
-        digest_id,
-        change.subscriber_id,
-    )

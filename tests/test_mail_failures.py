@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -434,6 +435,36 @@ def test_a_streak_below_the_threshold_fails_those_readers_and_retry_requeues_the
     assert "(resumed): 3 sent" in again.output
     assert copies(smtp_sink, addresses) == [1] * 9 + [0] + [1] * 2
     assert statuses(site_dir)[addresses[9]] == "failed"  # 5.1.1 was not requeued
+
+
+def test_retry_since_requeues_only_the_rows_that_failed_from_then_on(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    addresses = readers(3)
+    early, late, fine = addresses
+    config = site_with(site_dir, smtp_sink, addresses, connections=1, retries=0)
+    refusal = (554, "5.7.1 message refused by policy")
+    smtp_sink.fail(early, refusal, forever=True)
+    smtp_sink.fail(late, (451, "4.7.1 try again later"), refusal, forever=True)
+
+    def at(moment: datetime, *args: str) -> CliResult:
+        return CliRunner().invoke(
+            cli, ["--config", str(config), "--now", moment.isoformat(), *args]
+        )
+
+    first = at(NOW, "digest")  # early fails now; late is deferred
+    second = at(NOW + timedelta(hours=2), "digest")  # late fails two hours later
+    smtp_sink.fail_rcpt.clear()  # the relay is fixed
+    since = (NOW + timedelta(hours=1)).isoformat()
+    retried = at(NOW + timedelta(hours=3), "digest", "retry", "1", "--since", since)
+    third = at(NOW + timedelta(hours=3), "digest")
+
+    assert first.exit_code == 3 and second.exit_code == 3, first.output + second.output
+    assert retried.exit_code == 0, retried.output
+    assert "requeued 1 failed recipients of digest 1" in retried.output  # measured: 1 of 2
+    assert third.exit_code == 0, third.output
+    assert copies(smtp_sink, [early, late, fine]) == [0, 1, 1]
+    assert statuses(site_dir)[early] == "failed"
 
 
 def test_retry_never_requeues_sent_or_ambiguous_rows(site_dir: Path, smtp_sink: SmtpSink) -> None:

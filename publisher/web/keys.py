@@ -34,8 +34,8 @@ class LiveKeys:
         self._lock = threading.Lock()
         self._stamp = self._stat()
         self._keys: SigningKeys = signing_keys(config, clock())
-        self._failed: Stamp | bool = False
-        """The stamp a re-read last failed at, so the warning is logged once per change."""
+        self._warned = False
+        """A failed re-read was logged: once, until one succeeds."""
 
     def ring(self) -> list[bytes]:
         """Every key that verifies now, the one that signs last (as itsdangerous wants)."""
@@ -53,11 +53,11 @@ class LiveKeys:
             except PublisherError as e:
                 # Mid-rotation, or a secret file that is wrong now: keep serving with the keys
                 # we have (a retired one still ends at its valid_until) and try again.
-                if self._failed != stamp:
+                if not self._warned:
                     logger.warning("signing keys not re-read: %s", e.message)
-                    self._failed = stamp
+                    self._warned = True
                 return
-            self._keys, self._stamp, self._failed = keys, stamp, False
+            self._keys, self._stamp, self._warned = keys, stamp, False
 
     def _stat(self) -> Stamp:
         try:

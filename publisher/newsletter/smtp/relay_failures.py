@@ -123,7 +123,7 @@ class Streak:
             self.signature = signature
             self.held.append(result)
             self.domains.add(recipient_domain(recipient))
-            if len(self.held) >= self.threshold and len(self.domains) >= 2:
+            if len(self.held) >= self.threshold and len(self.domains) >= min(2, self.threshold):
                 self.tripped = True
                 deferred = [_deferred(held) for held in self.held]
                 self.held, self.domains = [], set()

@@ -304,12 +304,12 @@ def test_the_w3c_validator_finds_no_error_in_any_feed_we_write(
 
 
 def test_init_config_for_a_hugo_site_builds_its_feeds(tmp_path: Path) -> None:
-    from publisher.sources.hugo.scaffold import hugo_config_for
+    from publisher.sources.hugo.scaffold import plan
     from tests.hugo_peer import FIXTURES
 
     site = tmp_path / "site"
     shutil.copytree(FIXTURES / "babel", site)
-    (site / "config.toml").write_text(hugo_config_for(site), encoding="utf-8")
+    (site / "config.toml").write_text(plan(site, datetime.now(UTC)).files[0].text, encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(site / "config.toml"), "build"])
     assert result.exit_code == 0, result.output
     assert (site / "feeds" / "index.xml").is_file()

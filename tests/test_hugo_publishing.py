@@ -266,10 +266,10 @@ def test_hostile_terms_stay_inside_the_output_folder(tmp_path: Path) -> None:
 
 
 def test_the_init_config_names_the_hugo_source_and_the_sender(tmp_path: Path) -> None:
-    from publisher.sources.hugo.scaffold import hugo_config_for
+    from publisher.sources.hugo.scaffold import plan
 
     shutil.copytree(FIXTURES / "blog", tmp_path / "site")
-    text = hugo_config_for(tmp_path / "site")
+    text = plan(tmp_path / "site", MOMENT).files[0].text
     assert 'kind = "hugo"' in text and 'from = "Field Notes <news@example.org>"' in text
     assert 'output = "feeds"' in text  # never Hugo's own public/
     (tmp_path / "site" / "config.toml").write_text(text, encoding="utf-8")

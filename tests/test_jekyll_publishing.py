@@ -190,13 +190,13 @@ def test_drafts_are_read_only_when_asked_and_never_published(tmp_path: Path) -> 
 
 
 def test_a_config_written_for_a_jekyll_folder_builds_its_feeds(tmp_path: Path) -> None:
-    from publisher.sources.jekyll.scaffold import jekyll_config_for
+    from publisher.sources.jekyll.scaffold import plan
 
     shutil.copytree(FIXTURES / "kitchen", tmp_path / "site")
-    text = jekyll_config_for(tmp_path / "site")
+    text = plan(tmp_path / "site", MOMENT).files[0].text
     assert 'kind = "jekyll"' in text and "Kitchen Sink <news@kitchen.example.com>" in text
     (tmp_path / "site" / "config.toml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "site" / "config.toml")
     assert config.site.title == "Kitchen Sink"
     assert build(config, MOMENT).posts == 14
-    assert (tmp_path / "site" / "public" / "atom.xml").is_file()
+    assert (tmp_path / "site" / "_publisher" / "public" / "atom.xml").is_file()

@@ -1,17 +1,17 @@
-"""A config.toml for the Hugo site in a folder (for `publisher init`).
+"""publisher.toml for the Hugo site in a folder (for `publisher init`).
 
-`hugo_config_for(folder)` is what a `publisher init` scaffolder registry calls for a
-folder that holds a Hugo config: [site] and [feeds] come from the Hugo config when the
-config is loaded, so the file only names the source, the folders and the sender.
+[site] and [feeds] come from the Hugo config when the config is loaded, so the file only
+names the source, the folders and the sender. The folders sit at the site's root, beside
+content/: Hugo publishes static/, content/ and its own public/, never the other folders
+of the root, so the subscriber database, the signing secret and the outbox stay private.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from publisher.scaffold.plan import PlannedFile, SitePlan
+from publisher.scaffold.plan import SitePlan, site_kind_plan
 from publisher.sources.hugo.settings import site_settings
 
 TEMPLATE = """\
@@ -27,7 +27,8 @@ pages = "main"   # the pages of params.mainSections; "all": every page, as Hugo'
 
 [paths]
 # Not Hugo's public/: after `hugo`, copy these feeds over Hugo's, leaving index.html out
-# (rsync -a --exclude=/index.html feeds/ public/). Hugo does not read these folders.
+# (rsync -a --exclude=/index.html feeds/ public/). Hugo copies none of these folders
+# (only static/ and content/): the state holds subscribers and the signing secret.
 output = "feeds"    # index.xml (RSS, Hugo's path), feed.atom, feed.json, categories/<term>/
 state = "state"     # first-seen dates, adopted ids, subscribers, the delivery ledger
 outbox = "outbox"
@@ -38,20 +39,6 @@ from = "{sender}"
 """
 
 
-def hugo_config_for(folder: Path) -> str:
-    """config.toml text for the Hugo site in `folder` (which holds its config)."""
-    settings = site_settings(folder.resolve())
-    site = settings.defaults.get("site", {})
-    title = str(site.get("title") or "News").replace('"', "'")
-    host = urlsplit(str(site.get("base_url") or "")).hostname or "example.org"
-    sender = f"{title} <news@{host}>"
-    return TEMPLATE.format(sender=sender.replace("\\", ""))
-
-
-CONFIG_NAME = "publisher.toml"
-"""Not config.toml, which a Hugo site may use itself (and init never overwrites)."""
-
-
 def plan(folder: Path, _now: datetime) -> SitePlan:
     """What `publisher init` writes in a Hugo site: publisher's own config file."""
-    return SitePlan((PlannedFile(CONFIG_NAME, hugo_config_for(folder)),), config=CONFIG_NAME)
+    return site_kind_plan(TEMPLATE, site_settings(folder.resolve()))

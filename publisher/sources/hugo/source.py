@@ -46,15 +46,21 @@ from publisher.sources.hugo.pages import (
     site_urls,
 )
 from publisher.sources.hugo.posts import PostRules, parsed_post
+from publisher.sources.hugo.publish_dirs import published_reason
 from publisher.sources.hugo.refs import RefIndex, RefTarget
 from publisher.sources.hugo.shortcodes import ShortcodeContext, expand_shortcodes
 from publisher.sources.hugo.site_config import HugoSiteConfig, load_site_config
+from publisher.sources.private_folders import refuse_published
 from publisher.sources.records import ParsedPost
 
 MAX_PAGE_BYTES = 4 << 20
 SHORTCODES = Path("layouts", "shortcodes")
 """Where a site (or a theme, under themes/<name>/) keeps its own shortcode templates."""
 MAX_SHORTCODE_FILES = 2000
+UNPUBLISHED_HINT = (
+    "move it out of the folders Hugo publishes: beside content/ (state/ at the site's root is "
+    "never copied), or outside the site"
+)
 _REF = re.compile(r"\{\{[<%]\s*(?:/\*\s*)?rel?ref[\s>%]")
 
 
@@ -76,6 +82,8 @@ class HugoSource:
         self.root = config.source.path
         self.config = config
         self.site = _site(config)
+        site = self.site
+        refuse_published(config, self.root, lambda at: published_reason(site, at), UNPUBLISHED_HINT)
         self.dates: DateRules = date_rules(
             self.site.frontmatter, file_mod_time=config.source.file_mod_time
         )

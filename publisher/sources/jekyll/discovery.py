@@ -172,6 +172,20 @@ def find_posts(
     return found
 
 
+def published_reason(rules: EntryRules, relative: str, destination: str = "_site") -> str | None:
+    """Why `jekyll build` would publish the folder at `relative` (from the site's root, ""
+    for the root), or None when it would not."""
+    destination = destination.strip("/") or "_site"
+    if relative == destination or relative.startswith(f"{destination}/"):
+        return f"it is inside {destination}/, which Jekyll empties and refills on every build"
+    if not relative:
+        return f"Jekyll copies the files of the site's root into {destination}/"
+    parts = relative.split("/")
+    if all(rules.keeps("/".join(parts[: n + 1]), True) for n in range(len(parts))):
+        return f"Jekyll copies it into {destination}/{relative}/"
+    return None
+
+
 def output_ext(ext: str, markdown_ext: Sequence[str]) -> str:
     """The extension Jekyll writes: `.html` for Markdown and HTML, else the file's own."""
     bare = ext.lstrip(".").lower()

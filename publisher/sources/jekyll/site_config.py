@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from publisher.sources.jekyll.discovery import EntryRules
 from publisher.sources.jekyll.errors import JekyllInputError, JekyllProblem
 from publisher.sources.jekyll.front_matter import MAX_YAML_BYTES, load_yaml, top_level_lines
 
@@ -86,6 +87,16 @@ class SiteConfig:
     def zone(self) -> ZoneInfo:
         """The site's time zone; UTC when `timezone:` is unset (Jekyll would use the host's)."""
         return ZoneInfo(self.timezone or "UTC")
+
+    @property
+    def entry_rules(self) -> EntryRules:
+        """Which entries Jekyll reads and copies: `exclude:` and `include:`."""
+        return EntryRules(exclude=self.exclude, include=self.include)
+
+    @property
+    def destination(self) -> str:
+        """Where `jekyll build` writes the site, from the root (`destination:`, `_site`)."""
+        return str(self.raw.get("destination") or "_site")
 
     @property
     def site_url(self) -> str:

@@ -21,7 +21,7 @@ from publisher.core.errors import ConfigError, many
 from publisher.core.models import Post
 from publisher.sources.base import SITE_READER
 from publisher.sources.files import FileProblems, SourceFile
-from publisher.sources.jekyll.discovery import find_posts
+from publisher.sources.jekyll.discovery import find_posts, published_reason
 from publisher.sources.jekyll.errors import JekyllInputError, as_problems
 from publisher.sources.jekyll.pages import site_files
 from publisher.sources.jekyll.parsing import (
@@ -30,7 +30,6 @@ from publisher.sources.jekyll.parsing import (
     post_file_for,
     read_text,
 )
-from publisher.sources.jekyll.posts import rules_for
 from publisher.sources.jekyll.rendering import (
     Includes,
     excerpt_of,
@@ -41,6 +40,7 @@ from publisher.sources.jekyll.rendering import (
     uses_other_posts,
 )
 from publisher.sources.jekyll.site_config import SiteConfig, load_site_config, style_to_template
+from publisher.sources.private_folders import refuse_published
 from publisher.sources.records import ParsedPost
 
 MAX_POST_BYTES = 8 * 1024 * 1024
@@ -54,12 +54,25 @@ def _site(config: Config) -> SiteConfig:
         raise many(ConfigError, where, list(as_problems(error))) from error
 
 
+UNPUBLISHED_HINT = (
+    "move it under a folder Jekyll does not copy (one whose name starts with _ or ., such as "
+    "_publisher/state), or add it to `exclude:` in _config.yml"
+)
+
+
 class JekyllSource:
     """Posts of the Jekyll site at [source] path."""
 
     def __init__(self, config: Config) -> None:
         self.root = config.source.path
         self.site = _site(config)
+        rules, destination = self.site.entry_rules, self.site.destination
+        refuse_published(
+            config,
+            self.root,
+            lambda relative: published_reason(rules, relative, destination),
+            UNPUBLISHED_HINT,
+        )
         self.config = config
         self.drafts = config.source.drafts
         self.publishes_future = self.site.future
@@ -82,7 +95,7 @@ class JekyllSource:
 
     def scan(self) -> list[SourceFile]:
         found = []
-        for post in find_posts(self.root, rules_for(self.site), drafts=self.drafts):
+        for post in find_posts(self.root, self.site.entry_rules, drafts=self.drafts):
             try:
                 stat = post.path.stat()
                 size, mtime = stat.st_size, stat.st_mtime_ns
@@ -97,7 +110,7 @@ class JekyllSource:
         """relative path → URL path of every page and file `{% link %}` may name."""
         if self._files is None:
             self._files = site_files(
-                self.root, rules_for(self.site), str(self.site.permalink), self.site.markdown_ext
+                self.root, self.site.entry_rules, str(self.site.permalink), self.site.markdown_ext
             )
         return self._files
 

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import lru_cache
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 _URI_SAFE = "/:@!$&'()*+,;=-._~%?#[]"
-PERMALINK_PLACEHOLDERS = (":slug", ":year", ":month", ":day")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def uri(url: str) -> str:
     """Percent-encode what may not stand in a URI (spaces, non-ASCII); keep what is there."""
     return quote(url.strip(), safe=_URI_SAFE)
+
+
+def site_base_url(url: str, path: str = "", *, lower_host: bool = False) -> str:
+    """A site's base URL as its generator writes it in links and ids: `url` and `path`
+    (Jekyll's `url` and `baseurl`, with or without slashes; Hugo's baseURL alone) joined by
+    one slash, the path percent-encoded where a URI needs it (spaces, non-ASCII; escapes
+    already there kept), without a trailing slash. Jekyll (through Addressable) also
+    lower-cases the host: `lower_host`."""
+    parts = urlsplit(url.strip())
+    joined = "/".join(part for part in (parts.path.strip("/"), path.strip().strip("/")) if part)
+    encoded = _LONE_PERCENT.sub("%25", quote(joined, safe=_PATH_SAFE))
+    host = parts.netloc.lower() if lower_host else parts.netloc
+    return urlunsplit((parts.scheme, host, f"/{encoded}" if encoded else "", "", ""))
 
 
 def slug(text: str, *, allow_unicode: bool = True) -> str:

@@ -28,6 +28,7 @@ from publisher.sources.hugo.site_config import (
     load_site_config,
 )
 from publisher.sources.hugo.urls import compile_permalinks
+from publisher.sources.urls import site_base_url
 
 CONFIG_FILES = "hugo.toml, config.toml (or .yaml, .json) or config/_default/"
 RSS_PATH = "index.xml"
@@ -49,7 +50,7 @@ def _site_table(site: HugoSiteConfig) -> dict[str, Any]:
         table["description"] = plain_line(description)
     base_url = site.base_url.strip()
     if base_url.startswith(("http://", "https://")):
-        table["base_url"] = base_url.rstrip("/")
+        table["base_url"] = site_base_url(base_url)
     table["language"] = language_tags(site)[language.code]
     if site.author:
         table["author"] = plain_line(site.author)

@@ -280,7 +280,7 @@ class _Reader:
         return HugoSiteConfig(
             root=self.root,
             files=self.source.files,
-            base_url=self.text(raw, "baseURL"),
+            base_url=_base_url(self.text(raw, "baseURL")),
             title=self.text(raw, "title"),
             language_code=self.text(raw, "languageCode"),
             default_content_language=default_language,
@@ -355,7 +355,7 @@ class _Reader:
             time_zone=zone,
             content_dir=(content_dir or "content").strip("/").removeprefix("./"),
             params=merge(site_params, _mapping(settings.get("params"))),
-            base_url=self.text(settings, "baseURL"),
+            base_url=_base_url(self.text(settings, "baseURL")),
         )
 
     def permalinks(self) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -394,6 +394,16 @@ class _Reader:
         if limit == 0:
             limit = self.number(self.raw, "rssLimit", -1)
         return limit
+
+
+def _base_url(value: str) -> str:
+    """An absolute baseURL as Hugo writes it in links (its path percent-encoded), ending in
+    "/"; anything else as written."""
+    if not value.strip().startswith(("http://", "https://")):
+        return value
+    from publisher.sources.urls import site_base_url
+
+    return site_base_url(value) + "/"
 
 
 def _section_key(key: str) -> str:

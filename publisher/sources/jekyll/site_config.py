@@ -100,8 +100,11 @@ class SiteConfig:
 
     @property
     def site_url(self) -> str:
-        """`url` + `baseurl`, without a trailing slash."""
-        return (self.url.rstrip("/") + self.baseurl).rstrip("/")
+        """`url` + `baseurl` as jekyll-feed writes them: one slash between, the path
+        percent-encoded, the host lower-cased, no trailing slash."""
+        from publisher.sources.urls import site_base_url
+
+        return site_base_url(self.url, self.baseurl, lower_host=True)
 
 
 def style_to_template(permalink: str) -> str:

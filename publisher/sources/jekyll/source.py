@@ -56,7 +56,7 @@ def _site(config: Config) -> SiteConfig:
 
 UNPUBLISHED_HINT = (
     "move it under a folder Jekyll does not copy (one whose name starts with _ or ., such as "
-    "_publisher/state), or add it to `exclude:` in _config.yml"
+    "_publisher/), or add it to `exclude:` in _config.yml"
 )
 
 

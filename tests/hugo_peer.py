@@ -26,7 +26,7 @@ import pytest
 from lxml import etree
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hugo"
-SITES = ("blog", "babel", "almanac")
+SITES = ("blog", "babel", "almanac", "cascade")
 ALL_PAGES = ("--buildDrafts", "--buildFuture", "--buildExpired")
 CONTENT_MTIME = datetime(2023, 8, 1, 12, 0, 0, tzinfo=UTC)
 """Every fixture file's modification time in the temp copy, for `:fileModTime`."""

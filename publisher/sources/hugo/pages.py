@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 
 from publisher.core.errors import ContentError, Problem
 from publisher.render.goldmark import GoldmarkOptions, render_goldmark
+from publisher.sources.hugo.cascade import Branch, Cascades
 from publisher.sources.hugo.content import (
     BuildFlags,
     ContentFile,
+    ContentTree,
     find_content,
     is_built,
     main_sections,
@@ -72,10 +74,32 @@ class HugoPage:
     warnings: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
     """What was read differently from the file, and why (one line each, no file name)."""
+    branch: Branch = field(default_factory=Branch, repr=False)
+    """What the list pages above it hand down and allow (see cascade.py)."""
 
     @property
     def lang(self) -> str:
         return self.file.lang
+
+    @property
+    def headless(self) -> bool:
+        """A leaf bundle with `headless = true`: Hugo neither renders nor lists it."""
+        return self.file.leaf_bundle and truthy(self.params.get("headless"))
+
+    @property
+    def listed(self) -> bool:
+        """Whether Hugo's lists (`.Site.RegularPages`, its RSS) hold it."""
+        return not self.headless and build_option(self.params, "list") != "never"
+
+    def built(self, flags: BuildFlags, now: datetime) -> bool:
+        """Whether Hugo builds it at `now`: its own draft and dates, and its list pages'."""
+        return is_built(
+            flags,
+            draft=self.draft or bool(self.branch.draft),
+            publish_date=_latest(self.dates.publish_date, self.branch.publish_date),
+            expiry_date=_earliest(self.dates.expiry_date, self.branch.expiry_date),
+            now=now,
+        )
 
     @property
     def section(self) -> str:
@@ -143,25 +167,15 @@ def load_hugo_site(
     tree = find_content(config)
     notes = [*rules.notes, *tree.notes]
     problems: list[Problem] = []
+    cascades = site_cascades(config, tree)
     read = [
-        _read_page(file, config, rules, urls, file_time_zone, notes, problems)
+        _read_page(file, config, rules, urls, file_time_zone, notes, problems, cascades)
         for file in tree.pages()
     ]
-    built = [
-        page
-        for page in read
-        if page is not None
-        and is_built(
-            flags,
-            draft=page.draft,
-            publish_date=page.dates.publish_date,
-            expiry_date=page.dates.expiry_date,
-            now=now,
-        )
-    ]
+    built = [page for page in read if page is not None and page.built(flags, now)]
     index = RefIndex(RefTarget(page.file, page.permalink, page.rel_permalink) for page in built)
     options = GoldmarkOptions.from_hugo(config.goldmark)
-    rendered = tuple(render_page(page, config, index, options) for page in built)
+    rendered = tuple(render_page(page, config, index, options) for page in built if page.listed)
     sections = {
         language.code: main_sections(
             config, [page.section for page in rendered if page.lang == language.code]
@@ -179,6 +193,7 @@ def _read_page(
     file_time_zone: tzinfo,
     notes: list[str],
     problems: list[Problem],
+    cascades: Cascades,
 ) -> HugoPage | None:
     where = shown_path(file, config)
     size = file.path.stat().st_size
@@ -188,7 +203,8 @@ def _read_page(
     text = file.path.read_text(encoding="utf-8", errors="replace")
     mod_time = datetime.fromtimestamp(file.path.stat().st_mtime, tz=file_time_zone)
     try:
-        page = page_from_text(file, text, config, rules, urls, mod_time)
+        branch = page_branch(cascades, file, config, rules)
+        page = page_from_text(file, text, config, rules, urls, mod_time, branch)
     except ContentError as e:
         problems.extend(e.problems)
         return None
@@ -211,11 +227,13 @@ def page_from_text(
     rules: DateRules,
     urls: Mapping[str, SiteURLs],
     mod_time: datetime | None,
+    branch: Branch | None = None,
 ) -> HugoPage:
-    """One page read from its text; a ContentError (naming file and line) when its front
-    matter cannot be read."""
+    """One page read from its text, under what its list pages hand down (`branch`); a
+    ContentError (naming file and line) when its front matter cannot be read."""
     matter = split_front_matter(text, shown_path(file, config))
-    params = {key.lower(): value for key, value in matter.data.items()}
+    branch = branch or Branch()
+    params = branch.under({key.lower(): value for key, value in matter.data.items()})
     language = config.language(file.lang)
     zone = ZoneInfo(language.time_zone) if language.time_zone else UTC
     dates = resolve_dates(
@@ -242,7 +260,51 @@ def page_from_text(
         body=matter.body,
         body_line=matter.body_line,
         notes=tuple(notes),
+        branch=branch,
     )
+
+
+def site_cascades(config: HugoSiteConfig, tree: ContentTree) -> Cascades:
+    """The site's list pages and its config's `cascade`, read when a page asks."""
+
+    def read(file: ContentFile) -> Mapping[str, Any] | None:
+        try:
+            with open(file.path, "rb") as handle:
+                text = handle.read(MAX_CONTENT_BYTES).decode("utf-8", errors="replace")
+            data = split_front_matter(text, shown_path(file, config)).data
+        except (OSError, ContentError):
+            return None  # an unreadable list page hands nothing down (its own build says so)
+        return {str(key).lower(): value for key, value in data.items()}
+
+    return Cascades(tree, config.raw.get("cascade"), read)
+
+
+def page_branch(
+    cascades: Cascades, file: ContentFile, config: HugoSiteConfig, rules: DateRules
+) -> Branch:
+    """What `file` inherits from the list pages above it, their dates read by `rules`."""
+
+    def dates(
+        params: Mapping[str, Any], node: ContentFile
+    ) -> tuple[datetime | None, datetime | None]:
+        language = config.language(node.lang)
+        zone = ZoneInfo(language.time_zone) if language.time_zone else UTC
+        found = resolve_dates(
+            params, rules, zone=zone, content_base_name=node.content_base_name, mod_time=None
+        )
+        return found.publish_date, found.expiry_date
+
+    return cascades.branch(file, dates)
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return max(known) if known else None
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
 
 
 def _facts(
@@ -288,6 +350,18 @@ def _draft(params: Mapping[str, Any]) -> bool:
     if "published" in params and isinstance(params["published"], bool | str):
         return not truthy(params["published"])
     return False
+
+
+def build_option(params: Mapping[str, Any], name: str) -> str:
+    """`_build.<name>` as Hugo reads it: a word ("always" when unset), true/false for
+    always/never."""
+    options = params.get("_build", params.get("build"))
+    if not isinstance(options, Mapping):
+        return "always"
+    value = {str(key).lower(): item for key, item in options.items()}.get(name)
+    if isinstance(value, bool):
+        return "always" if value else "never"
+    return str(value).strip().lower() if value is not None else "always"
 
 
 def truthy(value: Any) -> bool:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from publisher.core.models import Category, DateSource
 from publisher.render.text import plain_line
 from publisher.sources.hugo.dates import FILE_MOD_TIME, FILENAME
-from publisher.sources.hugo.pages import HugoPage, truthy
+from publisher.sources.hugo.pages import HugoPage, build_option
 from publisher.sources.hugo.site_config import HugoSiteConfig
 from publisher.sources.hugo.urls import (
     GO_ZERO_TIME,
@@ -79,11 +79,17 @@ def _looks_like_a_tag(code: str) -> bool:
 
 
 def parsed_post(page: HugoPage, rules: PostRules, reader: str) -> ParsedPost:
-    dates = page.dates
+    dates, branch = page.dates, page.branch
     published = _fixed(dates.date)
     publish_from = _fixed(dates.publish_date) if dates.publish_date != dates.date else None
     if dates.publish_date is None and published is not None:
         publish_from = GO_ZERO_TIME  # Hugo holds back only what has a future publish date
+    start = publish_from or published
+    if branch.publish_date is not None and (start is None or branch.publish_date > start):
+        publish_from = _fixed(branch.publish_date)  # its section is published later
+    expires = _fixed(dates.expiry_date)
+    if branch.expiry_date is not None and (expires is None or branch.expiry_date < expires):
+        expires = _fixed(branch.expiry_date)  # its section expires first
     categories, tags = _terms(page, rules.path_rules)
     return ParsedPost(
         title=plain_line(page.title) or plain_line(page.file.content_base_name),
@@ -98,10 +104,10 @@ def parsed_post(page: HugoPage, rules: PostRules, reader: str) -> ParsedPost:
         lang=rules.tags.get(page.lang),
         slug=page.facts.slug or page.file.content_base_name,
         url=page.permalink,
-        hidden="draft" if page.draft else unlisted(page, rules.all_pages),
+        hidden=_hidden(page, rules.all_pages),
         reader=reader,
         publish_from=publish_from,
-        expires=None if rules.site.build_expired else _fixed(dates.expiry_date),
+        expires=None if rules.site.build_expired else expires,
     )
 
 
@@ -113,29 +119,26 @@ def _fixed(moment: datetime | None) -> datetime | None:
     return moment.astimezone(timezone(moment.utcoffset() or timedelta(0)))
 
 
+def _hidden(page: HugoPage, all_pages: bool) -> str | None:
+    if page.draft:
+        return "draft"
+    if page.branch.draft:
+        return f"in a draft section ({page.branch.draft})"
+    return unlisted(page, all_pages)
+
+
 def unlisted(page: HugoPage, all_pages: bool) -> str | None:
     """Why Hugo's RSS leaves the page out by its build options, or None: a headless bundle,
     `_build.render = never` (it has no URL), `_build.list = never`, and `list = local`
     (listed in its section's RSS only) when the posts are the home RSS's."""
-    if page.file.leaf_bundle and truthy(page.params.get("headless")):
+    if page.headless:
         return "a headless bundle (Hugo neither renders nor lists it)"
-    options = page.params.get("_build", page.params.get("build"))
-    if not isinstance(options, Mapping):
-        return None
-    options = {str(key).lower(): value for key, value in options.items()}
-    render, listed = _option(options.get("render")), _option(options.get("list"))
+    render, listed = build_option(page.params, "render"), build_option(page.params, "list")
     if render == "never":
         return "_build.render = never (Hugo gives it no URL)"
     if listed == "never" or (listed == "local" and all_pages):
         return f"_build.list = {listed} (not in Hugo's RSS)"
     return None
-
-
-def _option(value: object) -> str:
-    """A build option as Hugo reads it: a word, or true/false for always/never."""
-    if isinstance(value, bool):
-        return "always" if value else "never"
-    return str(value).strip().lower() if value is not None else "always"
 
 
 def _date_source(handler: str) -> DateSource:

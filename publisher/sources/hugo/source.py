@@ -29,10 +29,10 @@ from publisher.render.html import syndication_html
 from publisher.render.titles import summary_text
 from publisher.sources.base import SITE_READER
 from publisher.sources.files import FileProblems, SourceFile
+from publisher.sources.hugo.cascade import Branch, Cascades
 from publisher.sources.hugo.content import (
     ContentFile,
     ContentTree,
-    PageKind,
     find_content,
     post_files,
 )
@@ -41,8 +41,10 @@ from publisher.sources.hugo.frontmatter import Markup
 from publisher.sources.hugo.pages import (
     HugoPage,
     dotted,
+    page_branch,
     page_from_text,
     render_page,
+    site_cascades,
     site_urls,
 )
 from publisher.sources.hugo.posts import PostRules, parsed_post
@@ -103,6 +105,7 @@ class HugoSource:
         self._pages: RefIndex | None = None
         """Every page, for checking that a `ref` names one."""
         self._shortcodes: frozenset[str] | None = None
+        self._cascades: Cascades | None = None
 
     # finding and parsing --------------------------------------------------------
 
@@ -110,6 +113,15 @@ class HugoSource:
         if self._tree is None:
             self._tree = find_content(self.site)
         return self._tree
+
+    def cascades(self) -> Cascades:
+        if self._cascades is None:
+            self._cascades = site_cascades(self.site, self.tree())
+        return self._cascades
+
+    def branch(self, file: ContentFile) -> Branch:
+        """What the page inherits from the list pages above it (`cascade`, drafts, dates)."""
+        return page_branch(self.cascades(), file, self.site, self.dates)
 
     def name_of(self, file: ContentFile) -> str:
         try:
@@ -133,16 +145,13 @@ class HugoSource:
 
     def fingerprint(self) -> dict[str, Any]:
         config = json.dumps(self.site.raw, sort_keys=True, default=str)
-        sections = sorted(
-            self.name_of(file) for file in self.tree().files if file.kind is PageKind.LIST
-        )
         return {
             "site": dataclasses.asdict(self.config.site),
             "root": str(self.root),
             "pages": self.config.source.pages,
             "file_mod_time": self.config.source.file_mod_time,
             "config": _sha256(config.encode()),
-            "sections": _sha256("\n".join(sections).encode()),
+            "list_pages": self.cascades().digest(),
             "shortcodes": self.shortcodes_digest(),
         }
 
@@ -190,7 +199,8 @@ class HugoSource:
             return None
         mod_time = datetime.fromtimestamp(max(source.mtime_ns, 0) / 1e9, UTC)
         try:
-            page = page_from_text(file, text, self.site, self.dates, self.urls, mod_time)
+            branch = self.branch(file)
+            page = page_from_text(file, text, self.site, self.dates, self.urls, mod_time, branch)
         except ContentError as error:
             for problem in error.problems:
                 problems.add(problem.message, problem.hint or error.hint, _line(problem))
@@ -278,7 +288,7 @@ class HugoSource:
                     targets.append(RefTarget(file, url, urlsplit(url).path))
                 continue
             page = self._other_page(file)
-            if page is not None and not page.draft:
+            if page is not None and not page.draft and not page.branch.draft:
                 targets.append(RefTarget(file, page.permalink, page.rel_permalink))
         return targets
 
@@ -286,7 +296,8 @@ class HugoSource:
         try:
             raw = _read_small(file.path, MAX_PAGE_BYTES)
             text = raw.decode("utf-8", errors="replace")
-            return page_from_text(file, text, self.site, self.dates, self.urls, None)
+            branch = self.branch(file)
+            return page_from_text(file, text, self.site, self.dates, self.urls, None, branch)
         except (OSError, ContentError):
             return None
 
@@ -297,7 +308,8 @@ class HugoSource:
             return None
         try:
             mod_time = datetime.fromtimestamp(os.stat(file.path).st_mtime, UTC)
-            page = page_from_text(file, text, self.site, self.dates, self.urls, mod_time)
+            branch = self.branch(file)
+            page = page_from_text(file, text, self.site, self.dates, self.urls, mod_time, branch)
         except (OSError, ContentError):
             return None
         refs = self.refs() if reader.endswith(SITE_READER) else RefIndex(())

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import pytest
 
+from publisher.render.attributes import parse_attributes
 from publisher.render.goldmark import (
     RAW_HTML_OMITTED,
     GoldmarkOptions,
     HeadingIds,
     heading_id,
-    parse_attributes,
     render_goldmark,
 )
 from tests.hugo_html import canonical_blocks, canonical_html
@@ -99,7 +99,7 @@ def test_heading_ids_are_unique_per_document_and_explicit_ids_count() -> None:
 
 
 def test_heading_attributes() -> None:
-    assert parse_attributes('#top .a .b data-x="1 2" k=v') == [
+    assert parse_attributes('#top .a .b data-x="1 2" k=v').pairs == [
         ("id", "top"),
         ("class", "a b"),
         ("data-x", "1 2"),

@@ -8,6 +8,7 @@ least 95 % of posts; no Liquid leaks; no draft; and the W3C validator finds no e
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import UTC, datetime
@@ -187,3 +188,23 @@ def test_the_w3c_validator_finds_no_error_in_any_feed_we_write(
             assert errors == 0, report
             checked += 1
     assert checked >= 10
+
+
+def test_no_kramdown_syntax_reaches_any_feed_or_summary(
+    jekyll_peer: JekyllPeer, tmp_path: Path
+) -> None:
+    written = sum(
+        "{:" in path.read_text(encoding="utf-8")
+        for path in (FIXTURES / "kitchen" / "_posts").iterdir()
+    )
+    assert written >= 2  # attribute lists, extensions, a table of contents
+    scanned = 0
+    for index, (name, variant) in enumerate(SITES):
+        build = jekyll_peer.build(name, variant=variant)
+        public = ours_for(build, tmp_path / str(index), adopt=False)
+        for path in sorted(p for p in public.rglob("*") if p.is_file()):
+            assert b"{:" not in path.read_bytes(), path
+            scanned += 1
+        for item in json.loads((public / "feed.json").read_text(encoding="utf-8"))["items"]:
+            assert "{:" not in item.get("summary", ""), item["url"]
+    assert scanned >= 20

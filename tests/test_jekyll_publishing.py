@@ -198,5 +198,24 @@ def test_a_config_written_for_a_jekyll_folder_builds_its_feeds(tmp_path: Path) -
     (tmp_path / "site" / "config.toml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "site" / "config.toml")
     assert config.site.title == "Kitchen Sink"
-    assert build(config, MOMENT).posts == 14
+    assert build(config, MOMENT).posts == 15
     assert (tmp_path / "site" / "_publisher" / "public" / "atom.xml").is_file()
+
+
+def test_kramdown_syntax_we_do_not_follow_is_a_warning_by_line_and_never_printed(
+    tmp_path: Path,
+) -> None:
+    config = jekyll_site(tmp_path, "kitchen")
+    post = tmp_path / "site" / "_posts" / "2022-02-02-odd-kramdown.md"
+    post.write_text(
+        "---\ntitle: Odd kramdown\n---\nBefore.\n\n{::details}\nInside.\n{:/details}\n\n"
+        "Text {: .after-text} more.\n",
+        encoding="utf-8",
+    )
+    result = publisher(config, "build")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "odd-kramdown.md" in line]
+    assert [w.split(":")[2] for w in warnings] == ["6", "8", "10"], warnings
+    assert "{::details} is not supported" in warnings[0]
+    html = content_of(tmp_path / "public", "Odd kramdown")
+    assert "Inside." in html and "more." in html and "{:" not in html

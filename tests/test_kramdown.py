@@ -45,12 +45,18 @@ def test_markdown_posts_render_like_jekyll(jekyll_peer: JekyllPeer) -> None:
         ("Para.\n{:#here}\n", '<p id="here">Para.</p>'),
         ("<div>\n  <p>a</p>\n\n    <span>b</span>\n</div>\n", "    <span>b</span>\n</div>"),
         ("## Hello *World*!\n", '<h2 id="hello-world">'),
+        ("* TOC\n{:toc}\n\n## A\n", '<li><a href="#a" id="markdown-toc-a">A</a></li>'),
+        ("{: .lead}\nPara.\n", '<p class="lead">Para.</p>'),
+        ("A *b*{: .x} c.\n", '<em class="x">b</em>'),
+        ("a | b\n--|--\n1 | 2\n{: .t}\n", '<table class="t">'),
+        ("X {::nomarkdown}<b>*y*</b>{:/} z.\n", "<b>*y*</b>"),
+        ("X {::comment}secret{:/comment} z.\n{::options a=\"b\" /}\n", "<p>X  z.</p>"),
     ],
 )
 def test_kramdown_features(source: str, needle: str) -> None:
     html = render_kramdown(source)
     assert needle in html
-    assert "{:" not in html
+    assert "{:" not in html and "secret" not in html and "<td></td>" not in html
 
 
 def test_gfm_heading_ids_number_duplicates() -> None:

@@ -29,12 +29,11 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from publisher.render.attributes import parse_attributes, typographic
+
 RAW_HTML_OMITTED = "<!-- raw HTML omitted -->"
 MAX_MARKDOWN_CHARS = 2_000_000
 _HEADING_ATTRIBUTES = re.compile(r"\s*\{([^{}]*)\}\s*$")
-_ATTRIBUTE_ITEM = re.compile(r'([#.][\w-]+)|([\w-]+)=(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
-_DASHES_AND_DOTS = re.compile(r"---|--|\.\.\.")
-_TYPOGRAPHY = {"---": "\u2014", "--": "\u2013", "...": "\u2026"}
 _TASK = re.compile(r"^\[([ xX])\](?=\s)")
 _SCHEMES = ("http://", "https://", "ftp://", "mailto:")
 
@@ -133,25 +132,6 @@ class HeadingIds:
         return candidate
 
 
-def parse_attributes(text: str) -> list[tuple[str, str]]:
-    """`#id .class key=value` → [("id", …), ("class", …), (key, value)], classes joined."""
-    attributes: list[tuple[str, str]] = []
-    classes: list[str] = []
-    for found in _ATTRIBUTE_ITEM.finditer(text):
-        if found.group(1):
-            marker, name = found.group(1)[0], found.group(1)[1:]
-            if marker == "#":
-                attributes.append(("id", name))
-            else:
-                if not classes:
-                    attributes.append(("class", ""))
-                classes.append(name)
-        else:
-            value = next(v for v in found.group(3, 4, 5) if v is not None)
-            attributes.append((found.group(2), value))
-    return [(k, " ".join(classes) if k == "class" else v) for k, v in attributes]
-
-
 def _headings_rule(options: GoldmarkOptions) -> Any:
     def headings(state: StateCore) -> None:
         ids = HeadingIds(options.ascii_heading_ids)
@@ -164,7 +144,7 @@ def _headings_rule(options: GoldmarkOptions) -> Any:
                 found = _HEADING_ATTRIBUTES.search(inline.content)
                 if found is not None:
                     inline.content = inline.content[: found.start()]
-                    for key, value in parse_attributes(found.group(1)):
+                    for key, value in parse_attributes(found.group(1)).pairs:
                         token.attrSet(key, value)
             explicit = token.attrGet("id")
             if explicit is not None:
@@ -223,9 +203,7 @@ def _typography_rule(state: StateCore) -> None:
             elif child.type == "link_close" and in_link:
                 in_link -= 1
             elif child.type == "text" and not in_link:
-                child.content = _DASHES_AND_DOTS.sub(
-                    lambda m: _TYPOGRAPHY[m.group(0)], child.content
-                )
+                child.content = typographic(child.content)
 
 
 def _linkify_rule(protocol: str) -> Any:

@@ -26,98 +26,17 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-IAL_LINE = re.compile(r"\n?\{:\s*((?:[.#][\w:-]+\s*|[\w-]+=\"[^\"]*\"\s*)*)\}\s*$")
-IAL_PART = re.compile(r"([.#])([\w:-]+)|([\w-]+)=\"([^\"]*)\"")
+from publisher.render.attributes import typographic
+from publisher.render.kramdown_ials import block_ials, leftover_ials, table_of_contents
+from publisher.render.kramdown_syntax import read_extensions
+
 NON_WORD = re.compile(r"[^\w\- \t]")
 HTML_BLOCK_OPEN = re.compile(
     r"^<(div|section|article|aside|figure|details|table|blockquote|nav|header|footer|form"
     r"|ul|ol|dl|p|pre|center)(?=[\s>])",
     re.I,
 )
-TYPOGRAPHY = [
-    (re.compile(r"---"), "\u2014"),
-    (re.compile(r"--"), "\u2013"),
-    (re.compile(r"\.\.\."), "\u2026"),
-    (re.compile(r"<<\s?"), "\u00ab"),
-    (re.compile(r"\s?>>"), "\u00bb"),
-]
-
-
-def _attributes(spec: str) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for dot_or_hash, name, key, value in IAL_PART.findall(spec):
-        if dot_or_hash == ".":
-            pairs.append(("class", name))
-        elif dot_or_hash == "#":
-            pairs.append(("id", name))
-        else:
-            pairs.append((key, value))
-    return pairs
-
-
-def _apply(token: Token, pairs: Sequence[tuple[str, str]]) -> None:
-    for key, value in pairs:
-        if key == "class" and token.attrGet("class"):
-            token.attrSet("class", f"{token.attrGet('class')} {value}")
-        else:
-            token.attrSet(key, value)
-
-
-def _block_ials(state: StateCore) -> None:
-    """`{: .x}` as a paragraph's last line (or alone) applies to it or the block before."""
-    tokens = state.tokens
-    for index, token in enumerate(tokens):
-        if token.type != "inline" or index == 0 or "{:" not in token.content:
-            continue
-        match = IAL_LINE.search(token.content)
-        if match is None:
-            continue
-        opener = tokens[index - 1]
-        rest = token.content[: match.start()]
-        pairs = _attributes(match.group(1))
-        if rest.strip():
-            _strip_trailing_ial(token, match.start())
-            _apply(opener, pairs)
-        else:
-            _hide_paragraph(tokens, index)
-            previous = _previous_block_opener(tokens, index - 1)
-            if previous is not None:
-                _apply(previous, pairs)
-
-
-def _strip_trailing_ial(token: Token, cut: int) -> None:
-    token.content = token.content[:cut]
-    children = token.children or []
-    while children and children[-1].type in ("text", "softbreak"):
-        last = children[-1]
-        if last.type == "softbreak":
-            children.pop()
-            break
-        if "{:" in last.content:
-            last.content = last.content[: last.content.rfind("{:")].rstrip()
-            if not last.content:
-                children.pop()
-                continue
-        break
-
-
-def _hide_paragraph(tokens: list[Token], inline_index: int) -> None:
-    for offset in (-1, 0, 1):
-        tokens[inline_index + offset].hidden = True
-    tokens[inline_index].children = []
-    tokens[inline_index].content = ""
-
-
-def _previous_block_opener(tokens: list[Token], before: int) -> Token | None:
-    depth = 0
-    for index in range(before - 1, -1, -1):
-        token = tokens[index]
-        depth += 1 if token.nesting == -1 else (-1 if token.nesting == 1 else 0)
-        if token.nesting == 1 and depth <= 0 and token.level == tokens[before].level:
-            return token
-        if token.nesting == 0 and token.block and depth == 0 and token.type != "inline":
-            return token
-    return None
+GUILLEMETS = [(re.compile(r"<<\s?"), "\u00ab"), (re.compile(r"\s?>>"), "\u00bb")]
 
 
 def gfm_heading_id(text: str, seen: Counter[str]) -> str:
@@ -141,7 +60,8 @@ def _typography(state: StateCore) -> None:
             continue
         for child in token.children or []:
             if child.type == "text":
-                for pattern, replacement in TYPOGRAPHY:
+                child.content = typographic(child.content)
+                for pattern, replacement in GUILLEMETS:
                     child.content = pattern.sub(replacement, child.content)
 
 
@@ -234,8 +154,10 @@ def kramdown_markdown() -> MarkdownIt:
         {"alt": ["paragraph", "reference", "blockquote"]},
     )
     md.block.ruler.before("html_block", "kramdown_html_block", _html_block)
-    md.core.ruler.push("kramdown_ials", _block_ials)
+    md.core.ruler.after("inline", "kramdown_ials", block_ials)
+    md.core.ruler.push("kramdown_leftover_ials", leftover_ials)
     md.core.ruler.push("kramdown_heading_ids", _heading_ids)
+    md.core.ruler.push("kramdown_toc", table_of_contents)
     md.core.ruler.push("kramdown_typography", _typography)
     md.core.ruler.push("kramdown_table_alignment", _table_alignment)
     md.add_render_rule("footnote_ref", _render_ref)
@@ -251,7 +173,16 @@ _SHARED = kramdown_markdown()
 
 def render_kramdown(text: str) -> str:
     """Markdown source to HTML, kramdown-style."""
-    return str(_SHARED.render(text))
+    return kramdown_with_warnings(text)[0]
+
+
+def kramdown_with_warnings(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """The HTML, and (line from 1, message) for each piece of kramdown syntax left out."""
+    extensions = read_extensions(text)
+    warnings: list[tuple[int, str]] = []
+    env = {"kramdown_definitions": extensions.definitions, "kramdown_warnings": warnings}
+    html = extensions.restore(str(_SHARED.render(extensions.text, env)))
+    return html, sorted(extensions.warnings + warnings)
 
 
 def smartify(text: str) -> str:

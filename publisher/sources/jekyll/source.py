@@ -138,6 +138,11 @@ class JekyllSource:
             return None
         body, body_line = parse.split.body, parse.split.body_line
         self._warn_liquid(body, body_line, problems)
+        if reader == "kramdown" and "{:" in body:
+            from publisher.render.kramdown import kramdown_with_warnings
+
+            for line, message in kramdown_with_warnings(body)[1]:
+                problems.warn(f"{message}", body_line + line - 1)
         if uses_other_posts(body, self.includes):
             parsed = dataclasses.replace(parsed, reader=parsed.reader + SITE_READER)
         return parsed

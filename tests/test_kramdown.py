@@ -50,7 +50,7 @@ def test_markdown_posts_render_like_jekyll(jekyll_peer: JekyllPeer) -> None:
         ("A *b*{: .x} c.\n", '<em class="x">b</em>'),
         ("a | b\n--|--\n1 | 2\n{: .t}\n", '<table class="t">'),
         ("X {::nomarkdown}<b>*y*</b>{:/} z.\n", "<b>*y*</b>"),
-        ("X {::comment}secret{:/comment} z.\n{::options a=\"b\" /}\n", "<p>X  z.</p>"),
+        ('X {::comment}secret{:/comment} z.\n{::options a="b" /}\n', "<p>X  z.</p>"),
     ],
 )
 def test_kramdown_features(source: str, needle: str) -> None:

@@ -30,11 +30,11 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from publisher.render.attributes import parse_attributes, typographic
+from publisher.render.task_lists import CHECKBOX, task_lists
 
 RAW_HTML_OMITTED = "<!-- raw HTML omitted -->"
 MAX_MARKDOWN_CHARS = 2_000_000
 _HEADING_ATTRIBUTES = re.compile(r"\s*\{([^{}]*)\}\s*$")
-_TASK = re.compile(r"^\[([ xX])\](?=\s)")
 _SCHEMES = ("http://", "https://", "ftp://", "mailto:")
 
 
@@ -239,24 +239,6 @@ def _text_token(content: str) -> Token:
     return token
 
 
-def _task_list_rule(state: StateCore) -> None:
-    tokens = state.tokens
-    for index in range(len(tokens) - 2):
-        if tokens[index].type != "list_item_open":
-            continue
-        inline = tokens[index + 2]
-        if inline.type != "inline" or not inline.children or inline.children[0].type != "text":
-            continue
-        first = inline.children[0]
-        found = _TASK.match(first.content)
-        if found is None:
-            continue
-        first.content = first.content[found.end() :]
-        checkbox = Token("task_checkbox", "input", 0)
-        checkbox.meta = {"checked": found.group(1) in "xX"}
-        inline.children.insert(0, checkbox)
-
-
 def _render_task_checkbox(
     renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
@@ -366,8 +348,8 @@ def goldmark_parser(options: GoldmarkOptions = GoldmarkOptions()) -> MarkdownIt:
         md.inline.ruler.before("html_inline", "angle_quotes", _angle_quotes)
         md.core.ruler.push("goldmark_typography", _typography_rule)
     if options.task_lists:
-        md.core.ruler.push("task_lists", _task_list_rule)
-        md.add_render_rule("task_checkbox", _render_task_checkbox)
+        md.core.ruler.push("task_lists", task_lists)
+        md.add_render_rule(CHECKBOX, _render_task_checkbox)
     md.core.ruler.before("inline", "heading_ids", _headings_rule(options))
     md.add_render_rule("s_open", _fixed("<del>"))
     md.add_render_rule("s_close", _fixed("</del>"))

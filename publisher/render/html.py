@@ -14,6 +14,7 @@ and many feed readers) silently drops everything after 255 levels.
 
 from __future__ import annotations
 
+import re
 import threading
 from urllib.parse import urljoin
 
@@ -45,11 +46,23 @@ _EXTRA_ATTRIBUTES: dict[str, set[str]] = {
     "td": {"colspan", "rowspan", "align"},
     "th": {"colspan", "rowspan", "align", "scope"},
 }
+_EXTRA_ATTRIBUTES.update(
+    {tag: {"id"} for tag in ("h1", "h2", "h3", "h4", "h5", "h6", "sup", "li")}
+)  # heading anchors and footnotes (their links point at the site's page: see rewrite)
+_EXTRA_ATTRIBUTES["code"] = {"class"}  # only `language-…`, which readers highlight by
 ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | _EXTRA_TAGS)
 ALLOWED_ATTRIBUTES = {
     tag: set(nh3.ALLOWED_ATTRIBUTES.get(tag, set())) | _EXTRA_ATTRIBUTES.get(tag, set())
     for tag in set(nh3.ALLOWED_ATTRIBUTES) | set(_EXTRA_ATTRIBUTES)
 }
+
+_SAFE_ID = re.compile(r"[\w.:-]{1,200}")
+_LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,40}")
+_INPUT = re.compile(r"<input\b[^>]*>[ \t]?", re.I)
+_CHECKBOX = re.compile(r"""\btype\s*=\s*["']?checkbox\b""", re.I)
+_CHECKED = re.compile(r"\schecked(?=[\s=/>])", re.I)
+CHECKED_BOX, EMPTY_BOX = "\u2611 ", "\u2610 "
+"""What a task list's checkbox becomes: a form control has no place in a feed or email."""
 
 _VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr"})
 _BLOCKS = frozenset(
@@ -129,10 +142,14 @@ def syndication_html(html: str, page_url: str) -> str:
             return _safe_absolute_url(value, page_url)
         if attribute == "srcset":
             return _absolute_srcset(value, page_url)
+        if attribute == "id":
+            return value if _SAFE_ID.fullmatch(value) else None
+        if attribute == "class":
+            return " ".join(c for c in value.split() if _LANGUAGE_CLASS.fullmatch(c)) or None
         return value
 
     cleaned = nh3.clean(
-        strip_xml_illegal(html),
+        _checkboxes(strip_xml_illegal(html)),
         tags=set(ALLOWED_TAGS),
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=rewrite,
@@ -141,6 +158,20 @@ def syndication_html(html: str, page_url: str) -> str:
         strip_comments=True,
     )
     return _xml_compatible(cleaned.strip())
+
+
+def _checkboxes(html: str) -> str:
+    """Each checkbox (a task list's) as ☑ or ☐ and a space."""
+    if "<input" not in html.lower():
+        return html
+
+    def box(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        if not _CHECKBOX.search(tag):
+            return tag
+        return CHECKED_BOX if _CHECKED.search(tag) else EMPTY_BOX
+
+    return _INPUT.sub(box, html)
 
 
 def _xml_compatible(html: str) -> str:

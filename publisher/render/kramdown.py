@@ -29,6 +29,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from publisher.render.attributes import typographic
 from publisher.render.kramdown_ials import block_ials, leftover_ials, table_of_contents
 from publisher.render.kramdown_syntax import read_extensions
+from publisher.render.task_lists import CHECKBOX, task_lists
 
 NON_WORD = re.compile(r"[^\w\- \t]")
 HTML_BLOCK_OPEN = re.compile(
@@ -142,6 +143,36 @@ def _render_anchor(
     return f' <a href="#fnref:{label}" class="reversefootnote" role="doc-backlink">&#8617;</a>'
 
 
+def _task_classes(state: StateCore) -> None:
+    """kramdown's classes: `task-list` on a list holding a task, `task-list-item` on its
+    items."""
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "list_item_open" or not token.meta.get("task"):
+            continue
+        for opener in reversed(tokens[:index]):
+            if opener.type in ("bullet_list_open", "ordered_list_open") and (
+                opener.level == token.level - 1
+            ):
+                opener.attrSet("class", "task-list")
+                opener.meta["task_list"] = True
+                break
+    for index, token in enumerate(tokens):
+        if token.type in ("bullet_list_open", "ordered_list_open") and token.meta.get("task_list"):
+            for item in tokens[index + 1 :]:
+                if item.level < token.level + 1:
+                    break
+                if item.type == "list_item_open" and item.level == token.level + 1:
+                    item.attrSet("class", "task-list-item")
+
+
+def _render_checkbox(
+    self: Any, tokens: Sequence[Token], idx: int, _o: OptionsDict, _e: EnvType
+) -> str:
+    checked = ' checked="checked"' if tokens[idx].meta.get("checked") else ""
+    return f'<input type="checkbox" class="task-list-item-checkbox" disabled="disabled"{checked} />'
+
+
 def kramdown_markdown() -> MarkdownIt:
     """A MarkdownIt configured to render like Jekyll's kramdown (GFM input)."""
     md = MarkdownIt("commonmark", {"html": True, "typographer": True})
@@ -155,6 +186,9 @@ def kramdown_markdown() -> MarkdownIt:
     )
     md.block.ruler.before("html_block", "kramdown_html_block", _html_block)
     md.core.ruler.after("inline", "kramdown_ials", block_ials)
+    md.core.ruler.after("kramdown_ials", "kramdown_task_lists", task_lists)
+    md.core.ruler.after("kramdown_task_lists", "kramdown_task_classes", _task_classes)
+    md.add_render_rule(CHECKBOX, _render_checkbox)
     md.core.ruler.push("kramdown_leftover_ials", leftover_ials)
     md.core.ruler.push("kramdown_heading_ids", _heading_ids)
     md.core.ruler.push("kramdown_toc", table_of_contents)

@@ -3,9 +3,9 @@
 Jekyll's objects (`site.*`, `page.*`), tags (`include` with parameters from `_includes/`,
 `link`, `post_url`, `highlight`) and filters (see liquid_filters.py) on top of standard
 Liquid. Rendering is bounded (loop iterations, output size, include depth). Whatever
-cannot be rendered (an unknown tag or filter, a missing include or post) is dropped from
-the output and reported as a warning with the template's name and line, so no `{% %}`
-or `{{ }}` text of ours reaches a reader.
+cannot be rendered (an unknown tag, a missing include or post) is dropped from the
+output and reported as a warning with the template's name and line, so no `{% %}` or
+`{{ }}` text of ours reaches a reader; an unknown filter passes its value on, as in Jekyll.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class JekyllEnvironment(Environment):
     local_namespace_limit: ClassVar[int | None] = 8 * 1024 * 1024
 
     def __init__(self, site: JekyllSite) -> None:
-        super().__init__(tolerance=Mode.LAX, strict_filters=True)
+        super().__init__(tolerance=Mode.LAX, strict_filters=False)  # as Jekyll: passed on
         self.site = site
         self.collected: list[LiquidWarning] = []
         self.include_cache: dict[str, BoundTemplate] = {}

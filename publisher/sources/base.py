@@ -32,7 +32,10 @@ class Source(Protocol):
     reads a file's modification time (Hugo's `:fileModTime`), so a file whose mtime
     changed is parsed again even when its bytes did not; `site_warnings() -> tuple[str,
     ...]`, what the site as a whole is published despite (files skipped, settings not
-    followed), reported with the posts' warnings.
+    followed), reported with the posts' warnings; `reference_warnings(files) ->
+    list[tuple[SourceFile, int, str]]`, called at every build that loads posts with the
+    published posts whose reader ends in SITE_READER: (file, line, message) for each link
+    to another post or page that leads nowhere now (checked even when the post is cached).
     """
 
     root: Path

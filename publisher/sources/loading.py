@@ -163,6 +163,7 @@ class _Load:
         final = {post.id: post for post in posts}
         changes = [d.changes_at for d in drafts if d.changes_at is not None]
         site_warnings = getattr(self.moment.source, "site_warnings", tuple)
+        warnings = (*site_warnings(), *(w for d in drafts for w in d.warnings))
         return LoadedSite(
             posts=tuple(posts),
             hidden=tuple((d.post.source_name, d.hidden_reason) for d in drafts if d.hidden_reason),
@@ -170,9 +171,22 @@ class _Load:
             next_publication=min(changes, default=None),
             with_content=None if wanted is None else frozenset(wanted),
             cache_update=self.update,
-            warnings=(*site_warnings(), *(w for d in drafts for w in d.warnings)),
+            warnings=(*warnings, *self._reference_warnings(visible)),
             seen_as={d.post.id: d.source_id for d in drafts if d.post.id != d.source_id},
         )
+
+    def _reference_warnings(self, visible: Sequence[Draft]) -> list[str]:
+        """Links to other posts that lead nowhere now, checked at every build (the post
+        itself may be cached while its target was renamed)."""
+        check = getattr(self.moment.source, "reference_warnings", None)
+        by_name = {source.name: source for source in self.sources}
+        referring = [by_name[d.post.source_name] for d in visible if d.reader.endswith(SITE_READER)]
+        if check is None or not referring:
+            return []
+        return [
+            f"{self.moment.shown(source)}:{line}: {message}"
+            for source, line, message in check(referring)
+        ]
 
     def _raise_problems(self) -> None:
         if self.problems:

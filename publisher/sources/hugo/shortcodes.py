@@ -28,6 +28,10 @@ MAX_WARNINGS = 20
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "/", "#", "./", "../")
 _PLACEHOLDER = re.compile(r"(<p>)?(XPUBSC(\d+)SCX)(</p>)?")
 
+NO_SUCH_PAGE = "no such page; link left empty"
+"""How a `ref` or `relref` to a missing page is reported (the build goes on; Hugo's stops
+with REF_NOT_FOUND)."""
+
 
 @dataclass(frozen=True)
 class ShortcodeContext:
@@ -274,7 +278,7 @@ def _ref(absolute: bool) -> Callable[[Shortcode, _Run], str]:
         target = code.get("path") or code.get(0)
         resolved = run.context.resolve_ref(target, absolute)
         if resolved is None:
-            run.warn(code.line, f"{code.name} {target!r}: no such page; link left empty")
+            run.warn(code.line, f"{code.name} {target!r}: {NO_SUCH_PAGE}")
             return ""
         return _attr(resolved)
 

@@ -50,7 +50,7 @@ from publisher.sources.hugo.pages import (
 from publisher.sources.hugo.posts import PostRules, parsed_post
 from publisher.sources.hugo.publish_dirs import published_reason
 from publisher.sources.hugo.refs import RefIndex, RefTarget
-from publisher.sources.hugo.shortcodes import ShortcodeContext, expand_shortcodes
+from publisher.sources.hugo.shortcodes import NO_SUCH_PAGE, ShortcodeContext, expand_shortcodes
 from publisher.sources.hugo.site_config import HugoSiteConfig, load_site_config
 from publisher.sources.private_folders import refuse_published
 from publisher.sources.records import ParsedPost
@@ -230,8 +230,10 @@ class HugoSource:
             problems.warn("is not valid UTF-8; read with replacement characters", line)
             return raw.decode("utf-8", errors="replace")
 
-    def _shortcode_warnings(self, page: HugoPage) -> tuple[Problem, ...]:
-        """What rendering will leave out; shortcodes are expanded without rendering Markdown."""
+    def _shortcode_warnings(self, page: HugoPage, *, refs: bool = False) -> tuple[Problem, ...]:
+        """What rendering will leave out; shortcodes are expanded without rendering Markdown.
+        With `refs`, only the `ref`s and `relref`s to no page (see reference_warnings);
+        without, every other warning."""
         if "{{<" not in page.body and "{{%" not in page.body:
             return ()
         if self._pages is None:
@@ -239,7 +241,7 @@ class HugoSource:
         pages = self._pages
 
         def exists(target: str, _absolute: bool) -> str | None:
-            return "" if pages.find(target, page.file) is not None else None
+            return "" if not refs or pages.find(target, page.file) is not None else None
 
         context = ShortcodeContext(
             page=self.name_of(page.file),
@@ -249,7 +251,30 @@ class HugoSource:
             first_line=page.body_line,
             site_shortcodes=self.site_shortcodes(),
         )
-        return expand_shortcodes(page.body, context).warnings
+        warnings = expand_shortcodes(page.body, context).warnings
+        return tuple(w for w in warnings if w.message.endswith(NO_SUCH_PAGE) == refs)
+
+    def reference_warnings(self, files: Sequence[SourceFile]) -> list[tuple[SourceFile, int, str]]:
+        """Each `ref` and `relref` of these pages to a page that is not there now."""
+        self._pages = None  # pages may have been renamed since the last look
+        found = []
+        for source in files:
+            file = self._file(source.name)
+            try:
+                text = _read_small(Path(source.path)).decode("utf-8", errors="replace")
+                page = (
+                    page_from_text(
+                        file, text, self.site, self.dates, self.urls, None, self.branch(file)
+                    )
+                    if file is not None
+                    else None
+                )
+            except (OSError, ContentError):
+                continue  # parsing reports what is wrong with the file
+            if page is not None:
+                for warning in self._shortcode_warnings(page, refs=True):
+                    found.append((source, _line(warning) or 0, warning.message))
+        return found
 
     def permalink(self, parsed: ParsedPost, published: datetime) -> str:
         raise AssertionError("a Hugo page's URL never waits for its first-seen date")

@@ -4,8 +4,10 @@ Liquid sees `site.*` (every `_config.yml` key, and `site.posts`), `page.*` (fron
 with defaults, and Jekyll's own keys), includes from `_includes/`, `link` and
 `post_url`. The summary is jekyll-feed's: `description`, else the excerpt (written in
 front matter, else the body up to `excerpt_separator`, rendered the same way), as text.
-Whatever Liquid cannot render is left out of the output, never printed; `liquid_warnings`
-tells which tags, filters and targets those are, by line, when the post is parsed.
+Whatever Liquid cannot render is left out of the output, never printed (an unknown
+filter passes its value on, as in Jekyll); `unknown_filters` and `missing_targets` tell
+which, by line: filters when the post is parsed, targets at every build (see
+JekyllSource.reference_warnings).
 """
 
 from __future__ import annotations
@@ -61,22 +63,31 @@ def uses_other_posts(body: str, includes: Includes) -> bool:
     return bool(_USES_SITE.search(body)) or (includes.use_site and bool(_INCLUDE.search(body)))
 
 
-def liquid_warnings(
-    body: str, body_line: int, filters: Sequence[str], targets: Mapping[str, set[str]]
-) -> list[tuple[int, str]]:
-    """(line, message) for each filter we do not know and each `post_url`/`link` target
-    that does not exist; unknown tags are found by parsing (see `JekyllRenderer`)."""
+def unknown_filters(body: str, body_line: int, filters: Sequence[str]) -> list[tuple[int, str]]:
+    """(line, message) for each filter we do not know (unknown tags are found by parsing:
+    see `JekyllRenderer`)."""
     found: list[tuple[int, str]] = []
     for match in LIQUID_MARKUP.finditer(body):
         line = body_line + body.count("\n", 0, match.start())
-        markup = match.group(0)
-        for name in _FILTER_USE.findall(markup.strip("{}%")):
+        for name in _FILTER_USE.findall(match.group(0).strip("{}%")):
             if name not in filters:
-                found.append((line, f"unknown Liquid filter {name!r}: its output is left out"))
-        tag = _TARGET_TAG.match(markup)
-        if tag and "{{" not in tag.group(2) and tag.group(2).strip() not in targets[tag.group(1)]:
-            what = "no post named" if tag.group(1) == "post_url" else "no file at"
-            found.append((line, f"{tag.group(1)}: {what} {tag.group(2).strip()!r}; left out"))
+                message = f"unknown Liquid filter {name!r}: its value is passed on unfiltered"
+                found.append((line, message))
+    return found
+
+
+def missing_targets(
+    body: str, body_line: int, targets: Mapping[str, set[str]]
+) -> list[tuple[int, str]]:
+    """(line, message) for each `post_url` or `link` whose target does not exist."""
+    found: list[tuple[int, str]] = []
+    for match in _TARGET_TAG.finditer(body):
+        tag, target = match.group(1), match.group(2).strip()
+        if "{{" in target or target in targets[tag]:
+            continue
+        line = body_line + body.count("\n", 0, match.start())
+        what = "no post named" if tag == "post_url" else "no file at"
+        found.append((line, f"{tag}: {what} {target!r}; the link is left empty"))
     return found
 
 

@@ -34,9 +34,10 @@ from publisher.sources.jekyll.rendering import (
     Includes,
     excerpt_of,
     index_key,
-    liquid_warnings,
+    missing_targets,
     post_url_names,
     site_posts,
+    unknown_filters,
     uses_other_posts,
 )
 from publisher.sources.jekyll.site_config import SiteConfig, load_site_config, style_to_template
@@ -165,14 +166,30 @@ class JekyllSource:
         if "{{" not in body and "{%" not in body:
             return
         renderer = self.renderer()
+        found = unknown_filters(body, body_line, renderer.filter_names())
+        found += renderer.tag_warnings(body, body_line)
+        for line, message in sorted(set(found)):
+            problems.warn(message, line)
+
+    def reference_warnings(self, files: Sequence[SourceFile]) -> list[tuple[SourceFile, int, str]]:
+        """Each `post_url` and `link` of these posts whose target is not there now."""
         targets = {
             "post_url": set(post_url_names(self._names)),
             "link": set(self.site_files()) | set(self._names),
         }
-        found = liquid_warnings(body, body_line, renderer.filter_names(), targets)
-        found += renderer.tag_warnings(body, body_line)
-        for line, message in sorted(set(found)):
-            problems.warn(message, line)
+        found = []
+        for source in files:
+            post = post_file_for(source.name)
+            try:
+                with open(source.path, "rb") as handle:
+                    text = self._text(handle.read(MAX_POST_BYTES + 1), FileProblems(str, []))
+                split = read_text(text, post, self.site) if text and post else None
+            except (OSError, JekyllInputError):
+                continue  # parsing reports what is wrong with the file
+            if split is not None:
+                for line, message in missing_targets(split.body, split.body_line, targets):
+                    found.append((source, line, message))
+        return found
 
     def permalink(self, parsed: ParsedPost, published: datetime) -> str:
         raise AssertionError("a Jekyll post's URL never waits for its first-seen date")

@@ -231,6 +231,7 @@ def test_every_setting_has_documentation() -> None:
     }  # fmt: skip
     feeds_keys = {key for table, key, *_ in rows if table == "feeds"}
     assert feeds_keys == {
-        "limit", "full_content", "formats", "categories", "hub", "paths", "category_paths",
+        "limit", "full_content", "formats", "categories", "category_feeds", "hub", "paths",
+        "category_paths",
         "languages", "titles",
     }  # fmt: skip

@@ -198,7 +198,7 @@ def test_a_config_written_for_a_jekyll_folder_builds_its_feeds(tmp_path: Path) -
     (tmp_path / "site" / "config.toml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "site" / "config.toml")
     assert config.site.title == "Kitchen Sink"
-    assert build(config, MOMENT).posts == 15
+    assert build(config, MOMENT).posts == 16
     assert (tmp_path / "site" / "_publisher" / "public" / "atom.xml").is_file()
 
 

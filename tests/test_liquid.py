@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,12 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from liquid.exceptions import ResourceLimitError
 
+from publisher.build.pipeline import load_posts
+from publisher.core.config import load_config
 from publisher.render.kramdown import render_kramdown
 from publisher.render.liquid import JekyllSite, jekyll_environment, render_liquid
 from publisher.render.liquid_filters import FilterSite
-from publisher.sources.jekyll.posts import read_posts
+from publisher.sources.jekyll.parsing import post_file_for, read_text
 from publisher.sources.jekyll.site_config import load_site_config
-from tests.jekyll_peer import JekyllPeer, canonical_html
+from publisher.sources.jekyll.source import JekyllSource
+from tests.jekyll_peer import FIXTURES, JekyllPeer, canonical_html
 
 # Deliberate difference: `<<text>>` is an HTML tag to markdown-it, guillemets to kramdown.
 KNOWN_DIFFERENCES = {"_posts/2022-01-18-smart-quotes.md"}
@@ -33,25 +37,33 @@ def site_for(root: Path, posts: dict[str, str]) -> JekyllSite:
     )
 
 
-def test_kitchen_posts_render_like_jekyll(jekyll_peer: JekyllPeer) -> None:
+def test_kitchen_posts_render_like_jekyll(jekyll_peer: JekyllPeer, tmp_path: Path) -> None:
+    """Every kitchen post through JekyllSource's renderer (Liquid with the site's posts,
+    includes and data, then kramdown), before the syndication pass, next to Jekyll's."""
     build = jekyll_peer.build("kitchen")
-    config = load_site_config(build.source)
-    posts, _ = read_posts(config, now=datetime.now(UTC))
-    names = {p.file.path.name.rsplit(".", 1)[0]: p.url for p in posts}
-    env = jekyll_environment(site_for(build.source, names))
+    shutil.copytree(FIXTURES / "kitchen", tmp_path / "site")
+    toml = tmp_path / "config.toml"
+    toml.write_text('[source]\nkind = "jekyll"\npath = "site"\n', encoding="utf-8")
+    config = load_config(toml)
+    source = JekyllSource(config)
+    loaded = load_posts(config, datetime.now(UTC))
+    source.link_posts(loaded.posts)  # what a build does before it renders
+    renderer = source.renderer()
     differing, with_liquid = [], 0
-    for post in posts:
-        page = {**post.data, "title": post.title, "url": post.url, "date": post.date,
-                "tags": post.tags, "categories": post.categories}  # fmt: skip
-        with_liquid += "{{" in post.body or "{%" in post.body
-        out, warnings = render_liquid(env, post.body, page=page, name=post.file.relative_path)
-        assert warnings == []
-        html = out if post.file.ext == ".html" else render_kramdown(out)
-        expected = build.post(post.file.relative_path)["content"]
-        if canonical_html(html) != canonical_html(expected):
-            differing.append(post.file.relative_path)
-    assert with_liquid >= 6
+    for post in loaded.posts:
+        name = post.source_name
+        post_file = post_file_for(name)
+        assert post_file is not None
+        split = read_text((source.root / name).read_text(encoding="utf-8"), post_file, source.site)
+        with_liquid += "{{" in split.body or "{%" in split.body
+        reader = "html" if post_file.ext == ".html" else "kramdown"
+        page = renderer.page(split, post_file, post.url)
+        html = renderer.body_html(split.body, reader, page, name, split.body_line)
+        if canonical_html(html) != canonical_html(build.post(name)["content"]):
+            differing.append(name)
+    assert with_liquid >= 7
     assert sorted(differing) == sorted(KNOWN_DIFFERENCES)
+    assert not [w for w in loaded.warnings if "kitchen" in w or "_posts" in w]
 
 
 @pytest.fixture

@@ -73,6 +73,11 @@ class FeedsConfig:
         check=checks.formats,
     )
     categories: bool = setting(True, "Also write one set of feeds per category.")
+    category_feeds: tuple[str, ...] = setting(
+        (),
+        "With `categories`, the categories (by name) that get feeds; empty: every category "
+        "(a Jekyll source: jekyll-feed's `feed.categories`).",
+    )
     hub: str = setting(
         "", "WebSub hub URL to announce in every feed.", check=checks.optional_http_url
     )

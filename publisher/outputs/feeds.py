@@ -128,7 +128,10 @@ def _set_specs(config: Config, each: FeedSet, posts: Sequence[Post], top: bool) 
             room = limit is None or len(newest) < limit
             if room and (not newest or newest[-1] is not post):
                 newest.append(post)
+    wanted = set(config.feeds.category_feeds)
     for slug in sorted(names):
+        if wanted and not wanted & {slug, names[slug]}:
+            continue
         paths = {fmt: feed_path(config, fmt, slug, each.folder) for fmt in formats}
         specs.append(
             FeedSpec(

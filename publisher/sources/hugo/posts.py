@@ -188,5 +188,5 @@ def _image(page: HugoPage, rules: PostRules) -> str | None:
         parts = urlsplit(site.base_url)
         return f"{parts.scheme}://{parts.netloc}{url_escape(image)}"
     if page.file.leaf_bundle:  # a relative path in a bundle names one of its resources
-        return page.resource_base + url_escape(image.removeprefix("./"))
+        return site.resource_url(page.facts, image.removeprefix("./"))
     return site.absolute(url_escape(image))

@@ -63,7 +63,7 @@ UNPUBLISHED_HINT = (
     "move it out of the folders Hugo publishes: beside content/ (state/ at the site's root is "
     "never copied), or outside the site"
 )
-_REF = re.compile(r"\{\{[<%]\s*(?:/\*\s*)?rel?ref[\s>%]")
+_REF = re.compile(r"\{\{[<%]\s*(?:/\*\s*)?(?:rel)?ref[\s>%]")
 
 
 def _site(config: Config) -> HugoSiteConfig:

@@ -237,7 +237,6 @@ TOKENS: Mapping[str, PermalinkToken] = {
     "contentbasename": lambda p, _, r: _content_base_name(p, r),
     "contentbasenameorslug": _slug_else(_content_base_name),
 }
-NEWER_TOKENS = frozenset({"contentbasename", "contentbasenameorslug"})
 _ATTRIBUTE = re.compile(r":\w+(\[.+?\])?")
 
 
@@ -407,15 +406,6 @@ class SiteURLs:
     def rel_permalink(self, page: PageFacts) -> str:
         return self.relative(self.page_link(page))
 
-    def home_feed(self) -> str:
-        return self.absolute(self._list_feed(()))
-
-    def section_feed(self, section: str) -> str:
-        return self.absolute(self._list_feed((section,)))
-
-    def taxonomy_feed(self, plural: str) -> str:
-        return self.absolute(self._list_feed((plural,)))
-
     def term_feed(self, plural: str, term: str) -> str:
         """The RSS feed of one taxonomy term, e.g. /categories/site-news/index.xml."""
         pattern = self.permalinks.get(plural)
@@ -423,11 +413,12 @@ class SiteURLs:
             facts = PageFacts(term, "", "", None, "", term, term, plural, (plural,))
             expanded = query_unescape(pattern.expand(facts, self.rules))
             if expanded:
-                return self.absolute(self._list_feed(tuple(expanded.strip("/").split("/"))))
+                return self.absolute(self.list_feed(tuple(expanded.strip("/").split("/"))))
         key = make_path_sanitized(term, self.rules)
-        return self.absolute(self._list_feed((plural, key)))
+        return self.absolute(self.list_feed((plural, key)))
 
-    def _list_feed(self, sections: tuple[str, ...]) -> str:
+    def list_feed(self, sections: tuple[str, ...]) -> str:
+        """The link of a list page's RSS: the home page's for (), a section's for (name,)."""
         link = pjoin("/", *sections, "index.xml")
         if self.language_prefix:
             link = pjoin(self.language_prefix, link)

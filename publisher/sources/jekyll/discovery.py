@@ -14,9 +14,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 DATE_FILENAME = re.compile(r"^(?:.+/)*?(\d{2,4}-\d{1,2}-\d{1,2})-([^/]*)(\.[^./]+)$")
 DATELESS_FILENAME = re.compile(r"^(?:.+/)*(.*)(\.[^./]+)$")
@@ -192,17 +190,3 @@ def output_ext(ext: str, markdown_ext: Sequence[str]) -> str:
     if bare in {e.lower() for e in markdown_ext} or bare == "html":
         return ".html"
     return ext
-
-
-def is_published(
-    data: dict[str, Any],
-    date: datetime,
-    *,
-    now: datetime,
-    future: bool = False,
-    unpublished: bool = False,
-) -> bool:
-    """Jekyll's publisher: `published: false` hides, a date after `now` hides unless `future`."""
-    if data.get("published", True) is False and not unpublished:
-        return False
-    return future or int(date.timestamp()) <= int(now.timestamp())

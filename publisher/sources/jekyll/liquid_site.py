@@ -40,7 +40,7 @@ class JekyllRenderer:
         self.url_by_name: dict[str, str] = {}
         self.env = jekyll_environment(
             JekyllSite(
-                config=source.site.raw,
+                config={**source.site.raw, "data": source.data()},
                 url=rules.url,
                 baseurl=rules.baseurl,
                 filters=FilterSite(rules.url, rules.baseurl, rules.zone, render_kramdown),

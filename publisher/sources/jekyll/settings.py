@@ -2,8 +2,9 @@
 
 `url` + `baseurl`, `title`, `description`, `author`, `lang` (or `locale`), `timezone`,
 the posts' permalink and `excerpt_separator` become [site] settings; jekyll-feed's
-`feed:` settings (`posts_limit`, `excerpt_only`, `path`, `categories`) become [feeds]
-settings, so our feeds hold what jekyll-feed's did, at the URLs subscribers know.
+`feed:` settings (`posts_limit`, `excerpt_only`, `path`, `categories`: feeds for the
+categories listed only) become [feeds] settings, so our feeds hold what jekyll-feed's did,
+at the URLs subscribers know.
 Anything config.toml sets wins. `id_authority` is not needed: a Jekyll site's entry
 ids are jekyll-feed's.
 """
@@ -58,6 +59,7 @@ def _feeds_table(site: SiteConfig) -> dict[str, Any]:
         "limit": feed.posts_limit,
         "full_content": not feed.excerpt_only,
         "categories": bool(feed.categories),
+        "category_feeds": list(feed.categories),
         "paths": {"atom": feed.path},
         "category_paths": {"atom": CATEGORY_FEED_PATH},
     }

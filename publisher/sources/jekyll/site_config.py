@@ -54,9 +54,8 @@ class FeedSettings:
     categories: tuple[str, ...] = ()
     posts_limit: int = 10
     excerpt_only: bool = False
-
-    def category_path(self, category: str) -> str:
-        return f"feed/{category}.xml"
+    tags: bool = False
+    """jekyll-feed's `feed.tags` (feeds at feed/by_tag/<tag>.xml) is set."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +244,7 @@ def _feed(raw: Mapping[str, Any], report: Report) -> FeedSettings:
         categories=tuple(str(c) for c in categories),
         posts_limit=limit,
         excerpt_only=bool(value.get("excerpt_only", False)),
+        tags=bool(value.get("tags")),
     )
 
 

@@ -21,6 +21,7 @@ from publisher.core.errors import ConfigError, many
 from publisher.core.models import Post
 from publisher.sources.base import SITE_READER
 from publisher.sources.files import FileProblems, SourceFile
+from publisher.sources.jekyll.data import data_digest, data_files, read_data
 from publisher.sources.jekyll.discovery import find_posts, published_reason
 from publisher.sources.jekyll.errors import JekyllInputError, as_problems
 from publisher.sources.jekyll.pages import site_files
@@ -43,6 +44,7 @@ from publisher.sources.jekyll.rendering import (
 from publisher.sources.jekyll.site_config import SiteConfig, load_site_config, style_to_template
 from publisher.sources.private_folders import refuse_published
 from publisher.sources.records import ParsedPost
+from publisher.sources.steps import Shown
 
 MAX_POST_BYTES = 8 * 1024 * 1024
 
@@ -91,6 +93,8 @@ class JekyllSource:
         self._names: list[str] = []
         self._files: dict[str, str] | None = None
         self._renderer: Any = None
+        self.data_dir = str(self.site.raw.get("data_dir") or "_data")
+        self._data: tuple[dict[str, Any], list[str]] | None = None
 
     # finding and parsing --------------------------------------------------------
 
@@ -125,7 +129,27 @@ class JekyllSource:
             "config": hashlib.sha256(config.encode()).hexdigest(),
             "includes": self.includes.digest,
             "pages": hashlib.sha256(pages.encode()).hexdigest(),
+            "data": data_digest(data_files(self.root, self.data_dir)),
         }
+
+    def data(self) -> dict[str, Any]:
+        """`site.data`, read when a post is first rendered."""
+        if self._data is None:
+            self._data = read_data(self.root, self.data_dir)
+        return self._data[0]
+
+    def site_warnings(self) -> tuple[str, ...]:
+        """Data files left out of `site.data`, and jekyll-feed settings not followed."""
+        prefix = Shown(self.config, self.root).prefix or ""
+        self.data()
+        assert self._data is not None
+        found = [prefix + warning for warning in self._data[1]]
+        if self.site.feed.tags:
+            found.append(
+                f"{prefix}_config.yml: feed.tags: jekyll-feed's tag feeds (feed/by_tag/) are "
+                "not written by publisher; jekyll-feed, while in `plugins`, still writes them"
+            )
+        return tuple(found)
 
     def parse(self, raw: bytes, source: SourceFile, problems: FileProblems) -> ParsedPost | None:
         text = self._text(raw, problems)

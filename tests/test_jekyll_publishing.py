@@ -219,3 +219,16 @@ def test_kramdown_syntax_we_do_not_follow_is_a_warning_by_line_and_never_printed
     assert "{::details} is not supported" in warnings[0]
     html = content_of(tmp_path / "public", "Odd kramdown")
     assert "Inside." in html and "more." in html and "{:" not in html
+
+
+def test_site_data_is_read_and_an_edit_to_it_renders_again(tmp_path: Path) -> None:
+    config = jekyll_site(tmp_path, "kitchen")
+    data = tmp_path / "site" / "_data"
+    assert publisher(config, "build").exit_code == 0
+    assert "led by Kim Lead (since 2019)" in content_of(tmp_path / "public", "Site data")
+    (data / "team" / "lead.yml").write_text("name: Noa Next\nsince: 2024\n", encoding="utf-8")
+    (data / "broken.json").write_text("{not json", encoding="utf-8")
+    result = publisher(config, "build")
+    assert result.exit_code == 0, result.output
+    assert "led by Noa Next (since 2024)" in content_of(tmp_path / "public", "Site data")
+    assert "site/_data/broken.json: cannot be read" in result.stderr

@@ -4,21 +4,25 @@ and bounds."""
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from lxml import html as lxml_html
 
+from publisher.cli import cli
 from publisher.render.goldmark import RAW_HTML_OMITTED, render_goldmark
 from publisher.sources.hugo.shortcode_syntax import MAX_NESTING, parse_shortcodes
 from publisher.sources.hugo.shortcodes import (
     ShortcodeContext,
     expand_shortcodes,
-    restore_placeholders,
 )
-from tests.hugo_html import canonical_blocks
+from tests.conftest import NOW
+from tests.hugo_html import canonical_blocks, canonical_html
 from tests.hugo_ours import our_page, our_site
-from tests.hugo_peer import HugoBuilds
+from tests.hugo_peer import HugoBuilds, run_hugo
 
 SHORTCODES_PAGE = "posts/shortcodes.md"
 
@@ -26,7 +30,7 @@ SHORTCODES_PAGE = "posts/shortcodes.md"
 def _render(body: str, **context: object) -> tuple[str, list[str]]:
     ctx = ShortcodeContext(page="content/p.md", render_markdown=render_goldmark, **context)  # type: ignore[arg-type]
     expansion = expand_shortcodes(body, ctx)
-    html = restore_placeholders(render_goldmark(expansion.markdown), expansion.placeholders)
+    html = expansion.restore(render_goldmark(expansion.markdown))
     return html, [str(problem) for problem in expansion.warnings]
 
 
@@ -187,3 +191,38 @@ def test_lines_count_from_the_body_start() -> None:
     ctx = ShortcodeContext(page="content/p.md", render_markdown=render_goldmark, first_line=7)
     expansion = expand_shortcodes("one\ntwo {{< mine >}}\n", ctx)
     assert [problem.where for problem in expansion.warnings] == ["content/p.md:8"]
+
+
+def test_a_site_shortcodes_inner_is_kept_as_hugo_passes_it(tmp_path: Path) -> None:
+    """`{{< >}}` hands its inner text to the template as it is, `{{% %}}` as Markdown: with
+    a template that only prints `.Inner`, our page (the shortcode left out, its inner kept)
+    is Hugo's, paragraph for paragraph and inside code too."""
+    site = tmp_path / "site"
+    (site / "content" / "posts").mkdir(parents=True)
+    (site / "layouts" / "shortcodes").mkdir(parents=True)
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "layouts" / "shortcodes" / "plain.html").write_text("{{ .Inner }}", "utf-8")
+    (site / "layouts" / "shortcodes" / "md.html").write_text("{{ .Inner | markdownify }}", "utf-8")
+    (site / "layouts" / "_default" / "single.html").write_text("{{ .Content }}", "utf-8")
+    (site / "layouts" / "_default" / "list.html").write_text("", "utf-8")
+    (site / "hugo.toml").write_text('baseURL = "https://sc.example/"\ntitle = "S"\n', "utf-8")
+    (site / "content" / "posts" / "p.md").write_text(
+        "---\ntitle: P\ndate: 2024-01-01\n---\n"
+        "Intro {{< plain >}}inner *text*{{< /plain >}} and {{% plain %}}*md inner*{{% /plain %}}"
+        ' end.\n\n```go\nx := "{{< plain >}}in code{{< /plain >}}"\n```\n\n'
+        "Then {{< md >}}**bold** words{{< /md >}}.\n",
+        encoding="utf-8",
+    )
+    run_hugo(site, tmp_path / "hugo", (), tmp_path / "cache")
+    theirs = (tmp_path / "hugo" / "posts" / "p" / "index.html").read_text(encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('[source]\nkind = "hugo"\npath = "site"\n', encoding="utf-8")
+    done = CliRunner().invoke(cli, ["--config", str(config), "--now", NOW.isoformat(), "build"])
+    assert done.exit_code == 0, done.output
+    (item,) = json.loads((tmp_path / "public" / "feed.json").read_text("utf-8"))["items"]
+    ours = item["content_html"]
+    assert "<p>Intro inner *text* and <em>md inner</em> end.</p>" in ours
+    assert "<p>Then <strong>bold</strong> words.</p>" in ours  # its template: markdownify
+    assert canonical_html(ours) == canonical_html(theirs)
+    alone, _ = _render("{{< mine >}}\nA block of its own.\n{{< /mine >}}\n")
+    assert alone.strip() == "<p>A block of its own.</p>"  # its template's block, as a paragraph

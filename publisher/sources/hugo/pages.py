@@ -32,7 +32,6 @@ from publisher.sources.hugo.refs import RefIndex, RefTarget
 from publisher.sources.hugo.shortcodes import (
     ShortcodeContext,
     expand_shortcodes,
-    restore_placeholders,
 )
 from publisher.sources.hugo.site_config import HugoSiteConfig, load_site_config
 from publisher.sources.hugo.summary import (
@@ -385,7 +384,11 @@ def _cjk(params: Mapping[str, Any], config: HugoSiteConfig, text: str) -> bool:
 
 
 def render_page(
-    page: HugoPage, config: HugoSiteConfig, index: RefIndex, options: GoldmarkOptions
+    page: HugoPage,
+    config: HugoSiteConfig,
+    index: RefIndex,
+    options: GoldmarkOptions,
+    markdown_inner: frozenset[str] = frozenset(),
 ) -> HugoPage:
     """The page with its content HTML, summary and shortcode warnings."""
 
@@ -405,12 +408,13 @@ def render_page(
         resolve_ref=resolve,
         param=param,
         first_line=page.body_line,
+        markdown_inner=markdown_inner,
     )
     if page.file.markup is Markup.HTML:
         return _render_html(page, config, context)
     marked, divider, after = mark_summary_divider(page.body)
     expansion = expand_shortcodes(marked, context)
-    html = restore_placeholders(render_markdown(expansion.markdown), expansion.placeholders)
+    html = expansion.restore(render_markdown(expansion.markdown))
     summary_source = page.params.get("summary")
     summary, content = hugo_summary(
         html,
@@ -427,7 +431,7 @@ def _render_html(page: HugoPage, config: HugoSiteConfig, context: ShortcodeConte
     """An HTML content file: shortcodes rendered, no Markdown. A divider splits it as written;
     as in Hugo, the content is then only what follows the divider."""
     expansion = expand_shortcodes(page.body, context)
-    html = restore_placeholders(expansion.markdown, expansion.placeholders)
+    html = expansion.restore(expansion.markdown)
     before, divider, after = html.partition(SUMMARY_DIVIDER)
     if divider:
         summary = Summary(before.strip(), bool(after.strip()), SummarySource.DIVIDER)

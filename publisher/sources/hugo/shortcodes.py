@@ -28,6 +28,8 @@ MAX_WARNINGS = 20
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "/", "#", "./", "../")
 _PLACEHOLDER = re.compile(r"(<p>)?(XPUBSC(\d+)SCX)(</p>)?")
 
+_BLOCK_TAG = re.compile(r"<(?:p|div|ul|ol|dl|table|pre|blockquote|h[1-6]|figure|hr)[\s>/]", re.I)
+
 NO_SUCH_PAGE = "no such page; link left empty"
 """How a `ref` or `relref` to a missing page is reported (the build goes on; Hugo's stops
 with REF_NOT_FOUND)."""
@@ -47,6 +49,9 @@ class ShortcodeContext:
     """The file line on which the body starts."""
     site_shortcodes: frozenset[str] | None = None
     """Names of the site's (and its themes') own shortcode templates; None: not known."""
+    markdown_inner: frozenset[str] = frozenset()
+    """The site's own shortcodes whose template renders `.Inner` as Markdown (`markdownify`,
+    `.Page.RenderString`): left out, their inner text is kept as Markdown made HTML."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,12 @@ class Expansion:
     """The body with `{{% %}}` output in place and `{{< >}}` output as placeholders."""
     placeholders: Mapping[str, str]
     warnings: tuple[Problem, ...]
+    left_out: frozenset[str] = frozenset()
+    """Placeholders of shortcodes left out (the site's own) with their inner text kept."""
+
+    def restore(self, rendered: str) -> str:
+        """The rendered HTML with every placeholder's output in place."""
+        return restore_placeholders(rendered, self.placeholders, self.left_out)
 
 
 @dataclass
@@ -83,6 +94,7 @@ def expand_shortcodes(body: str, context: ShortcodeContext) -> Expansion:
     if len(parsed.errors) > MAX_WARNINGS:
         run.warn(1, f"{len(parsed.errors) - MAX_WARNINGS} more unreadable shortcodes left out")
     out: list[str] = []
+    left_out = set()
     for part in parsed.parts:
         if isinstance(part, str):
             out.append(part)
@@ -92,21 +104,30 @@ def expand_shortcodes(body: str, context: ShortcodeContext) -> Expansion:
             key = f"XPUBSC{len(run.placeholders)}SCX"
             run.placeholders[key] = _render(part, run)
             out.append(key)
-    return Expansion("".join(out), run.placeholders, tuple(run.warnings))
+            if part.name not in BUILT_IN:
+                left_out.add(key)
+    return Expansion("".join(out), run.placeholders, tuple(run.warnings), frozenset(left_out))
 
 
 def _strip_delimiters(text: str) -> str:
     return re.sub(r"\{\{[<%].*?[>%]\}\}", "", text, flags=re.DOTALL)
 
 
-def restore_placeholders(rendered: str, placeholders: Mapping[str, str]) -> str:
-    """Swap placeholders for shortcode output; `<p>X</p>` around one loses its `<p>`."""
+def restore_placeholders(
+    rendered: str, placeholders: Mapping[str, str], left_out: frozenset[str] = frozenset()
+) -> str:
+    """Swap placeholders for shortcode output; `<p>X</p>` around one loses its `<p>`, but
+    for the inline text of a shortcode left out, which keeps its paragraph (a stand-in for
+    the block its template would have made)."""
 
     def swap(found: re.Match[str]) -> str:
         output = placeholders.get(found.group(2))
         if output is None:
             return found.group(0)
-        if found.group(1) and found.group(4):
+        alone = found.group(1) and found.group(4)
+        if alone and found.group(2) in left_out and not _BLOCK_TAG.search(output):
+            return f"<p>{output.strip()}</p>"
+        if alone:
             return output
         return (found.group(1) or "") + output + (found.group(4) or "")
 
@@ -135,7 +156,9 @@ def _render(code: Shortcode, run: _Run) -> str:
     if code.inner is None:
         return ""
     inner = _inner(code, run)
-    return inner if code.markdown else run.context.render_markdown(inner)
+    if code.markdown or code.name not in run.context.markdown_inner:
+        return inner  # `{{< >}}`: Hugo hands .Inner to the template as written
+    return run.markdownify(inner)
 
 
 def _attr(value: str) -> str:

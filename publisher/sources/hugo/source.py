@@ -63,6 +63,9 @@ UNPUBLISHED_HINT = (
     "move it out of the folders Hugo publishes: beside content/ (state/ at the site's root is "
     "never copied), or outside the site"
 )
+_MARKDOWN_INNER = re.compile(
+    r"\.Inner\s*\|\s*(?:markdownify|\$?\.Page\.RenderString)|(?:markdownify|RenderString)\s+\$?\.Inner"
+)
 _REF = re.compile(r"\{\{[<%]\s*(?:/\*\s*)?(?:rel)?ref[\s>%]")
 
 
@@ -106,6 +109,7 @@ class HugoSource:
         """Every page, for checking that a `ref` names one."""
         self._shortcodes: frozenset[str] | None = None
         self._cascades: Cascades | None = None
+        self._markdown_inner: frozenset[str] | None = None
 
     # finding and parsing --------------------------------------------------------
 
@@ -171,6 +175,16 @@ class HugoSource:
             names = {path.relative_to(folder).as_posix() for folder, path in self.shortcode_files()}
             self._shortcodes = frozenset(name.split(".", 1)[0] for name in names)
         return self._shortcodes
+
+    def markdown_inner(self) -> frozenset[str]:
+        """The site's shortcodes whose template renders `.Inner` as Markdown."""
+        if self._markdown_inner is None:
+            found = set()
+            for folder, path in self.shortcode_files():
+                if _MARKDOWN_INNER.search(_read_small(path).decode("utf-8", "replace")):
+                    found.add(path.relative_to(folder).as_posix().split(".", 1)[0])
+            self._markdown_inner = frozenset(found)
+        return self._markdown_inner
 
     def shortcodes_digest(self) -> str:
         """The site's own shortcode templates (names and bytes): they decide which shortcodes
@@ -338,7 +352,8 @@ class HugoSource:
         except (OSError, ContentError):
             return None
         refs = self.refs() if reader.endswith(SITE_READER) else RefIndex(())
-        page = render_page(page, self.site, refs, GoldmarkOptions.from_hugo(self.site.goldmark))
+        options = GoldmarkOptions.from_hugo(self.site.goldmark)
+        page = render_page(page, self.site, refs, options, self.markdown_inner())
         base = page.resource_base if file.leaf_bundle else url
         summary = summary_text(page.summary.text) if page.summary is not None else ""
         return syndication_html(page.content_html, base), summary

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from publisher.render.kramdown import gfm_heading_id, render_kramdown, smartify
+from publisher.render.kramdown import gfm_heading_id, render_kramdown
+from publisher.render.typography import smartify
 from publisher.sources.jekyll.front_matter import split_front_matter
 from tests.jekyll_peer import JekyllBuild, JekyllPeer, canonical_html
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from publisher.build.process import MEMO_NAME
-from tests.conftest import NOW, SAMPLE
+from tests.conftest import FIXTURES, NOW, SAMPLE
 
 PROBE = """
 import json, os, sys
@@ -90,6 +90,41 @@ def settled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _at(site: Path) -> list[str]:
     return ["--config", str(site / "config.toml"), "--now", NOW.isoformat()]
+
+
+RENDERERS = ("markdown_it", "mdit_py_plugins", "liquid", "nh3", "lxml", "feedgen", "jinja2")
+"""What reading and rendering a Jekyll or Hugo site's posts needs (yaml and tomllib read
+the site's own config, which every build does)."""
+
+
+@pytest.fixture(scope="module", params=["jekyll", "hugo"])
+def settled_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Jekyll or Hugo fixture site built, with the fingerprint remembered."""
+    kind = str(request.param)
+    site = tmp_path_factory.mktemp(f"settled-{kind}")
+    fixture = {"jekyll": FIXTURES / "jekyll" / "kitchen", "hugo": FIXTURES / "hugo" / "blog"}
+    shutil.copytree(fixture[kind], site / "site")
+    (site / "config.toml").write_text(
+        f'[source]\nkind = "{kind}"\npath = "site"\n', encoding="utf-8"
+    )
+    first = imported(site, *_at(site), "build")
+    assert "publisher.sources.loading" in first and "markdown_it" in first
+    for _ in range(5):
+        if (site / "state" / MEMO_NAME).exists():
+            break
+        time.sleep(1)
+        imported(site, *_at(site), "build")
+    assert (site / "state" / MEMO_NAME).exists(), "the fingerprint was never remembered"
+    return site
+
+
+def test_a_jekyll_or_hugo_build_with_nothing_to_do_imports_no_renderer(
+    settled_site: Path,
+) -> None:
+    modules = imported(settled_site, *_at(settled_site), "build")
+    assert "publisher.build.pipeline" in modules and "publisher.sources" in modules
+    assert loaded(modules, RENDERERS) == []
+    assert "publisher.sources.loading" not in modules
 
 
 def test_a_build_with_nothing_to_do_imports_no_renderer_or_parser(settled: Path) -> None:

@@ -1,22 +1,19 @@
-"""What kramdown (Jekyll) and Goldmark (Hugo) share: attribute lists and typography.
-
-Both write attributes in braces, `{#id .class key="value"}` (kramdown with a colon first,
-`{: .class}`), and both make `---`, `--` and `...` typographic.
-"""
+"""Attribute lists, as kramdown (Jekyll) and Goldmark (Hugo) both write them: in braces,
+`{#id .class key="value"}` (kramdown with a colon first, `{: .class}`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _ITEM = re.compile(
     r"""([#.])([\w:-]+)|([\w-]+)=(?:"([^"]*)"|'([^']*)'|([^\s}]+))|([A-Za-z_][\w-]*)"""
 )
-DASHES_AND_DOTS = re.compile(r"---|--|\.\.\.")
-TYPOGRAPHY = {"---": "\u2014", "--": "\u2013", "...": "\u2026"}
 
 
 @dataclass
@@ -52,8 +49,3 @@ def apply_attributes(token: Token, pairs: Sequence[tuple[str, str]]) -> None:
     for key, value in pairs:
         current = token.attrGet("class") if key == "class" else None
         token.attrSet(key, f"{current} {value}" if current else value)
-
-
-def typographic(text: str) -> str:
-    """`---`, `--` and `...` as the em dash, en dash and ellipsis."""
-    return DASHES_AND_DOTS.sub(lambda m: TYPOGRAPHY[m.group(0)], text)

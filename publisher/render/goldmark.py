@@ -29,8 +29,9 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from publisher.render.attributes import parse_attributes, typographic
+from publisher.render.attributes import parse_attributes
 from publisher.render.task_lists import CHECKBOX, task_lists
+from publisher.render.typography import typographic
 
 RAW_HTML_OMITTED = "<!-- raw HTML omitted -->"
 MAX_MARKDOWN_CHARS = 2_000_000

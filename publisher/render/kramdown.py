@@ -13,23 +13,22 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from html import escape, unescape
+from html import escape
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.html_block import html_block
 from markdown_it.rules_core import StateCore
-from markdown_it.rules_core.smartquotes import smartquotes
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from publisher.render.attributes import typographic
 from publisher.render.kramdown_ials import block_ials, leftover_ials, table_of_contents
 from publisher.render.kramdown_syntax import read_extensions
 from publisher.render.task_lists import CHECKBOX, task_lists
+from publisher.render.typography import GUILLEMETS, typographic
 
 NON_WORD = re.compile(r"[^\w\- \t]")
 HTML_BLOCK_OPEN = re.compile(
@@ -37,7 +36,6 @@ HTML_BLOCK_OPEN = re.compile(
     r"|ul|ol|dl|p|pre|center)(?=[\s>])",
     re.I,
 )
-GUILLEMETS = [(re.compile(r"<<\s?"), "\u00ab"), (re.compile(r"\s?>>"), "\u00bb")]
 
 
 def gfm_heading_id(text: str, seen: Counter[str]) -> str:
@@ -217,29 +215,3 @@ def kramdown_with_warnings(text: str) -> tuple[str, list[tuple[int, str]]]:
     env = {"kramdown_definitions": extensions.definitions, "kramdown_warnings": warnings}
     html = extensions.restore(str(_SHARED.render(extensions.text, env)))
     return html, sorted(extensions.warnings + warnings)
-
-
-def smartify(text: str) -> str:
-    """Jekyll's `smartify`: quotes, dashes and ellipses made typographic; HTML kept."""
-    state = StateCore(text, _SHARED, {})
-    token = Token("inline", "", 0)
-    token.content = text
-    token.children = [Token("text", "", 0)]
-    token.children[0].content = text
-    state.tokens = [token]
-    _typography(state)
-    smartquotes(state)
-    return _unescape_entities(token.children[0].content)
-
-
-def _unescape_entities(text: str) -> str:
-    """Entities to characters (kramdown's `as_char`), except &amp; &lt; &gt; and bare `&`."""
-    kept = {"&amp;": "&amp;", "&lt;": "&lt;", "&gt;": "&gt;"}
-
-    def one(match: re.Match[str]) -> str:
-        entity = match.group(0)
-        if entity == "&":
-            return "&amp;"
-        return kept.get(entity, unescape(entity))
-
-    return re.sub(r"&(?:#\w+|[A-Za-z]\w*);|&", one, text)

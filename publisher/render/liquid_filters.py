@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from liquid.filter import with_context
 
-from publisher.render.kramdown import smartify as kramdown_smartify
+from publisher.render.typography import smartify as typographic_smartify
 from publisher.sources.jekyll.dates import DateError, parse_ruby_time
 from publisher.sources.jekyll.permalinks import absolute_url as site_absolute_url
 from publisher.sources.jekyll.permalinks import relative_url as site_relative_url
@@ -141,7 +141,7 @@ def markdownify(value: object, *, context: Any) -> str:
 
 
 def smartify(value: object) -> str:
-    return kramdown_smartify(_text(value))
+    return typographic_smartify(_text(value))
 
 
 def slugify(value: object, mode: object = None) -> str | None:

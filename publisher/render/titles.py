@@ -24,7 +24,7 @@ def plain_title(raw: str) -> str:
     """A title as jekyll-feed shows it (`smartify | strip_html`), as plain text on one line."""
     from html import unescape  # its entity table, only when a post is read
 
-    from publisher.render.kramdown import smartify
+    from publisher.render.typography import smartify
 
     return plain_line(unescape(strip_html(smartify(raw))))
 

@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from publisher.core.errors import ContentError, Problem
-from publisher.render.goldmark import GoldmarkOptions, render_goldmark
 from publisher.sources.hugo.cascade import Branch, Cascades
 from publisher.sources.hugo.content import (
     BuildFlags,
@@ -43,6 +42,12 @@ from publisher.sources.hugo.summary import (
     mark_summary_divider,
 )
 from publisher.sources.hugo.urls import PageFacts, PathRules, SiteURLs, compile_permalinks
+
+if TYPE_CHECKING:
+    from publisher.render.goldmark import GoldmarkOptions
+
+# Goldmark (markdown-it) is imported where a page is rendered: reading a site's settings
+# and fingerprinting it for a build with nothing to do need no Markdown.
 
 MAX_CONTENT_BYTES = 4 << 20
 
@@ -173,6 +178,8 @@ def load_hugo_site(
     ]
     built = [page for page in read if page is not None and page.built(flags, now)]
     index = RefIndex(RefTarget(page.file, page.permalink, page.rel_permalink) for page in built)
+    from publisher.render.goldmark import GoldmarkOptions
+
     options = GoldmarkOptions.from_hugo(config.goldmark)
     rendered = tuple(render_page(page, config, index, options) for page in built if page.listed)
     sections = {
@@ -391,6 +398,8 @@ def render_page(
     markdown_inner: frozenset[str] = frozenset(),
 ) -> HugoPage:
     """The page with its content HTML, summary and shortcode warnings."""
+
+    from publisher.render.goldmark import render_goldmark
 
     def render_markdown(text: str) -> str:
         return render_goldmark(text, options)

@@ -24,9 +24,6 @@ from urllib.parse import urlsplit
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError, ContentError, Problem, many
 from publisher.core.models import Post
-from publisher.render.goldmark import GoldmarkOptions
-from publisher.render.html import syndication_html
-from publisher.render.titles import summary_text
 from publisher.sources.base import SITE_READER
 from publisher.sources.files import FileProblems, SourceFile
 from publisher.sources.hugo.cascade import Branch, Cascades
@@ -352,6 +349,10 @@ class HugoSource:
         except (OSError, ContentError):
             return None
         refs = self.refs() if reader.endswith(SITE_READER) else RefIndex(())
+        from publisher.render.goldmark import GoldmarkOptions
+        from publisher.render.html import syndication_html
+        from publisher.render.titles import summary_text
+
         options = GoldmarkOptions.from_hugo(self.site.goldmark)
         page = render_page(page, self.site, refs, options, self.markdown_inner())
         base = page.resource_base if file.leaf_bundle else url

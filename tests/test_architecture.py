@@ -120,3 +120,34 @@ def test_an_unregistered_format_is_still_an_error_listing_the_choices(tmp_path: 
     assert re.search(
         r"unknown format 'twtxt'; choose from atom, rss, json", str(caught.value.problems)
     )
+
+
+LAYERS = {
+    "render": ("publisher.sources", "publisher.newsletter", "publisher.outputs", "publisher.build"),
+    "sources": ("publisher.newsletter", "publisher.outputs", "publisher.build", "publisher.cli"),
+    "state": tuple(
+        f"publisher.{name}" for name in ("sources", "render", "newsletter", "outputs", "build")
+    ),
+}
+"""Folder → what nothing in it may import (at the top or inside a function)."""
+
+
+def _imports(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_nothing_imports_upward(layer: str) -> None:
+    files = sorted((ROOT / "publisher" / layer).rglob("*.py"))
+    assert files
+    upward = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in files
+        for name in _imports(path)
+        if name.startswith(LAYERS[layer])
+    ]
+    assert upward == []

@@ -13,7 +13,7 @@ from datetime import datetime
 
 DEFAULT_LANGUAGE = "en"
 
-_MONTHS = (
+ENGLISH_MONTHS = (
     "January",
     "February",
     "March",
@@ -27,6 +27,10 @@ _MONTHS = (
     "November",
     "December",
 )
+"""English month names, whatever the process locale (long dates, and the sources' date
+and URL rules: Ruby's and Go's names are these)."""
+ENGLISH_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+"""English day names, in Python's `weekday()` order."""
 
 
 class Labels(dict[str, str]):
@@ -54,7 +58,7 @@ def long_date(moment: datetime, tag: str) -> str:
     """A date as people write it: '20 June 2024', '2024년 6월 20일'."""
     if language(tag) == "ko":
         return f"{moment.year}년 {moment.month}월 {moment.day}일"
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+    return f"{moment.day} {ENGLISH_MONTHS[moment.month - 1]} {moment.year}"
 
 
 CATALOGUE: dict[str, dict[str, dict[str, str]]] = {

@@ -1,4 +1,7 @@
-"""Markdown: the only user of markdown-it-py."""
+"""Markdown for a folder of posts: CommonMark with tables and strikethrough.
+
+markdown-it-py lives in render/: here, and in kramdown.py (a Jekyll site's posts) and
+goldmark.py (a Hugo site's), which extend it as those generators render Markdown."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from publisher.core.errors import ConfigError, Problem, many
+from publisher.core.i18n import ENGLISH_MONTHS
 
 FIELDS = ("date", "lastmod", "publishdate", "expirydate")
 DEFAULT_HANDLERS: Mapping[str, tuple[str, ...]] = {
@@ -183,7 +184,7 @@ _ISO = re.compile(
     r"(?P<zone> ?(?:Z|[+-]\d{2}:?\d{2}))?(?: [A-Z]{3,5})?)?"
 )
 _DAY_MONTH_YEAR = re.compile(r"(?P<d>\d{2}) (?P<mon>[A-Z][a-z]{2}) (?P<y>\d{4})")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = tuple(name[:3] for name in ENGLISH_MONTHS)
 
 
 def parse_hugo_date(value: object, zone: tzinfo) -> datetime | None:

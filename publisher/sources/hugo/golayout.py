@@ -6,21 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+from publisher.core.i18n import ENGLISH_MONTHS, ENGLISH_WEEKDAYS
+
+MONTHS = ENGLISH_MONTHS
+WEEKDAYS = (ENGLISH_WEEKDAYS[-1], *ENGLISH_WEEKDAYS[:-1])
+"""Go's order: Sunday first."""
 
 
 def go_weekday(moment: datetime) -> int:

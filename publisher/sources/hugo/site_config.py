@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from publisher.core.errors import ConfigError, ContentError, Problem, many
 from publisher.sources.hugo.frontmatter import DATA_FORMAT_BY_EXTENSION, parse_data
+from publisher.sources.merging import deep_merge
 
 CONFIG_NAMES = ("hugo", "config")
 CONFIG_EXTENSIONS = ("toml", "yaml", "yml", "json")
@@ -106,18 +107,6 @@ def lower_keys(value: Any) -> Any:
     return value
 
 
-def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Maps merged key by key; anything else in `over` replaces what `base` had."""
-    merged = dict(base)
-    for key, value in over.items():
-        old = merged.get(key)
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            merged[key] = merge(old, value)
-        else:
-            merged[key] = value
-    return merged
-
-
 @dataclass(frozen=True)
 class RawConfig:
     data: dict[str, Any]
@@ -141,7 +130,7 @@ def read_raw_config(root: Path, environment: str = "production") -> RawConfig:
         data = _read_file(path, root)
         if path.parent != root:
             data = _keyed_by_file_name(path, data)
-        merged = merge(merged, data)
+        merged = deep_merge(merged, data)
         files.append(path)
         origins.update(dict.fromkeys(data, path))
     if not files:
@@ -187,7 +176,7 @@ def _read_file(path: Path, root: Path) -> dict[str, Any]:
         raise ConfigError(e.message, hint=e.hint, problems=e.problems) from e
     renamed: dict[str, Any] = lower_keys(data)
     if "menu" in renamed:
-        renamed["menus"] = merge(renamed.get("menus") or {}, renamed.pop("menu"))
+        renamed["menus"] = deep_merge(renamed.get("menus") or {}, renamed.pop("menu"))
     return renamed
 
 
@@ -354,7 +343,7 @@ class _Reader:
             or self.text(self.raw, "languageCode"),
             time_zone=zone,
             content_dir=(content_dir or "content").strip("/").removeprefix("./"),
-            params=merge(site_params, _mapping(settings.get("params"))),
+            params=deep_merge(site_params, _mapping(settings.get("params"))),
             base_url=_base_url(self.text(settings, "baseURL")),
         )
 

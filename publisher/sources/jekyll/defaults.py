@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from publisher.sources.merging import deep_merge
+
 DEPRECATED_TYPES = {"page": "pages", "post": "posts", "draft": "drafts"}
 
 
@@ -46,20 +48,6 @@ def _has_precedence(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bo
     if len(new_path) != len(old_path):
         return len(new_path) >= len(old_path)
     return "type" in new or "type" not in old
-
-
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Jekyll's `deep_merge_hashes`: `over` wins, hashes merge, a `None` keeps the base."""
-    merged = dict(base)
-    for key, value in over.items():
-        old = merged.get(key)
-        if value is None and key in merged:
-            continue
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            merged[key] = deep_merge(old, value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def defaults_for(

@@ -1,6 +1,6 @@
 """The Liquid side of a Jekyll source: one environment per site, its `site` and `page`.
 
-Everything python-liquid is asked goes through publisher/render/liquid.py; this module
+Everything python-liquid is asked goes through publisher/sources/jekyll/liquid.py; this module
 wires a JekyllSource's posts, pages and includes into it, then hands the output to
 kramdown for Markdown posts.
 """
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from liquid.exceptions import LiquidError
 
 from publisher.render.kramdown import render_kramdown
-from publisher.render.liquid import JekyllSite, jekyll_environment, render_liquid
-from publisher.render.liquid_filters import FilterSite
 from publisher.render.readers import read
 from publisher.render.titles import summary_text
 from publisher.sources.jekyll.discovery import PostFile
+from publisher.sources.jekyll.liquid import JekyllSite, jekyll_environment, render_liquid
+from publisher.sources.jekyll.liquid_filters import FilterSite
 from publisher.sources.jekyll.parsing import PostText
 from publisher.sources.jekyll.rendering import page_payload, post_url_names, unrenderable_stripped
 

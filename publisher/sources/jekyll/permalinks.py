@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from publisher.core.i18n import ENGLISH_MONTHS, ENGLISH_WEEKDAYS
 from publisher.sources.jekyll.slugs import slugify
 
 PLACEHOLDER = re.compile(r":([a-z_]+)")
@@ -61,8 +62,6 @@ OTHER_PLACEHOLDERS = (
     "collection",
 )
 PLACEHOLDERS = frozenset(DATE_FORMATS) | frozenset(OTHER_PLACEHOLDERS)
-_C_MONTHS = "January February March April May June July August September October November December"
-_C_DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
 
 
 @dataclass(frozen=True)
@@ -99,10 +98,10 @@ def pattern_problem(pattern: str) -> str | None:
 def english_strftime(moment: datetime, code: str) -> str:
     # English names whatever the process locale, as Ruby's strftime always gives
     if code in ("%b", "%B"):
-        name = _C_MONTHS.split()[moment.month - 1]
+        name = ENGLISH_MONTHS[moment.month - 1]
         return name if code == "%B" else name[:3]
     if code in ("%a", "%A"):
-        name = _C_DAYS.split()[moment.weekday()]
+        name = ENGLISH_WEEKDAYS[moment.weekday()]
         return name if code == "%A" else name[:3]
     return moment.strftime(code)
 

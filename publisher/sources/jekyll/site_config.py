@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from publisher.sources.jekyll.discovery import EntryRules
 from publisher.sources.jekyll.errors import JekyllInputError, JekyllProblem
 from publisher.sources.jekyll.front_matter import MAX_YAML_BYTES, load_yaml, top_level_lines
+from publisher.sources.merging import deep_merge
 
 DEFAULT_MARKDOWN_EXT = "markdown,mkdown,mkdn,mkd,md"
 DEFAULT_EXCERPT_SEPARATOR = "\n\n"
@@ -138,23 +139,10 @@ def read_config_files(
                 raise JekyllInputError([JekyllProblem(str(path), 0, "config file not found")])
             continue
         data, lines = _read_one(path)
-        merged = _deep_merge(merged, data)
+        merged = deep_merge(merged, data)
         for key in data:
             where[key] = (str(path), lines.get(key, 0))
     return merged, where
-
-
-def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        old = merged.get(key)
-        if value is None and key in merged:
-            continue
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            merged[key] = _deep_merge(old, value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def load_site_config(root: Path, config_files: Sequence[Path] | None = None) -> SiteConfig:

@@ -24,7 +24,7 @@ from liquid.parser import get_parser
 from liquid.stream import TokenStream
 from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_TAG, Token
 
-from publisher.render.liquid_filters import JEKYLL_FILTERS, SITE_GLOBAL, FilterSite
+from publisher.sources.jekyll.liquid_filters import JEKYLL_FILTERS, SITE_GLOBAL, FilterSite
 from publisher.sources.jekyll.permalinks import relative_url
 
 INCLUDE_PARAM = re.compile(r"([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([\w.\[\]-]+))")

@@ -233,13 +233,24 @@ def _scheme(matched: Sequence[tuple[FeedEntry, Post]]) -> str:
 def adopt(
     config: Config, location: str, now: datetime, *, timeout: float = FETCH_TIMEOUT_SECONDS
 ) -> Adoption:
-    """Read the feed, match it to the site's posts, and record the ids and dates."""
+    """Read the feed, match it to the site's posts, and record the ids and dates, holding
+    the state folder's lock as a build does."""
+    from publisher.state.locking import exclusive
+
+    entries = read_feed(feed_bytes(location, timeout), location)
+    with exclusive(config):
+        return _adopt(config, location, entries, now)
+
+
+def _adopt(config: Config, location: str, entries: list[FeedEntry], now: datetime) -> Adoption:
+    from dataclasses import replace
+
+    from publisher.build.lasting import post_ids
     from publisher.build.pipeline import load_posts
-    from publisher.sources.base import PostIds
+    from publisher.sources import open_source
     from publisher.state.adopted import AdoptedPost
     from publisher.state.store import open_store
 
-    entries = read_feed(feed_bytes(location, timeout), location)
     site = load_posts(config, now, content_for=lambda _posts: (), own_ids=True)
     adoption = match_entries(entries, site.posts, location)
     if not adoption.matched:
@@ -249,9 +260,14 @@ def adopt(
         )
     scheme = adoption.scheme if config.source.ids == "auto" else config.source.ids
     adopted = [AdoptedPost(p.id, e.id, e.published, e.link) for e, p in adoption.matched]
-    ids = PostIds({a.source_id: a.entry_id for a in adopted}, scheme)
+    _, known = post_ids(config, open_source(config).scan())
+    ids = replace(
+        known,
+        adopted={**known.adopted, **{a.source_id: a.entry_id for a in adopted}},
+        scheme=scheme,
+    )
     newest = max(p.published for _, p in adoption.matched)
-    mailed = [ids.of(p.id, p.url) for p in site.posts if p.published <= newest]
+    mailed = [ids.of(p.id, p.url, p.source_name) for p in site.posts if p.published <= newest]
     with open_store(config.state_db) as store:
         store.record_adoption(location, now, adoption.scheme, adopted, len(adoption.unmatched))
         adoption.mailed = store.mark_posts_mailed(mailed, now)

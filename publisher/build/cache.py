@@ -130,11 +130,19 @@ class BuildInputs:
         seen = "\n".join(f"{k}\0{moment.isoformat()}" for k, moment in sorted(first_seen.items()))
         ids = ids or PostIds()
         adopted = "\n".join(f"{k}\0{v}" for k, v in sorted(ids.adopted.items()))
+        dates = "\n".join(f"{k}\0{v.isoformat()}" for k, v in sorted(ids.adopted_published.items()))
+        kept = "\n".join(f"{k}\0{v.entry_id}" for k, v in sorted(ids.lasting.items()))
+        seen_files = "\n".join(
+            f"{k}\0{v.isoformat()}" for k, v in sorted(ids.first_seen_files.items())
+        )
         return _sha256(
             self._fixed,
             seen.encode("utf-8"),
             listing.encode("utf-8", "surrogateescape"),
             f"{ids.scheme}\n{adopted}".encode("utf-8", "surrogateescape"),
+            f"adopted dates\n{dates}\nkept ids\n{kept}\nseen by file\n{seen_files}".encode(
+                "utf-8", "surrogateescape"
+            ),
         )
 
 

@@ -256,6 +256,19 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         )
         """,
     ),
+    (
+        "the id each post file was published under, and when it was first published",
+        """
+        CREATE TABLE post_files (
+            source_name   TEXT PRIMARY KEY,
+            entry_id      TEXT NOT NULL,
+            digest        BLOB NOT NULL,
+            size          INTEGER NOT NULL,
+            visible_since TEXT NOT NULL
+        );
+        CREATE INDEX post_files_by_id ON post_files (entry_id)
+        """,
+    ),
 )
 
 

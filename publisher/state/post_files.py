@@ -1,0 +1,68 @@
+"""What each post file was published as: the id it keeps, and when it was first published.
+
+A file keeps the entry id a build first published it under, so that renaming its
+permalink settings, fixing a typo in a title a URL is made from, or renaming the file
+itself (same bytes) does not make it a new post to feed readers or mail it again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from publisher.state.rows import Queries, from_text, to_text
+
+
+@dataclass(frozen=True)
+class PostFile:
+    source_name: str
+    entry_id: str
+    digest: bytes
+    """The hash of its bytes when last built: a renamed file is found by it."""
+    size: int
+    visible_since: datetime
+    """When a build first published it."""
+
+
+class PostFileQueries(Queries):
+    def post_files(self) -> list[PostFile]:
+        try:
+            rows = self._db.execute(
+                "SELECT source_name, entry_id, digest, size, visible_since FROM post_files"
+            ).fetchall()
+        except sqlite3.OperationalError:  # a read-only view of a store not yet migrated
+            return []
+        return [PostFile(n, i, bytes(d), s, from_text(v)) for n, i, d, s, v in rows]
+
+    def record_post_files(self, files: Iterable[PostFile]) -> None:
+        """New and changed files; a file keeps the first `visible_since` recorded for it.
+        A row whose id another file takes now (the file it was renamed to, a new post at a
+        deleted one's URL) goes."""
+        with self.transaction() as db:
+            for file in files:
+                db.execute(
+                    "DELETE FROM post_files WHERE entry_id = ? AND source_name != ?",
+                    (file.entry_id, file.source_name),
+                )
+                db.execute(
+                    "INSERT INTO post_files "
+                    "(source_name, entry_id, digest, size, visible_since) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (source_name) DO UPDATE SET entry_id = excluded.entry_id, "
+                    "digest = excluded.digest, size = excluded.size",
+                    (
+                        file.source_name,
+                        file.entry_id,
+                        file.digest,
+                        file.size,
+                        to_text(file.visible_since),
+                    ),
+                )
+
+    def first_seen_by_file(self) -> dict[str, datetime]:
+        """The earliest first-seen date recorded for each source name."""
+        rows = self._db.execute(
+            "SELECT source_name, min(first_seen) FROM posts_seen GROUP BY source_name"
+        )
+        return {name: from_text(seen) for name, seen in rows}

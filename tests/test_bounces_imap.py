@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from publisher.core.config import BouncesConfig, load_config
+from publisher.core.config import BouncesConfig
 from publisher.core.errors import ConfigError
 from publisher.newsletter.bounce_imap import PROCESSED_KEYWORD, open_imap_box
 from publisher.newsletter.bounce_reports import MAX_MESSAGE_BYTES, parse_message
+from publisher.site_config import load_config
 from tests.conftest import NOW
 from tests.imap_server import PASSWORD, USER, Dovecot, require_dovecot
 from tests.smtp_sink import HOST, SmtpSink

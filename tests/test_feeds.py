@@ -18,8 +18,9 @@ import pytest
 from lxml import etree
 
 from publisher.build.pipeline import build
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import ConfigError
+from publisher.site_config import load_config
 from tests.conftest import NOW, ROOT, SAMPLE, SEOUL, SHARED
 from tests.feed_validator import require_validator, validate
 from tests.test_content import make_site, post, write_config

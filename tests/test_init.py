@@ -17,9 +17,10 @@ from click.testing import CliRunner, Result
 
 from publisher import scaffold
 from publisher.cli import cli
-from publisher.core.config import documented_settings, load_config, parse_config
+from publisher.core.config import documented_settings, parse_config
 from publisher.core.errors import ExitCode
 from publisher.scaffold.plan import PlannedFile, SitePlan
+from publisher.site_config import load_config
 from publisher.sources import SOURCES
 from tests.conftest import FIXTURES, NOW
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import ExitCode
 from publisher.newsletter.subscribers import add_subscriber
+from publisher.site_config import load_config
 from tests.conftest import NOW
 
 DEADLINE = 120.0
@@ -33,7 +34,7 @@ OLD_FEED = (
 HOLD_THE_LOCK = """
 import sys
 from pathlib import Path
-from publisher.core.config import load_config
+from publisher.site_config import load_config
 from publisher.state.locking import exclusive
 with exclusive(load_config(Path(sys.argv[1])), wait_seconds=0):
     print("held", flush=True)

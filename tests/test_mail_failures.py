@@ -21,11 +21,11 @@ from click.testing import CliRunner
 from click.testing import Result as CliResult
 
 from publisher.cli import cli
-from publisher.core.config import load_config
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.smtp import SmtpTransport
 from publisher.newsletter.smtp.relay_failures import Streak
 from publisher.newsletter.transports import Envelope, Outcome, Result, Transport, ignore, never
+from publisher.site_config import load_config
 from tests.conftest import NOW
 from tests.smtp_sink import SmtpSink
 from tests.test_newsletter import digest_in_a_subprocess, parsed, statuses

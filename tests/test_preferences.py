@@ -27,7 +27,7 @@ from click.testing import CliRunner, Result
 
 from publisher.build.pipeline import build, load_posts
 from publisher.cli import cli
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import TemplateError
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.digest import Issue, render_issue
@@ -41,6 +41,7 @@ from publisher.newsletter.tokens import (
     read_unsubscribe_token,
     unsubscribe_token,
 )
+from publisher.site_config import load_config
 from publisher.state.migrations import MIGRATIONS
 from publisher.state.store import open_store, reading
 from tests.conftest import FIXTURES, NOW, ROOT, SAMPLE

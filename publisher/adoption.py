@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 from publisher.core.config import Config
 from publisher.core.errors import ContentError, PublisherError
 from publisher.core.models import Post
+from publisher.core.plural import counted
 
 MAX_FEED_BYTES = 32 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 30.0
@@ -63,9 +64,9 @@ class Adoption:
         total = len(self.matched) + len(self.unmatched)
         ids = {"source": "the source's own", "link": "their links"}[self.scheme]
         return (
-            f"adopted {len(self.matched)} of {total} entries of {self.feed}; "
+            f"adopted {len(self.matched)} of {counted(total, 'entry', 'entries')} of {self.feed}; "
             f"posts it did not hold get ids from {ids}; "
-            f"{self.mailed} posts count as already mailed"
+            f"{counted(self.mailed, 'post')} recorded as already mailed"
         )
 
 
@@ -255,7 +256,8 @@ def _adopt(config: Config, location: str, entries: list[FeedEntry], now: datetim
     adoption = match_entries(entries, site.posts, location)
     if not adoption.matched:
         raise PublisherError(
-            f"no entry of {location} matches a post of the site ({len(entries)} entries)",
+            f"no entry of {location} matches a post of the site "
+            f"({counted(len(entries), 'entry', 'entries')})",
             hint="adopt the feed this site published before; check [site] base_url",
         )
     scheme = adoption.scheme if config.source.ids == "auto" else config.source.ids

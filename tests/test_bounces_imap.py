@@ -106,7 +106,7 @@ def test_imap_over_tls_verifies_the_servers_certificate(
         untrusted.output
     )
     assert trusted.exit_code == 0, trusted.output + dovecot.log()
-    assert "read 1 messages: 1 hard bounces" in trusted.output
+    assert "read 1 message: 1 hard bounce" in trusted.output
     assert subscriber_statuses(site_dir)["reader000@example.org"] == "bounced"
     assert "TLS" in dovecot.log()  # the login was over TLS
 

@@ -21,6 +21,7 @@ from publisher.build.lasting import post_ids
 from publisher.core.config import Config
 from publisher.core.models import DateSource, category_names
 from publisher.core.parallel import collections_paused, helper_count, shared_map
+from publisher.core.plural import counted
 from publisher.outputs import FEED_FORMATS
 from publisher.outputs.files import (
     MANIFEST_NAME,
@@ -75,12 +76,12 @@ class BuildReport:
         return self.reload()
 
     def summary(self) -> str:
-        warnings = len(self.warnings)
         removed = f"{len(self.files.removed)} removed, " if self.files.removed else ""
         return (
-            f"built {self.posts} posts: {len(self.files.written)} files written, "
+            f"built {counted(self.posts, 'post')}: "
+            f"{counted(len(self.files.written), 'file')} written, "
             f"{len(self.files.unchanged)} unchanged, {removed}"
-            f"{warnings} warning{'s' if warnings != 1 else ''}"
+            f"{counted(len(self.warnings), 'warning')}"
         )
 
 

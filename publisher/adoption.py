@@ -246,7 +246,7 @@ def adopt(
 def _adopt(config: Config, location: str, entries: list[FeedEntry], now: datetime) -> Adoption:
     from dataclasses import replace
 
-    from publisher.build.lasting import post_ids
+    from publisher.build.lasting import post_ids, remembered
     from publisher.build.pipeline import load_posts
     from publisher.sources import open_source
     from publisher.state.adopted import AdoptedPost
@@ -262,7 +262,7 @@ def _adopt(config: Config, location: str, entries: list[FeedEntry], now: datetim
         )
     scheme = adoption.scheme if config.source.ids == "auto" else config.source.ids
     adopted = [AdoptedPost(p.id, e.id, e.published, e.link) for e, p in adoption.matched]
-    _, known = post_ids(config, open_source(config).scan())
+    known = post_ids(config, open_source(config).scan(), remembered(config))
     ids = replace(
         known,
         adopted={**known.adopted, **{a.source_id: a.entry_id for a in adopted}},

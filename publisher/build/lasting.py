@@ -10,6 +10,7 @@ by its hash among the files that went away, and keeps its id and dates too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from publisher.core.config import Config
@@ -26,16 +27,54 @@ def id_scheme(config: Config, adopted: str | None) -> str:
     return config.source.ids
 
 
-def post_ids(config: Config, scanned: Sequence[SourceFile]) -> tuple[dict[str, datetime], PostIds]:
-    """First-seen dates by the source's id of a post, and which ids and dates posts get."""
+@dataclass(frozen=True)
+class Remembered:
+    """What the state says that a build's output depends on, read without reading every
+    post file's row (a build with nothing to do stops at this)."""
+
+    first_seen: dict[str, datetime] = field(default_factory=dict)
+    """By the source's id of a post."""
+    first_seen_files: dict[str, datetime] = field(default_factory=dict)
+    """By source name."""
+    ids: PostIds = field(default_factory=PostIds)
+    """The adopted ids and dates, and the id scheme; `lasting` is not read yet."""
+    files_version: str = ""
+    """Changes whenever a build records what a post file was published as."""
+
+    def key(self) -> str:
+        """All of it as text, for the build cache's key."""
+        ids = self.ids
+        return "\n".join(
+            [
+                *(f"{k}\0{v.isoformat()}" for k, v in sorted(self.first_seen.items())),
+                f"ids {ids.scheme}",
+                *(f"{k}\0{v}" for k, v in sorted(ids.adopted.items())),
+                "adopted dates",
+                *(f"{k}\0{v.isoformat()}" for k, v in sorted(ids.adopted_published.items())),
+                f"post files {self.files_version}",
+            ]
+        )
+
+
+def remembered(config: Config) -> Remembered:
     with reading(config.state_db) as store:
         if store is None:
-            return {}, PostIds(scheme=id_scheme(config, None))
-        first_seen = store.first_seen_dates()
-        seen_files = store.first_seen_by_file()
+            return Remembered(ids=PostIds(scheme=id_scheme(config, None)))
         adopted = store.adopted_posts()
-        scheme = id_scheme(config, store.adopted_id_scheme())
-        files = store.post_files()
+        ids = PostIds(
+            adopted={p.source_id: p.entry_id for p in adopted},
+            scheme=id_scheme(config, store.adopted_id_scheme()),
+            adopted_published={p.source_id: p.published for p in adopted if p.published},
+        )
+        return Remembered(
+            store.first_seen_dates(), store.first_seen_by_file(), ids, store.post_files_version()
+        )
+
+
+def post_ids(config: Config, scanned: Sequence[SourceFile], known: Remembered) -> PostIds:
+    """Which ids and dates posts get: `known`'s, and what each file was published as."""
+    with reading(config.state_db) as store:
+        files = store.post_files() if store is not None else []
     present = {source.name for source in scanned}
     by_name = {file.source_name: file for file in files}
     lasting = {
@@ -43,21 +82,15 @@ def post_ids(config: Config, scanned: Sequence[SourceFile]) -> tuple[dict[str, d
         for name, file in by_name.items()
         if name in present
     }
-    renamed = renames(files, [s for s in scanned if s.name not in by_name], present)
-    for new, old in renamed.items():
+    seen_files = dict(known.first_seen_files)
+    for new, old in renames(files, [s for s in scanned if s.name not in by_name], present).items():
         file = by_name[old]
         lasting[new] = LastingId(file.entry_id, file.visible_since, file.digest, old)
         if old in seen_files:
             seen_files[new] = seen_files[old]
-    ids = PostIds(
-        adopted={p.source_id: p.entry_id for p in adopted},
-        scheme=scheme,
-        adopted_published={p.source_id: p.published for p in adopted if p.published},
-        lasting=lasting,
-        first_seen_files=seen_files,
-        published_before=bool(files),
+    return replace(
+        known.ids, lasting=lasting, first_seen_files=seen_files, published_before=bool(files)
     )
-    return first_seen, ids
 
 
 def renames(

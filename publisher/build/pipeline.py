@@ -17,7 +17,7 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from publisher.build.cache import BuildCache, BuildInputs, LastBuild, open_cache
-from publisher.build.lasting import post_ids
+from publisher.build.lasting import post_ids, remembered
 from publisher.core.config import Config
 from publisher.core.models import DateSource, category_names
 from publisher.core.parallel import collections_paused, helper_count, shared_map
@@ -138,11 +138,12 @@ def load_posts(
     cache = open_cache(config, source, writable=False)
     try:
         sources = source.scan()
-        first_seen, ids = post_ids(config, sources)
+        known = remembered(config)
+        ids = post_ids(config, sources, known)
         return load_site(
             config,
             source,
-            first_seen,
+            known.first_seen,
             now,
             cache=cache,
             content_for=content_for,
@@ -261,9 +262,9 @@ def _remove_leftovers(config: Config) -> None:
 def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> BuildReport:
     _remove_leftovers(config)
     sources = source.scan()
-    first_seen, ids = post_ids(config, sources)
+    known = remembered(config)
     inputs = BuildInputs(config, source)
-    key = inputs.key(sources, first_seen, ids)
+    key = inputs.key(sources, known.key())
     last = cache.last_build()
     if last is not None and last.holds(key, now, config, source.root):
         report = BuildReport(
@@ -282,10 +283,11 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
     from publisher.sources.loading import load_site
 
     # Gather and render everything first: a bad post must not half-write anything.
+    ids = post_ids(config, sources, known)
     site = load_site(
         config,
         source,
-        first_seen,
+        known.first_seen,
         now,
         cache=cache,
         content_for=shown_posts(config),
@@ -299,10 +301,10 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
         warnings += (cache.problem,)
 
     with open_store(config.state_db) as store:
-        store.record_first_seen(_first_seen_rows(site, first_seen))
+        store.record_first_seen(_first_seen_rows(site, known.first_seen))
         store.record_post_files(_post_files(site, sources, ids))
         store.replace_site_categories(category_names(site.posts))  # for readers to choose from
-    first_seen_after, ids_after = post_ids(config, sources)
+    known_after = remembered(config)
     published = publish(
         config.paths.output,
         files,
@@ -312,8 +314,7 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
     warnings += published.warnings
     last = None
     if inputs.templates_unchanged() and published.complete:
-        key_after = inputs.key(sources, first_seen_after, ids_after)
-        last = LastBuild.of(key_after, site, sources, files)
+        last = LastBuild.of(inputs.key(sources, known_after.key()), site, sources, files)
     if problem := cache.save(site.cache_update, last):
         warnings += (problem,)
     report = BuildReport(published.files, warnings, len(site.posts), loaded=site)

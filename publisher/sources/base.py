@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from itertools import count
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from publisher.core.models import Post
 from publisher.sources.files import FileProblems, SourceFile
@@ -61,8 +61,7 @@ class Source(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class LastingId:
+class LastingId(NamedTuple):
     """What a file was published as by an earlier build (see publisher/build/lasting.py)."""
 
     entry_id: str

@@ -260,7 +260,8 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         "the id each post file was published under, and when it was first published",
         """
         CREATE TABLE post_files (
-            source_name   TEXT PRIMARY KEY,
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_name   TEXT NOT NULL UNIQUE,
             entry_id      TEXT NOT NULL,
             digest        BLOB NOT NULL,
             size          INTEGER NOT NULL,

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from publisher.state.rows import Queries, from_text, to_text
 
 
-@dataclass(frozen=True)
-class PostFile:
+class PostFile(NamedTuple):
     source_name: str
     entry_id: str
     digest: bytes
@@ -34,31 +33,42 @@ class PostFileQueries(Queries):
             ).fetchall()
         except sqlite3.OperationalError:  # a read-only view of a store not yet migrated
             return []
-        return [PostFile(n, i, bytes(d), s, from_text(v)) for n, i, d, s, v in rows]
+        return [PostFile(n, i, d, s, from_text(v)) for n, i, d, s, v in rows]
 
     def record_post_files(self, files: Iterable[PostFile]) -> None:
-        """New and changed files; a file keeps the first `visible_since` recorded for it.
-        A row whose id another file takes now (the file it was renamed to, a new post at a
-        deleted one's URL) goes."""
+        """New and changed files, each as a new row (so `post_files_version` changes); a
+        file keeps the first `visible_since` recorded for it. A row whose id another file
+        takes now (the file it was renamed to, a new post at a deleted one's URL) goes."""
         with self.transaction() as db:
             for file in files:
+                found = db.execute(
+                    "SELECT visible_since FROM post_files WHERE source_name = ?",
+                    (file.source_name,),
+                ).fetchone()
                 db.execute(
-                    "DELETE FROM post_files WHERE entry_id = ? AND source_name != ?",
-                    (file.entry_id, file.source_name),
+                    "DELETE FROM post_files WHERE source_name = ? OR entry_id = ?",
+                    (file.source_name, file.entry_id),
                 )
                 db.execute(
                     "INSERT INTO post_files "
-                    "(source_name, entry_id, digest, size, visible_since) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (source_name) DO UPDATE SET entry_id = excluded.entry_id, "
-                    "digest = excluded.digest, size = excluded.size",
+                    "(source_name, entry_id, digest, size, visible_since) VALUES (?, ?, ?, ?, ?)",
                     (
                         file.source_name,
                         file.entry_id,
                         file.digest,
                         file.size,
-                        to_text(file.visible_since),
+                        found[0] if found else to_text(file.visible_since),
                     ),
                 )
+
+    def post_files_version(self) -> str:
+        """Changes whenever `record_post_files` records something (ids only grow)."""
+        try:
+            row = self._db.execute("SELECT count(*), coalesce(max(id), 0) FROM post_files")
+        except sqlite3.OperationalError:  # a read-only view of a store not yet migrated
+            return "none"
+        count, newest = row.fetchone()
+        return f"{count} {newest}"
 
     def first_seen_by_file(self) -> dict[str, datetime]:
         """The earliest first-seen date recorded for each source name."""

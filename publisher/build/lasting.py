@@ -75,6 +75,7 @@ def post_ids(config: Config, scanned: Sequence[SourceFile], known: Remembered) -
     """Which ids and dates posts get: `known`'s, and what each file was published as."""
     with reading(config.state_db) as store:
         files = store.post_files() if store is not None else []
+        built = store.built_since_post_files() if store is not None else False
     present = {source.name for source in scanned}
     by_name = {file.source_name: file for file in files}
     lasting = {
@@ -88,9 +89,7 @@ def post_ids(config: Config, scanned: Sequence[SourceFile], known: Remembered) -
         lasting[new] = LastingId(file.entry_id, file.visible_since, file.digest, old)
         if old in seen_files:
             seen_files[new] = seen_files[old]
-    return replace(
-        known.ids, lasting=lasting, first_seen_files=seen_files, published_before=bool(files)
-    )
+    return replace(known.ids, lasting=lasting, first_seen_files=seen_files, built_before=built)
 
 
 def renames(

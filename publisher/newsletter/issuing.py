@@ -132,7 +132,7 @@ def _sent_sets(
         if not new:
             continue
         sent = dict(group.sent)
-        sent.update((post.id, posix(post.published)) for post in new)
+        sent.update((post.id, posix(post.arrived)) for post in new)
         recent = sorted([post_id, when] for post_id, when in sent.items() if when >= cutoff)
         forgotten.update(post_id for post_id, when in sent.items() if when < cutoff)
         sets[group.key] = json.dumps(recent, ensure_ascii=False, separators=(",", ":"))

@@ -96,8 +96,9 @@ class PostIds:
     first_seen_files: Mapping[str, datetime] = field(default_factory=dict)
     """First-seen dates by source name (a renamed file under its new name), for a post
     without a date whose id changed."""
-    published_before: bool = False
-    """Whether an earlier build published posts: a post it did not is new since then."""
+    built_before: bool = False
+    """Whether an earlier build (keeping post files) ran: a post it did not publish is new
+    since then. A site's first build finds every post where its date puts it."""
 
     def of(self, source_id: str, url: str, name: str = "", *, given: bool = False) -> str:
         adopted = self.adopted.get(source_id)
@@ -124,7 +125,7 @@ class PostIds:
         before, at `start`."""
         if (lasting := self.lasting.get(name)) is not None:
             return max(lasting.visible_since, start)
-        return max(start, now) if self.published_before else start
+        return max(start, now) if self.built_before else start
 
 
 @dataclass(frozen=True, slots=True)

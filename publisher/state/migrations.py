@@ -267,7 +267,12 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
             size          INTEGER NOT NULL,
             visible_since TEXT NOT NULL
         );
-        CREATE INDEX post_files_by_id ON post_files (entry_id)
+        CREATE INDEX post_files_by_id ON post_files (entry_id);
+        CREATE TABLE post_files_since (
+            id    INTEGER PRIMARY KEY CHECK (id = 1),
+            build INTEGER NOT NULL
+        );
+        INSERT INTO post_files_since (id, build) SELECT 1, coalesce(max(id), 0) FROM builds
         """,
     ),
 )

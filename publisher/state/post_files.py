@@ -61,6 +61,18 @@ class PostFileQueries(Queries):
                     ),
                 )
 
+    def built_since_post_files(self) -> bool:
+        """Whether a build ran since post files were first kept (this state's first build,
+        or the first after upgrading to a publisher that keeps them, is not one)."""
+        try:
+            row = self._db.execute(
+                "SELECT EXISTS (SELECT 1 FROM builds WHERE id > "
+                "(SELECT build FROM post_files_since))"
+            ).fetchone()
+        except sqlite3.OperationalError:  # a read-only view of a store not yet migrated
+            return False
+        return bool(row[0])
+
     def post_files_version(self) -> str:
         """Changes whenever `record_post_files` records something (ids only grow)."""
         try:

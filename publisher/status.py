@@ -114,8 +114,8 @@ def mail_event_line(counts: dict[str, int]) -> str:
     """`5 hard, 4 soft, 2 complaints, 2 mailed unsubscribes`."""
     return (
         f"{counts.get('hard_bounce', 0)} hard, {counts.get('soft_bounce', 0)} soft, "
-        f"{counts.get('complaint', 0)} complaints, "
-        f"{counts.get('unsubscribe_request', 0)} mailed unsubscribes"
+        f"{counted(counts.get('complaint', 0), 'complaint')}, "
+        f"{counted(counts.get('unsubscribe_request', 0), 'mailed unsubscribe')}"
     )
 
 

@@ -66,7 +66,7 @@ def test_an_imap_folder_of_dsns_complaints_and_requests_is_processed_and_the_nex
     assert subscriber_statuses(site_dir) == EXPECTED
     # measured: the same 16 messages as the Maildir test, the same findings
     assert "read 16 messages: 6 hard bounces, 4 soft bounces, 2 complaints, " in result.output
-    assert "1 mailed unsubscribes; 7 now bounced, 3 now unsubscribed" in result.output
+    assert "1 mailed unsubscribe; 7 now bounced, 3 now unsubscribed" in result.output
     inbox, processed = dovecot.folder("INBOX"), dovecot.folder("processed")
     assert len(inbox) == 3  # the human reply, the "delivered" report, mail to From: untouched,
     assert not any("\\Seen" in flags for flags, _ in inbox)  # not even marked seen

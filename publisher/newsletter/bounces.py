@@ -54,7 +54,11 @@ class BounceReport:
     """New subscriber status → how many readers got it."""
 
     def summary(self) -> str:
-        kinds = ", ".join(counted(n, LABELS[kind]) for kind, n in self.events.items())
+        kinds = ", ".join(  # in LABELS' order, whatever order the messages came in
+            counted(self.events[kind], label)
+            for kind, label in LABELS.items()
+            if kind in self.events
+        )
         changed = ", ".join(f"{count} now {status}" for status, count in self.changed.items())
         return (
             f"bounces: read {counted(self.read, 'message')}: {kinds or 'no reports'}"

@@ -55,7 +55,7 @@ def profiled(profile: Path | None, function: Callable[..., T], *args: Any) -> T:
 
 def build(config_path: Path, now: datetime, profile: Path | None) -> dict[str, Any]:
     from publisher.build.pipeline import build as run_build
-    from publisher.core.config import load_config
+    from publisher.site_config import load_config
 
     imported = time.perf_counter()
     config = load_config(config_path)
@@ -98,10 +98,10 @@ def floor(content: Path) -> dict[str, Any]:
 
 def digest(config_path: Path, now: datetime, profile: Path | None) -> dict[str, Any]:
     """`send_digests` as `publisher digest` runs it, with the render call timed in place."""
-    from publisher.core.config import load_config
     from publisher.newsletter import delivery as command
     from publisher.newsletter import issuing
     from publisher.newsletter.digest import render_issue as real_render
+    from publisher.site_config import load_config
 
     imported = time.perf_counter()
     config = load_config(config_path)
@@ -180,8 +180,8 @@ def prepare(config_path: Path, now: datetime, profile: Path | None) -> dict[str,
     Discard); the issue renders are timed in place."""
     import sqlite3
 
-    from publisher.core.config import load_config
     from publisher.newsletter import delivery, issuing
+    from publisher.site_config import load_config
 
     imported = time.perf_counter()
     config = load_config(config_path)

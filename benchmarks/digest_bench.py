@@ -32,7 +32,7 @@ from benchmarks.measure import (
     table,
     verdict,
 )
-from publisher.core.config import load_config
+from publisher.site_config import load_config
 from publisher.state.store import open_store, to_text
 
 SITE_POSTS = 200

@@ -24,7 +24,7 @@ from pathlib import Path
 from benchmarks.corpus import NOW
 from benchmarks.digest_bench import SinkProcess, fresh_state, make_digest_site, subscriber_database
 from benchmarks.measure import ROOT, BenchmarkError, child_environment, verdict
-from publisher.core.config import load_config
+from publisher.site_config import load_config
 
 
 @dataclass

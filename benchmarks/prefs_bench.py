@@ -41,8 +41,8 @@ from benchmarks.measure import (
     verdict,
 )
 from publisher.build.pipeline import load_posts
-from publisher.core.config import load_config
 from publisher.newsletter.selection import first_digest_cutoff
+from publisher.site_config import load_config
 from publisher.state.readers import encode_categories
 from publisher.state.store import open_store, to_text
 

@@ -76,7 +76,7 @@ def make_site(folder: Path, known: int) -> Path:
     )
     config_path = folder / "config.toml"
     config_path.write_text(text, encoding="utf-8")
-    from publisher.core.config import load_config
+    from publisher.site_config import load_config
     from publisher.state.store import open_store
 
     config = load_config(config_path)
@@ -123,7 +123,7 @@ def serve(config_path: str) -> None:
     import socket
     import threading
 
-    from publisher.core.config import load_config
+    from publisher.site_config import load_config
     from publisher.web import create_app
     from publisher.web.server import make_server
 

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 from publisher.core.config import Config
 from publisher.core.errors import ContentError, PublisherError
 from publisher.core.models import Post
+from publisher.core.plural import counted
 
 MAX_FEED_BYTES = 32 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 30.0
@@ -63,9 +64,9 @@ class Adoption:
         total = len(self.matched) + len(self.unmatched)
         ids = {"source": "the source's own", "link": "their links"}[self.scheme]
         return (
-            f"adopted {len(self.matched)} of {total} entries of {self.feed}; "
+            f"adopted {len(self.matched)} of {counted(total, 'entry', 'entries')} of {self.feed}; "
             f"posts it did not hold get ids from {ids}; "
-            f"{self.mailed} posts count as already mailed"
+            f"{counted(self.mailed, 'post')} recorded as already mailed"
         )
 
 
@@ -233,25 +234,42 @@ def _scheme(matched: Sequence[tuple[FeedEntry, Post]]) -> str:
 def adopt(
     config: Config, location: str, now: datetime, *, timeout: float = FETCH_TIMEOUT_SECONDS
 ) -> Adoption:
-    """Read the feed, match it to the site's posts, and record the ids and dates."""
+    """Read the feed, match it to the site's posts, and record the ids and dates, holding
+    the state folder's lock as a build does."""
+    from publisher.state.locking import exclusive
+
+    entries = read_feed(feed_bytes(location, timeout), location)
+    with exclusive(config):
+        return _adopt(config, location, entries, now)
+
+
+def _adopt(config: Config, location: str, entries: list[FeedEntry], now: datetime) -> Adoption:
+    from dataclasses import replace
+
+    from publisher.build.lasting import post_ids, remembered
     from publisher.build.pipeline import load_posts
-    from publisher.sources.base import PostIds
+    from publisher.sources import open_source
     from publisher.state.adopted import AdoptedPost
     from publisher.state.store import open_store
 
-    entries = read_feed(feed_bytes(location, timeout), location)
     site = load_posts(config, now, content_for=lambda _posts: (), own_ids=True)
     adoption = match_entries(entries, site.posts, location)
     if not adoption.matched:
         raise PublisherError(
-            f"no entry of {location} matches a post of the site ({len(entries)} entries)",
+            f"no entry of {location} matches a post of the site "
+            f"({counted(len(entries), 'entry', 'entries')})",
             hint="adopt the feed this site published before; check [site] base_url",
         )
     scheme = adoption.scheme if config.source.ids == "auto" else config.source.ids
     adopted = [AdoptedPost(p.id, e.id, e.published, e.link) for e, p in adoption.matched]
-    ids = PostIds({a.source_id: a.entry_id for a in adopted}, scheme)
+    known = post_ids(config, open_source(config).scan(), remembered(config))
+    ids = replace(
+        known,
+        adopted={**known.adopted, **{a.source_id: a.entry_id for a in adopted}},
+        scheme=scheme,
+    )
     newest = max(p.published for _, p in adoption.matched)
-    mailed = [ids.of(p.id, p.url) for p in site.posts if p.published <= newest]
+    mailed = [ids.of(p.id, p.url, p.source_name) for p in site.posts if p.published <= newest]
     with open_store(config.state_db) as store:
         store.record_adoption(location, now, adoption.scheme, adopted, len(adoption.unmatched))
         adoption.mailed = store.mark_posts_mailed(mailed, now)

@@ -8,6 +8,7 @@ from typing import Any
 
 from publisher.core.config import Config
 from publisher.core.models import DELIVERY_STATUSES, SUBSCRIBER_STATUSES
+from publisher.core.plural import counted
 from publisher.jobs import local_and_utc
 from publisher.schedule import Schedule, digest_schedules, schedules
 from publisher.state.mail_events import MAIL_EVENT_KINDS
@@ -41,9 +42,9 @@ class Status:
         build, digest = self.build_schedule, self.digest_schedule
         lines = [f"last build:   {self._last_build()}", f"last digest:  {self._last_digest()}"]
         if self.unfinished_digests:
-            lines.append(
-                f"unfinished:   {self.unfinished_digests} digest(s); the next run finishes them"
-            )
+            count = self.unfinished_digests
+            them = "it" if count == 1 else "them"
+            lines.append(f"unfinished:   {counted(count, 'digest')}; the next run finishes {them}")
         lines += [
             f"next build:   {_when(self.next_build, build)}",
             f"next digest:  {_when(self.next_digest, digest)}",
@@ -92,8 +93,9 @@ class Status:
             return "never"
         record = self.last_build
         return (
-            f"{local_and_utc(record.finished_at, self.build_schedule)}: {record.posts} posts, "
-            f"{record.written} files written, {record.warnings} warnings"
+            f"{local_and_utc(record.finished_at, self.build_schedule)}: "
+            f"{counted(record.posts, 'post')}, {counted(record.written, 'file')} written, "
+            f"{counted(record.warnings, 'warning')}"
         )
 
     def _last_digest(self) -> str:
@@ -112,8 +114,8 @@ def mail_event_line(counts: dict[str, int]) -> str:
     """`5 hard, 4 soft, 2 complaints, 2 mailed unsubscribes`."""
     return (
         f"{counts.get('hard_bounce', 0)} hard, {counts.get('soft_bounce', 0)} soft, "
-        f"{counts.get('complaint', 0)} complaints, "
-        f"{counts.get('unsubscribe_request', 0)} mailed unsubscribes"
+        f"{counted(counts.get('complaint', 0), 'complaint')}, "
+        f"{counted(counts.get('unsubscribe_request', 0), 'mailed unsubscribe')}"
     )
 
 

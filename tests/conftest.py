@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.render.template_files import builtin_templates
+from publisher.site_config import load_config
 
 pytest_plugins = ["tests.smtp_sink", "tests.jekyll_peer", "tests.hugo_peer", "tests.imap_server"]
 

@@ -111,6 +111,28 @@ def test_source_ids_continue_when_the_feed_ids_are_not_links(tmp_path: Path) -> 
     assert ids[f"{OLD_SITE}/the-third-post/"] == "tag:news.example.org,2024:third"
 
 
+def test_every_build_writes_the_adopted_published_dates_readers_hold(tmp_path: Path) -> None:
+    config = folder_site(tmp_path)  # its posts are dated by day, at midnight UTC
+    held = [
+        ("The first post", f"{OLD_SITE}/the-first-post/", "Sat, 01 Jun 2024 07:30:00 +0000"),
+        ("The second post", f"{OLD_SITE}/the-second-post/", "Sun, 02 Jun 2024 18:05:00 +0200"),
+    ]
+    (tmp_path / "old.xml").write_bytes(hugo_style_rss(held))
+    assert publisher(config, "adopt", str(tmp_path / "old.xml")).exit_code == 0
+    for moment in (NOW, "2024-06-21T09:00:00+00:00"):  # and every later build
+        assert publisher(config, "build", now=moment).exit_code == 0
+        atom = feedparser.parse((tmp_path / "public" / "feed.atom").read_bytes())
+        rss = feedparser.parse((tmp_path / "public" / "feed.rss").read_bytes())
+        items = json.loads((tmp_path / "public" / "feed.json").read_bytes())["items"]
+        for feed in (atom, rss):
+            published = {e.link: e.published_parsed[:6] for e in feed.entries}
+            assert published[f"{OLD_SITE}/the-first-post/"] == (2024, 6, 1, 7, 30, 0)
+            assert published[f"{OLD_SITE}/the-second-post/"] == (2024, 6, 2, 16, 5, 0)
+            assert published[f"{OLD_SITE}/the-third-post/"] == (2024, 6, 3, 0, 0, 0)  # its own
+        dates = {item["url"]: item["date_published"] for item in items}
+        assert dates[f"{OLD_SITE}/the-first-post/"] == "2024-06-01T07:30:00+00:00"
+
+
 class _FeedHandler(http.server.BaseHTTPRequestHandler):
     body = b""
     requests = 0

@@ -16,8 +16,8 @@ import pytest
 from lxml import html
 
 from publisher.build.pipeline import build
-from publisher.core.config import load_config
 from publisher.outputs import FEED_FORMATS, FeedFormat
+from publisher.site_config import load_config
 from tests.conftest import NOW, ROOT
 from tests.test_content import make_site, post
 
@@ -151,3 +151,44 @@ def test_nothing_imports_upward(layer: str) -> None:
         if name.startswith(LAYERS[layer])
     ]
     assert upward == []
+
+
+CORE_MAY_CONSULT = {"publisher.sources": {"SOURCES"}, "publisher.outputs": {"FEED_FORMATS"}}
+"""What core may import of ours (inside a check, when it runs): the two registries."""
+
+
+def _imports_of_ours(folder: str) -> Iterator[tuple[str, ast.ImportFrom | ast.Import, bool]]:
+    """(where, node, at module level) of every import of a publisher module in `folder`."""
+    for path in sorted((ROOT / "publisher" / folder).glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = set(map(id, tree.body))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(module.startswith("publisher") for module in modules):
+                yield f"{folder}/{path.name}:{node.lineno}", node, id(node) in top
+
+
+def test_core_imports_nothing_of_ours_but_the_registries_it_consults_when_checking() -> None:
+    for where, node, top_level in _imports_of_ours("core"):
+        assert isinstance(node, ast.ImportFrom), where
+        module = node.module or ""
+        if module.startswith("publisher.core"):
+            continue
+        names = {alias.name for alias in node.names}
+        assert module in CORE_MAY_CONSULT and names <= CORE_MAY_CONSULT[module], where
+        assert not top_level, where
+
+
+def test_state_imports_only_core_and_sources_and_render_never_newsletter() -> None:
+    for where, node, _ in _imports_of_ours("state"):
+        module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+        assert (module or "").startswith(("publisher.core", "publisher.state")), where
+    for folder in ("sources", "sources/jekyll", "sources/hugo", "render"):
+        for where, node, _ in _imports_of_ours(folder):
+            module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+            assert not (module or "").startswith("publisher.newsletter"), where

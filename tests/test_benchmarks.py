@@ -19,8 +19,8 @@ from benchmarks.corpus import (
     make_site,
 )
 from publisher.build.pipeline import build
-from publisher.core.config import load_config
 from publisher.core.models import DateSource
+from publisher.site_config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -131,7 +131,7 @@ def test_a_maildir_of_dsns_complaints_and_requests_is_processed_and_the_next_dig
     assert subscriber_statuses(site_dir) == EXPECTED
     # measured: 16 messages; 6 hard, 4 soft, 2 complaints, 1 request; 3 left alone
     assert "read 16 messages: 6 hard bounces, 4 soft bounces, 2 complaints, " in result.output
-    assert "1 mailed unsubscribes; 7 now bounced, 3 now unsubscribed" in result.output
+    assert "1 mailed unsubscribe; 7 now bounced, 3 now unsubscribed" in result.output
     assert "3 other messages left alone" in result.output
     assert len(box) == 3  # the human reply, the "delivered" report and mail to From stay
     assert len(box.get_folder("processed")) == 13  # moved, never deleted
@@ -150,7 +150,7 @@ def test_a_maildir_of_dsns_complaints_and_requests_is_processed_and_the_next_dig
         "bounced",
     ]
     status = publisher(config, "status", now=LATER)
-    assert "bounces:      6 hard, 4 soft, 2 complaints, 1 mailed unsubscribes" in status.output
+    assert "bounces:      6 hard, 4 soft, 2 complaints, 1 mailed unsubscribe" in status.output
 
     (site_dir / "content" / "later.md").write_text(
         "---\ntitle: Later\ndate: 2024-06-21 09:00:00 +0900\n---\nNew.\n", encoding="utf-8"
@@ -310,7 +310,7 @@ def test_with_a_bounce_address_forged_reports_and_spoofed_senders_change_nobody(
     # measured: nobody changed (the DSNs bounced reader003 and 004 by the address they
     # named, and the request unsubscribed reader005 by its From:)
     assert set(subscriber_statuses(site_dir).values()) == {"active"}
-    assert "2 about nobody on the list, 1 other messages left alone" in result.output
+    assert "2 about nobody on the list, 1 other message left alone" in result.output
 
 
 def test_without_a_bounce_address_only_a_mail_system_may_report_a_bounce(

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from publisher.core.config import BouncesConfig, load_config
+from publisher.core.config import BouncesConfig
 from publisher.core.errors import ConfigError
 from publisher.newsletter.bounce_imap import PROCESSED_KEYWORD, open_imap_box
 from publisher.newsletter.bounce_reports import MAX_MESSAGE_BYTES, parse_message
+from publisher.site_config import load_config
 from tests.conftest import NOW
 from tests.imap_server import PASSWORD, USER, Dovecot, require_dovecot
 from tests.smtp_sink import HOST, SmtpSink
@@ -65,7 +66,7 @@ def test_an_imap_folder_of_dsns_complaints_and_requests_is_processed_and_the_nex
     assert subscriber_statuses(site_dir) == EXPECTED
     # measured: the same 16 messages as the Maildir test, the same findings
     assert "read 16 messages: 6 hard bounces, 4 soft bounces, 2 complaints, " in result.output
-    assert "1 mailed unsubscribes; 7 now bounced, 3 now unsubscribed" in result.output
+    assert "1 mailed unsubscribe; 7 now bounced, 3 now unsubscribed" in result.output
     inbox, processed = dovecot.folder("INBOX"), dovecot.folder("processed")
     assert len(inbox) == 3  # the human reply, the "delivered" report, mail to From: untouched,
     assert not any("\\Seen" in flags for flags, _ in inbox)  # not even marked seen
@@ -105,7 +106,7 @@ def test_imap_over_tls_verifies_the_servers_certificate(
         untrusted.output
     )
     assert trusted.exit_code == 0, trusted.output + dovecot.log()
-    assert "read 1 messages: 1 hard bounces" in trusted.output
+    assert "read 1 message: 1 hard bounce" in trusted.output
     assert subscriber_statuses(site_dir)["reader000@example.org"] == "bounced"
     assert "TLS" in dovecot.log()  # the login was over TLS
 

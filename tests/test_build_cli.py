@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner, Result
 from publisher import __version__
 from publisher.cli import cli
 from publisher.core.errors import ExitCode
+from publisher.core.plural import counted
 from tests.conftest import NOW
 from tests.test_content import make_site, post
 
@@ -256,3 +258,31 @@ def test_version() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0
     assert result.stdout == f"publisher, version {__version__}\n"
+
+
+def test_one_of_anything_is_counted_in_the_singular_everywhere(tmp_path: Path) -> None:
+    make_site(tmp_path, {"only.md": post("Only", body="<p>One.</p>")})  # no date: 1 warning
+    config = tmp_path / "config.toml"
+    built = run(config, "build")
+    assert built.stdout == "built 1 post: 4 files written, 0 unchanged, 1 warning\n"
+    checked = run(config, "check")
+    assert checked.stdout.splitlines()[-1] == "ok: 1 post, 1 with fallback dates"
+    status = run(config, "status")
+    (last_build,) = [line for line in status.stdout.splitlines() if line.startswith("last build")]
+    assert last_build.endswith(": 1 post, 4 files written, 1 warning")
+    (item,) = json.loads((tmp_path / "public" / "feed.json").read_bytes())["items"]
+    feed = tmp_path / "old.json"
+    old = {"items": [{"id": "urn:old:1", "url": item["url"], "title": "Only"}]}
+    feed.write_text(json.dumps(old), encoding="utf-8")
+    adopted = run(config, "adopt", str(feed))
+    assert adopted.stdout.startswith(f"adopted 1 of 1 entry of {feed}; ")
+    assert "; 1 post recorded as already mailed" in adopted.stdout
+    shutil.rmtree(tmp_path / "state")  # a site that never mailed anything, nor adopted
+    marked = run(config, "--new-state", "digest", "--mark-sent")
+    assert marked.stdout == "marked 1 post as already mailed\n", marked.output
+
+
+def test_counted_nouns() -> None:
+    assert [counted(n, "post") for n in (0, 1, 2)] == ["0 posts", "1 post", "2 posts"]
+    assert counted(1, "entry", "entries") == "1 entry"
+    assert counted(3, "entry", "entries") == "3 entries"

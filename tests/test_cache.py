@@ -24,10 +24,11 @@ import pytest
 
 from publisher.build.cache import cache_path
 from publisher.build.pipeline import BuildReport, build, load_posts
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import ContentError
 from publisher.core.parallel import shared_map
 from publisher.render.template_files import builtin_templates
+from publisher.site_config import load_config
 from publisher.sources import base as content
 from publisher.state.cache_db import CACHE_FORMAT
 from tests.conftest import NOW, ROOT
@@ -369,7 +370,7 @@ def _build_in_a_process(root: Path, parallel_from: int) -> dict[str, Any]:
         from pathlib import Path
         from publisher.sources import loading
         from publisher.build.pipeline import build
-        from publisher.core.config import load_config
+        from publisher.site_config import load_config
         from publisher.core.errors import ContentError
         loading.PARALLEL_FROM = int(sys.argv[1])
         root, now = Path(sys.argv[2]), datetime.fromisoformat(sys.argv[3])

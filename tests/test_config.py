@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from publisher.core.config import TABLES, FeedsConfig, documented_settings, load_config
+from publisher.core.config import TABLES, FeedsConfig, documented_settings
 from publisher.core.errors import ConfigError, ExitCode
+from publisher.site_config import load_config
 from tests.conftest import SAMPLE
+from tests.hugo_peer import run_hugo
 
 MINIMAL = (
     '[site]\ntitle = "T"\nbase_url = "https://example.org/"\nid_authority = "example.org,2024"\n'
@@ -235,3 +237,64 @@ def test_every_setting_has_documentation() -> None:
         "category_paths",
         "languages", "titles",
     }  # fmt: skip
+
+
+def test_a_bad_crontab_expression_is_reported_with_every_other_problem(tmp_path: Path) -> None:
+    # core checks the shape; APScheduler (publisher/schedule.py) what the fields mean
+    found = problems(
+        tmp_path, MINIMAL + "bogus_key = 1\n[schedule]\ndigest = '0 8 * * funday'\nbuild = '0m'\n"
+    )
+    assert sorted(line.split(":")[0] for line in found) == [
+        "config.toml [schedule] build",
+        "config.toml [schedule] digest",
+        "config.toml [site]",
+    ]
+    assert any("digest: is not a valid crontab expression" in line for line in found)
+
+
+HUGO_CONFIG = 'baseURL = "https://example.org/"\ntitle = "My Hugo"\n[params]\nauthor = "A"\n'
+
+
+def test_a_hugo_sites_own_config_is_named_as_such_with_publisher_init_as_the_hint(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, HUGO_CONFIG)
+    (path.parent / "content" / "posts").mkdir(parents=True)
+    (path.parent / "content" / "posts" / "a.md").write_text(
+        "+++\ntitle = 'A'\ndate = 2024-06-01\n+++\nA.\n", encoding="utf-8"
+    )
+    run_hugo(path.parent, tmp_path / "hugo-public", (), tmp_path / "hugo-cache")  # Hugo's own
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.message == (
+        f"{path} looks like the Hugo site's own config, not publisher's "
+        "(its config.toml sets baseURL; top-level baseURL, title, params)"
+    )
+    assert caught.value.hint.startswith(f"run `publisher init` in {path.parent}: it writes")
+    assert caught.value.problems == ()  # not eight unknown tables and missing settings
+
+
+def test_a_config_toml_beside_a_jekyll_config_yml_is_named_as_such(tmp_path: Path) -> None:
+    path = write(tmp_path, 'title = "My blog"\n')
+    (path.parent / "_config.yml").write_text("title: My blog\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "looks like the Jekyll site's own config" in caught.value.message
+    assert "it has _config.yml" in caught.value.message
+    assert "`publisher init`" in caught.value.hint
+
+
+def test_keys_outside_tables_elsewhere_are_not_publishers_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, 'title = "x"\nurl = "https://example.org"\n'))
+    assert "is not publisher's config: its top-level title, url are not in tables" in str(
+        caught.value
+    )
+
+
+def test_a_mistyped_table_beside_ours_is_still_one_problem_among_others(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "[mial]\nfrom = 'x'\n")
+    (path.parent / "_config.yml").write_text("title: My blog\n", encoding="utf-8")
+    assert problems(tmp_path, MINIMAL + "[mial]\nfrom = 'x'\n") == [
+        "config.toml: unknown table [mial] | did you mean 'mail'?"
+    ]

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from publisher.cli import cli
-from publisher.core.config import load_config
 from publisher.core.errors import ConfigError
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.subscribers import add_subscriber
+from publisher.site_config import load_config
 from tests.conftest import NOW
 
 SAMPLE_FROM = 'from = "뉴스다오 속보 <digest@news.example.org>"'

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from publisher.build.pipeline import build, load_posts
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import ContentError
 from publisher.core.models import DateSource, Post
 from publisher.render.template_files import builtin_templates
+from publisher.site_config import load_config
 from publisher.sources import open_source
 from publisher.sources.base import LoadedSite
 from publisher.sources.loading import load_site

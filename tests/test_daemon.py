@@ -24,11 +24,12 @@ from click.testing import CliRunner
 from publisher.build.pipeline import build
 from publisher.cli import cli
 from publisher.core import logs
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.jobs import build_job, digest_job, missed_runs
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.subscribers import add_subscriber, import_subscribers
 from publisher.schedule import Job, make_schedule, serve
+from publisher.site_config import load_config
 from publisher.state.locking import exclusive
 from tests.conftest import NOW, SEOUL
 from tests.smtp_sink import SmtpSink

@@ -18,9 +18,11 @@ import pytest
 from lxml import etree
 
 from publisher.build.pipeline import build
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import ConfigError
+from publisher.site_config import load_config
 from tests.conftest import NOW, ROOT, SAMPLE, SEOUL, SHARED
+from tests.feed_validator import require_validator, validate
 from tests.test_content import make_site, post, write_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -657,3 +659,34 @@ def test_limit_zero_keeps_every_post(tmp_path: Path) -> None:
     build(two_posts(tmp_path, limit=0), NOW)
     entries = parse((tmp_path / "public" / "feed.atom").read_bytes()).entries
     assert [e.title for e in entries] == ["B", "A"]
+
+
+SUMMARY_ABOUT_TAGS = "Use the <script> tag, and a < b & c."
+
+
+def test_a_summary_about_html_tags_reads_as_written_in_every_format(tmp_path: Path) -> None:
+    body = "Use the `<script>` tag, and `a < b & c`.\n\nMore."
+    config = make_site(tmp_path, {"a.md": post("Tags", body, date="2024-06-01")})
+    build(config, NOW)
+    public = tmp_path / "public"
+    for name in ("feed.rss", "feed.atom"):
+        (entry,) = parse((public / name).read_bytes()).entries
+        # RSS's description is HTML, Atom's summary text: a reader shows the same words
+        shown = entry.summary
+        if entry.summary_detail.type == "text/html":
+            shown = lxml.html.fragment_fromstring(shown, create_parent="p").text_content()
+        assert shown == SUMMARY_ABOUT_TAGS, name
+    (item,) = json.loads((public / "feed.json").read_bytes())["items"]
+    assert item["summary"] == SUMMARY_ABOUT_TAGS  # JSON Feed's summary is plain text
+
+
+def test_the_w3c_validator_reads_an_escaped_summary_as_html(tmp_path: Path) -> None:
+    require_validator()
+    body = "Use the `<script>` tag, and `a < b & c`.\n\nMore."
+    config = make_site(tmp_path, {"a.md": post("Tags", body, date="2024-06-01")})
+    build(config, NOW)
+    for name in ("feed.rss", "feed.atom"):
+        url = f"{config.site.base_url}/{name}"
+        errors, report = validate(tmp_path / "public" / name, url)
+        assert errors == 0, report
+        assert "NotHtml" not in report and "not HTML" not in report.lower(), report

@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 
 from publisher.build.pipeline import build
-from publisher.core.config import Config, FeedsConfig, load_config
+from publisher.core.config import Config, FeedsConfig
 from publisher.core.errors import ContentError, Problem
 from publisher.core.models import Category, DateSource, Post
 from publisher.newsletter.digest import render_digest
@@ -29,6 +29,7 @@ from publisher.outputs import FEED_FORMATS
 from publisher.outputs.feeds import feed_specs
 from publisher.outputs.index_page import index_page
 from publisher.render.html import MAX_HTML_DEPTH, syndication_html
+from publisher.site_config import load_config
 from publisher.sources.files import FileProblems
 from publisher.sources.frontmatter import split
 from publisher.sources.hugo.frontmatter import split_front_matter as hugo_split

@@ -230,6 +230,24 @@ def test_a_reader_switched_to_our_feed_after_adopt_sees_no_page_as_new(
             assert [entry.id for entry in switched if entry.id not in read] == [], path
 
 
+def test_a_reader_of_the_site_before_it_moved_to_https_sees_no_page_as_new_after_adopt(
+    hugo_builds: HugoBuilds, tmp_path: Path
+) -> None:
+    # Hugo's guids are permalinks, as ours are, so in the cases above our ids equal Hugo's
+    # even without adopt. Here readers hold the guids of the site as it was served before
+    # it moved to https: ours differ from them until adopt keeps them.
+    before = hugo_builds.get("blog", "--baseURL", "http://example.org/blog/")
+    read = {entry.id for entry in feedparser.parse(before.public / "index.xml").entries}
+    assert read and all(entry_id.startswith("http://example.org/") for entry_id in read)
+    for adopt in (False, True):
+        public = ours_for(before, tmp_path / str(adopt), adopt=adopt, pages="all").public
+        switched = feedparser.parse(public / "index.xml").entries
+        assert len(switched) == len(read)
+        assert all(entry.link.startswith("https://example.org/blog/") for entry in switched)
+        new = [entry.id for entry in switched if entry.id not in read]
+        assert len(new) == (0 if adopt else len(read)), new
+
+
 def test_no_shortcode_or_template_text_but_what_hugo_prints(
     hugo_builds: HugoBuilds, tmp_path: Path
 ) -> None:

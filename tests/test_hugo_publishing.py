@@ -15,8 +15,9 @@ from lxml import etree
 
 from publisher.build.pipeline import build
 from publisher.cli import cli
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import ConfigError, ContentError
+from publisher.site_config import load_config
 from tests.hugo_peer import FIXTURES
 
 NOW = "2024-06-20T09:00:00+00:00"

@@ -17,9 +17,10 @@ from click.testing import CliRunner, Result
 
 from publisher import scaffold
 from publisher.cli import cli
-from publisher.core.config import documented_settings, load_config, parse_config
+from publisher.core.config import documented_settings, parse_config
 from publisher.core.errors import ExitCode
 from publisher.scaffold.plan import PlannedFile, SitePlan
+from publisher.site_config import load_config
 from publisher.sources import SOURCES
 from tests.conftest import FIXTURES, NOW
 
@@ -63,7 +64,7 @@ def test_init_makes_a_site_that_builds_and_previews_at_once(tmp_path: Path) -> N
     for command in (["check"], ["build"], ["digest", "--preview"]):
         done = publisher("--config", str(config), *command)
         assert done.exit_code == 0, done.output
-    assert "built 1 posts" in publisher("--config", str(config), "build").stdout
+    assert "built 1 post:" in publisher("--config", str(config), "build").stdout
     for output in ("public/index.html", "public/feed.atom", "outbox/preview/preview.html"):
         assert (site / output).is_file(), output
     atom = (site / "public" / "feed.atom").read_text(encoding="utf-8")
@@ -294,7 +295,7 @@ def test_the_printed_next_commands_work_in_a_shell(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "built 1 posts: 7 files written, 0 unchanged, 0 warnings",
+        "built 1 post: 7 files written, 0 unchanged, 0 warnings",
         f"preview written to {tmp_path / 'my site' / 'outbox' / 'preview'}",
     ]
 

@@ -139,17 +139,30 @@ def test_no_liquid_leaks_into_any_of_our_feeds(jekyll_peer: JekyllPeer, tmp_path
             assert (entry.content or "").count(marker) == expected.count(marker), entry.link
 
 
+@pytest.mark.parametrize(
+    ("name", "variant", "count"),
+    [("blog", None, 37), ("styles", "date", 16)],
+)
 def test_a_reader_switched_to_our_feed_after_adopt_sees_no_post_as_new(
-    jekyll_peer: JekyllPeer, tmp_path: Path
+    jekyll_peer: JekyllPeer, tmp_path: Path, name: str, variant: str | None, count: int
 ) -> None:
-    build = jekyll_peer.build("blog")
-    read = {entry.id for entry in feedparser.parse(build.output / "feed.xml").entries}
-    assert len(read) == 37
+    build = jekyll_peer.build(name, variant=variant)
+    # What a reader holds of jekyll-feed's feed, which a post link with `&` makes ill-formed
+    # XML: Go's, libxml2's and PHP's lenient parsers decode `a&amp;b` in an id to `a&b`, as
+    # parse_feed does (feedparser's loose mode alone keeps the `&amp;`).
+    read = {entry.id for entry in parse_feed(build.output / "feed.xml")}
+    assert len(read) == count
     public = ours_for(build, tmp_path)
     for path in ("feed.xml", "feed.rss"):
         switched = feedparser.parse(public / path).entries
-        assert len(switched) == 37
+        assert len(switched) == count
         assert [entry.id for entry in switched if entry.id not in read] == [], path
+    if name == "styles":
+        # jekyll-feed's id keeps the `#` of `hash#tag.md`, ours escapes it: without adopt a
+        # reader would see that post as new, so this case fails when adopt does nothing
+        unadopted = ours_for(build, tmp_path / "unadopted", adopt=False) / "feed.xml"
+        new = [entry.id for entry in feedparser.parse(unadopted).entries if entry.id not in read]
+        assert new == ["http://styles.example.net/2021/08/09/hash%23tag"]
 
 
 def test_drafts_are_in_no_feed_even_when_jekyll_shows_them(

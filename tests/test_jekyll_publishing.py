@@ -14,8 +14,8 @@ from lxml import etree
 
 from publisher.build.pipeline import build
 from publisher.cli import cli
-from publisher.core.config import load_config
 from publisher.core.errors import ConfigError, ContentError
+from publisher.site_config import load_config
 from tests.jekyll_peer import FIXTURES
 
 ATOM = "{http://www.w3.org/2005/Atom}"

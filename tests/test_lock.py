@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import ExitCode
 from publisher.newsletter.subscribers import add_subscriber
+from publisher.site_config import load_config
 from tests.conftest import NOW
 
 DEADLINE = 120.0
@@ -22,10 +23,18 @@ DEADLINE = 120.0
 LOCK_TIMEOUT = 0.25
 """[schedule] lock_timeout where a writer must give up: short, so the test does not wait."""
 
+OLD_FEED = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>Old</title>'
+    "<link>https://news.example.org/</link><description>x</description><item>"
+    "<title>Old</title><link>https://news.example.org/old/</link>"
+    "<guid>https://news.example.org/old/</guid></item></channel></rss>"
+)
+"""A feed `adopt` reads before it waits for the lock."""
+
 HOLD_THE_LOCK = """
 import sys
 from pathlib import Path
-from publisher.core.config import load_config
+from publisher.site_config import load_config
 from publisher.state.locking import exclusive
 with exclusive(load_config(Path(sys.argv[1])), wait_seconds=0):
     print("held", flush=True)
@@ -73,13 +82,20 @@ def _integrity(config: Config) -> str:
 
 @pytest.mark.parametrize(
     "command",
-    [["build"], ["digest"], ["run"], ["subscribers", "add", "new@example.org"]],
+    [
+        ["build"],
+        ["digest"],
+        ["run"],
+        ["subscribers", "add", "new@example.org"],
+        ["adopt", "old.xml"],
+    ],
     ids=lambda command: " ".join(command[:2]),
 )
 def test_a_writer_gives_up_after_lock_timeout_with_exit_75(
     site_dir: Path, command: list[str]
 ) -> None:
     config = _with_lock_timeout(site_dir, LOCK_TIMEOUT)
+    (site_dir / "old.xml").write_text(OLD_FEED, encoding="utf-8")
     add_subscriber(config, "a@example.org", "", NOW)
     with _lock_held_by_another_process(config):
         writer = _publisher(config, *command)

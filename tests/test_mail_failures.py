@@ -21,11 +21,11 @@ from click.testing import CliRunner
 from click.testing import Result as CliResult
 
 from publisher.cli import cli
-from publisher.core.config import load_config
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.smtp import SmtpTransport
 from publisher.newsletter.smtp.relay_failures import Streak
 from publisher.newsletter.transports import Envelope, Outcome, Result, Transport, ignore, never
+from publisher.site_config import load_config
 from tests.conftest import NOW
 from tests.smtp_sink import SmtpSink
 from tests.test_newsletter import digest_in_a_subprocess, parsed, statuses
@@ -461,7 +461,7 @@ def test_retry_since_requeues_only_the_rows_that_failed_from_then_on(
 
     assert first.exit_code == 3 and second.exit_code == 3, first.output + second.output
     assert retried.exit_code == 0, retried.output
-    assert "requeued 1 failed recipients of digest 1" in retried.output  # measured: 1 of 2
+    assert "requeued 1 failed recipient of digest 1" in retried.output  # measured: 1 of 2
     assert third.exit_code == 0, third.output
     assert copies(smtp_sink, [early, late, fine]) == [0, 1, 1]
     assert statuses(site_dir)[early] == "failed"

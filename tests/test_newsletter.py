@@ -22,11 +22,11 @@ from click.testing import CliRunner, Result
 
 from publisher.build.pipeline import load_posts
 from publisher.cli import cli
-from publisher.core.config import load_config
 from publisher.core.errors import ExitCode
 from publisher.core.models import Post
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.smtp import SmtpTransport
+from publisher.site_config import load_config
 from tests.conftest import NOW, ROOT
 from tests.smtp_sink import SmtpSink, free_port
 

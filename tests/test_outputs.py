@@ -24,9 +24,10 @@ import pytest
 
 from publisher.build.cache import cache_path
 from publisher.build.pipeline import BuildReport, build
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import ContentError
 from publisher.outputs.files import MANIFEST_NAME, read_manifest
+from publisher.site_config import load_config
 from tests.conftest import NOW
 from tests.test_content import make_site, post, write_config
 

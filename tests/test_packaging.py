@@ -122,7 +122,7 @@ def test_the_wheel_runs_init_build_and_preview_outside_the_repository(
     built = _run(publisher, "build", cwd=site, env=environment)
     preview = _run(publisher, "digest", "--preview", cwd=site, env=environment)
 
-    assert built.startswith("built 1 posts: 7 files written")
+    assert built.startswith("built 1 post: 7 files written")
     assert preview.strip() == f"preview written to {site / 'outbox' / 'preview'}"
     for output in ("public/index.html", "public/feed.atom", "public/feed.json",
                    "outbox/preview/preview.html", "outbox/preview/preview.eml"):  # fmt: skip

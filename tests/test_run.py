@@ -15,7 +15,8 @@ from pathlib import Path
 
 import feedparser
 
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
+from publisher.site_config import load_config
 from tests.conftest import NOW, SAMPLE
 from tests.smtp_sink import SmtpSink
 

@@ -87,7 +87,7 @@ def test_an_interrupted_digest_is_reported_unfinished(config: Config) -> None:
     assert report.unfinished_digests == 1
     assert report.last_digest_counts["sent"] == 1
     assert report.last_digest_counts["pending"] == 1
-    assert "unfinished:   1 digest(s); the next run finishes them" in report.lines()
+    assert "unfinished:   1 digest; the next run finishes it" in report.lines()
 
 
 class StopAfterFirstResult(threading.Event):

@@ -44,7 +44,7 @@ from publisher.build.process import sha256 as _sha256
 from publisher.core.config import Config
 from publisher.core.errors import StateError
 from publisher.render.template_files import template_folders
-from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, PostIds, Source
+from publisher.sources.base import CachedSource, CacheUpdate, LoadedSite, Source
 from publisher.sources.files import SourceFile
 from publisher.state.cache_db import CacheDatabase, RenderedRow, SourceRow, open_cache_database
 
@@ -120,21 +120,14 @@ class BuildInputs:
         may or may not be in what it wrote."""
         return _templates(self._folder) == self.templates
 
-    def key(
-        self,
-        sources: Sequence[SourceFile],
-        first_seen: Mapping[str, datetime],
-        ids: PostIds | None = None,
-    ) -> str:
+    def key(self, sources: Sequence[SourceFile], remembered: str) -> str:
+        """The inputs' hash: `remembered` is what the state says (first-seen dates, adopted
+        ids, the version of the post files' ids: publisher/build/lasting.py)."""
         listing = "\n".join(f"{s.name}\0{s.size}\0{s.mtime_ns}" for s in sources)
-        seen = "\n".join(f"{k}\0{moment.isoformat()}" for k, moment in sorted(first_seen.items()))
-        ids = ids or PostIds()
-        adopted = "\n".join(f"{k}\0{v}" for k, v in sorted(ids.adopted.items()))
         return _sha256(
             self._fixed,
-            seen.encode("utf-8"),
             listing.encode("utf-8", "surrogateescape"),
-            f"{ids.scheme}\n{adopted}".encode("utf-8", "surrogateescape"),
+            remembered.encode("utf-8", "surrogateescape"),
         )
 
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from publisher.build.cache import BuildCache, BuildInputs, LastBuild, open_cache
+from publisher.build.lasting import post_ids, remembered
 from publisher.core.config import Config
-from publisher.core.models import category_names
+from publisher.core.models import DateSource, category_names
 from publisher.core.parallel import collections_paused, helper_count, shared_map
+from publisher.core.plural import counted
 from publisher.outputs import FEED_FORMATS
 from publisher.outputs.files import (
     MANIFEST_NAME,
@@ -33,8 +35,10 @@ from publisher.outputs.files import (
 )
 from publisher.sources import open_source
 from publisher.sources.base import CacheUpdate, LoadedSite, PostIds, Source
+from publisher.sources.files import SourceFile
 from publisher.state.locking import exclusive
-from publisher.state.store import BuildRecord, open_store, reading
+from publisher.state.post_files import PostFile
+from publisher.state.store import BuildRecord, open_store
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +76,12 @@ class BuildReport:
         return self.reload()
 
     def summary(self) -> str:
-        warnings = len(self.warnings)
         removed = f"{len(self.files.removed)} removed, " if self.files.removed else ""
         return (
-            f"built {self.posts} posts: {len(self.files.written)} files written, "
+            f"built {counted(self.posts, 'post')}: "
+            f"{counted(len(self.files.written), 'file')} written, "
             f"{len(self.files.unchanged)} unchanged, {removed}"
-            f"{warnings} warning{'s' if warnings != 1 else ''}"
+            f"{counted(len(self.warnings), 'warning')}"
         )
 
 
@@ -116,26 +120,6 @@ def shown_posts(config: Config) -> ContentFor:
     return pick
 
 
-def _first_seen(config: Config) -> tuple[dict[str, datetime], PostIds]:
-    """First-seen dates (an adopted feed's published dates first), and which ids posts get."""
-    with reading(config.state_db) as store:
-        if store is None:
-            return {}, PostIds(scheme=id_scheme(config, None))
-        first_seen = store.first_seen_dates()
-        adopted = store.adopted_posts()
-        adopted_scheme = store.adopted_id_scheme()
-    first_seen.update({p.source_id: p.published for p in adopted if p.published is not None})
-    ids = PostIds({p.source_id: p.entry_id for p in adopted}, id_scheme(config, adopted_scheme))
-    return first_seen, ids
-
-
-def id_scheme(config: Config, adopted: str | None) -> str:
-    """[source] ids, where "auto" is the adopted feed's scheme, else the source's own."""
-    if config.source.ids == "auto":
-        return adopted or "source"
-    return config.source.ids
-
-
 def load_posts(
     config: Config,
     now: datetime,
@@ -153,14 +137,17 @@ def load_posts(
     source = open_source(config)
     cache = open_cache(config, source, writable=False)
     try:
-        first_seen, ids = _first_seen(config)
+        sources = source.scan()
+        known = remembered(config)
+        ids = post_ids(config, sources, known)
         return load_site(
             config,
             source,
-            first_seen,
+            known.first_seen,
             now,
             cache=cache,
             content_for=content_for,
+            sources=sources,
             ids=PostIds() if own_ids else ids,
         )
     finally:
@@ -216,6 +203,40 @@ def _republish_archive(config: Config, report: BuildReport) -> Publication | Non
     return publish_archive(config)
 
 
+def _first_seen_rows(
+    site: LoadedSite, first_seen: Mapping[str, datetime]
+) -> list[tuple[str, str, datetime]]:
+    """(id, source name, date) of the posts dated when first seen, where their id does not
+    hold it yet: seen for the first time now, or known by their file under another id."""
+    return [
+        (site.seen_key(post), post.source_name, post.published)
+        for post in site.posts
+        if post.date_source == DateSource.FIRST_SEEN and site.seen_key(post) not in first_seen
+    ]
+
+
+def _post_files(site: LoadedSite, sources: Sequence[SourceFile], ids: PostIds) -> list[PostFile]:
+    """What each published post was published as, where the state does not hold it yet."""
+    sizes = {source.name: source.size for source in sources}
+    digests = site.cache_update.digests
+    known = {
+        name: (lasting.entry_id, lasting.digest)
+        for name, lasting in ids.lasting.items()
+        if lasting.renamed_from is None
+    }
+    return [
+        PostFile(
+            post.source_name,
+            post.id,
+            digests[post.source_name],
+            sizes[post.source_name],
+            post.arrived,
+        )
+        for post in site.posts
+        if known.get(post.source_name) != (post.id, digests[post.source_name])
+    ]
+
+
 def _record(config: Config, now: datetime, report: BuildReport) -> None:
     with open_store(config.state_db) as store:
         store.record_build(
@@ -240,10 +261,10 @@ def _remove_leftovers(config: Config) -> None:
 
 def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> BuildReport:
     _remove_leftovers(config)
-    first_seen, ids = _first_seen(config)
     sources = source.scan()
+    known = remembered(config)
     inputs = BuildInputs(config, source)
-    key = inputs.key(sources, first_seen, ids)
+    key = inputs.key(sources, known.key())
     last = cache.last_build()
     if last is not None and last.holds(key, now, config, source.root):
         report = BuildReport(
@@ -262,10 +283,11 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
     from publisher.sources.loading import load_site
 
     # Gather and render everything first: a bad post must not half-write anything.
+    ids = post_ids(config, sources, known)
     site = load_site(
         config,
         source,
-        first_seen,
+        known.first_seen,
         now,
         cache=cache,
         content_for=shown_posts(config),
@@ -279,11 +301,10 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
         warnings += (cache.problem,)
 
     with open_store(config.state_db) as store:
-        store.record_first_seen(
-            (site.seen_key(p), p.source_name, p.published) for p in site.first_seen_now
-        )
+        store.record_first_seen(_first_seen_rows(site, known.first_seen))
+        store.record_post_files(_post_files(site, sources, ids))
         store.replace_site_categories(category_names(site.posts))  # for readers to choose from
-    first_seen_after, _ = _first_seen(config)
+    known_after = remembered(config)
     published = publish(
         config.paths.output,
         files,
@@ -293,7 +314,7 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
     warnings += published.warnings
     last = None
     if inputs.templates_unchanged() and published.complete:
-        last = LastBuild.of(inputs.key(sources, first_seen_after, ids), site, sources, files)
+        last = LastBuild.of(inputs.key(sources, known_after.key()), site, sources, files)
     if problem := cache.save(site.cache_update, last):
         warnings += (problem,)
     report = BuildReport(published.files, warnings, len(site.posts), loaded=site)

@@ -21,7 +21,10 @@ def command(ctx: Context) -> None:
         click.echo(f"skipped: {name}: {reason}")
     for note in report.notes:
         click.echo(f"note: {note}")
-    summary = f"ok: {len(report.site.posts)} posts, {len(report.warnings)} with fallback dates"
+    from publisher.core.plural import counted
+
+    posts = counted(len(report.site.posts), "post")
+    summary = f"ok: {posts}, {len(report.warnings)} with fallback dates"
     if others := len(report.source_warnings):
-        summary += f", {others} other warning{'s' if others != 1 else ''}"
+        summary += f", {counted(others, 'other warning')}"
     click.echo(summary)

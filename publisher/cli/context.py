@@ -50,7 +50,7 @@ class Context:
         """Warnings and errors as JSON log lines on stderr, like every other log line."""
 
     def config(self) -> Config:
-        from publisher.core.config import load_config
+        from publisher.site_config import load_config
         from publisher.state.diagnosis import refuse_accidental_new_state
 
         config = load_config(self.config_path)

@@ -18,6 +18,7 @@ from publisher.cli.context import (
 )
 from publisher.core.errors import ExitCode
 from publisher.core.models import CADENCES
+from publisher.core.plural import counted
 
 
 @click.group("digest", invoke_without_command=True)
@@ -89,7 +90,7 @@ def command(
                 sys.exit(int(ExitCode.PARTIAL))
     elif mark_sent:
         count = mark_all_sent(config, now)
-        click.echo(f"marked {count} posts as already mailed")
+        click.echo(f"marked {counted(count, 'post')} as already mailed")
     else:
         from publisher.newsletter.preferences import check_cadence
 
@@ -197,6 +198,6 @@ def retry_command(ctx: Context, digest_id: int, code: str, since: datetime | Non
 
     count = requeue_failed(ctx.config(), digest_id, ctx.now(), code=code, since=since)
     click.echo(
-        f"requeued {count} failed recipients of digest {digest_id}; "
+        f"requeued {counted(count, 'failed recipient')} of digest {digest_id}; "
         "`publisher digest` sends to them"
     )

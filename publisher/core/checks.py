@@ -262,13 +262,20 @@ _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
 
 def schedule_spec(value: str) -> str | None:
-    if match := _INTERVAL.match(value):
-        return None if int(match.group(1)) > 0 else "must be longer than 0"
+    """An interval, or five crontab fields. What the fields mean is APScheduler's to say
+    (publisher/schedule.py, its only home): publisher/site_config.py asks it about a
+    value that passes here, and reports its answer with every other problem."""
+    if is_interval(value):
+        match = _INTERVAL.match(value)
+        return None if match and int(match.group(1)) > 0 else "must be longer than 0"
     if len(value.split()) != 5:
         return "must be an interval like '15m' or a crontab expression like '0 8 * * mon'"
-    from publisher.schedule import spec_problem  # the only importer of apscheduler
+    return None
 
-    return spec_problem(value)
+
+def is_interval(value: str) -> bool:
+    """Whether a [schedule] value is an interval ('15m'), not a crontab expression."""
+    return _INTERVAL.match(value) is not None
 
 
 def optional_timezone(value: str) -> str | None:

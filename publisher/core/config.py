@@ -1,8 +1,10 @@
 """Reading and validating `config.toml` into typed, frozen objects.
 
 Every table is a frozen dataclass (core/tables.py) whose fields carry their
-documentation and an optional check. `load_config` reports every problem in one
-error. The tables are re-exported here: `from publisher.core.config import Config`.
+documentation and an optional check. `parse_config` reports every problem in one
+error, with those the site's own config gave (`SiteSettings`, read outside core by
+publisher/site_config.py, whose `load_config` is the one to call). The tables are
+re-exported here: `from publisher.core.config import Config`.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ __all__ = [
     "WebConfig",
     "default_config_path",
     "documented_settings",
-    "load_config",
     "parse_config",
+    "read_config",
 ]
 
 
@@ -144,18 +146,6 @@ def _build_table(
     return cls(**values)
 
 
-def _site_settings(data: dict[str, Any], base: Path) -> SiteSettings:
-    """What the site's own config says, for the source kind config.toml names."""
-    from publisher.sources import SOURCES, site_settings  # the registry of source kinds
-
-    table = data.get("source")
-    table = table if isinstance(table, dict) else {}
-    kind, path = table.get("kind", "folder"), table.get("path", ".")
-    if kind not in SOURCES or not isinstance(path, str) or not path.strip():
-        return SiteSettings()  # reported with the [source] table
-    return site_settings(kind, (base / path).resolve())
-
-
 def _cross_checks(
     site: SiteConfig, feeds: FeedsConfig, settings: SiteSettings, where: str
 ) -> list[Problem]:
@@ -182,8 +172,11 @@ def _cross_checks(
     return problems
 
 
-def parse_config(data: dict[str, Any], source: Path) -> Config:
-    """Validate already-parsed TOML; every problem is reported in one ConfigError."""
+def parse_config(
+    data: dict[str, Any], source: Path, settings: SiteSettings | None = None
+) -> Config:
+    """Validate already-parsed TOML over what the site's own config says (`settings`);
+    every problem is reported in one ConfigError."""
     problems: list[Problem] = []
     where = source.name
     for table, value in data.items():
@@ -194,7 +187,7 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
         elif not isinstance(value, dict):
             problems.append(Problem(where, f"{table} must be a table, written [{table}]"))
     base = source.parent
-    settings = _site_settings(data, base)
+    settings = settings or SiteSettings()
     problems.extend(settings.problems)
     tables = {
         name: _build_table(
@@ -229,8 +222,8 @@ def parse_config(data: dict[str, Any], source: Path) -> Config:
     )
 
 
-def load_config(path: Path) -> Config:
-    path = path.resolve()
+def read_config(path: Path) -> dict[str, Any]:
+    """The TOML of the config file at `path` (resolved), or a ConfigError saying why not."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -248,7 +241,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(
             f"{path}: not valid TOML: {e}", hint="check the quoting on that line"
         ) from e
-    return parse_config(data, path)
+    return data
 
 
 CONFIG_NAMES = ("publisher.toml", "config.toml")

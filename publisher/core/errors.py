@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from publisher.core.plural import counted
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -74,9 +76,7 @@ class UnrenderableContent(ValueError):
 
 def many(kind: type[PublisherError], what: str, problems: list[Problem]) -> PublisherError:
     """One error carrying every problem found, so a user fixes them all in one pass."""
-    count = len(problems)
-    noun = "problem" if count == 1 else "problems"
-    return kind(f"{what}: {count} {noun}", problems=tuple(problems))
+    return kind(f"{what}: {counted(len(problems), 'problem')}", problems=tuple(problems))
 
 
 class RelayRefused(DeliveryError):

@@ -49,6 +49,14 @@ class Post:
     """Syndication-safe HTML: sanitised, well-formed, absolute URLs."""
     image: str | None
     lang: str | None
+    visible_since: datetime | None = None
+    """When a build first published the post (a draft published weeks after its date, a
+    Hugo `publishDate` after its `date`), where known; never before `published`."""
+
+    @property
+    def arrived(self) -> datetime:
+        """When the post became news to readers: `visible_since`, else `published`."""
+        return self.visible_since or self.published
 
 
 def category_names(posts: Iterable[Post]) -> dict[str, str]:

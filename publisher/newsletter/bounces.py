@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from publisher.core.config import Config
+from publisher.core.plural import counted
 from publisher.newsletter.addresses import AddressError, parse_address
 from publisher.newsletter.bounce_mailbox import open_bounce_mailbox
 from publisher.newsletter.bounce_reports import Finding, Report, ReturnAddresses, read_report
@@ -33,11 +34,12 @@ _NEW_STATUS = {
 }
 _INACTIVE = ("unsubscribed", "bounced")
 LABELS = {
-    "hard_bounce": "hard bounces",
-    "soft_bounce": "soft bounces",
-    "complaint": "complaints",
-    "unsubscribe_request": "mailed unsubscribes",
+    "hard_bounce": "hard bounce",
+    "soft_bounce": "soft bounce",
+    "complaint": "complaint",
+    "unsubscribe_request": "mailed unsubscribe",
 }
+"""Each kind of mail event, counted in a summary (singular)."""
 
 
 @dataclass
@@ -52,12 +54,16 @@ class BounceReport:
     """New subscriber status → how many readers got it."""
 
     def summary(self) -> str:
-        kinds = ", ".join(f"{n} {LABELS[kind]}" for kind, n in self.events.items())
+        kinds = ", ".join(  # in LABELS' order, whatever order the messages came in
+            counted(self.events[kind], label)
+            for kind, label in LABELS.items()
+            if kind in self.events
+        )
         changed = ", ".join(f"{count} now {status}" for status, count in self.changed.items())
         return (
-            f"bounces: read {self.read} messages: {kinds or 'no reports'}"
+            f"bounces: read {counted(self.read, 'message')}: {kinds or 'no reports'}"
             f"{'; ' + changed if changed else ''}; {self.unmatched} about nobody on the list, "
-            f"{self.left_alone} other messages left alone"
+            f"{counted(self.left_alone, 'other message')} left alone"
         )
 
 

@@ -182,7 +182,9 @@ def _next_digest(config: Config, now: datetime) -> RenderedDigest | None:
         site = load_posts(config, now, content_for=planned)
     ids = {post.id for post in chosen[-1]}
     posts = [post for post in site.posts if post.id in ids]
-    posts.sort(key=lambda post: (-post.published.timestamp(), post.source_name))
+    posts.sort(
+        key=lambda post: (-post.arrived.timestamp(), -post.published.timestamp(), post.source_name)
+    )
     return render_digest(config, posts, now=now) if posts else None
 
 

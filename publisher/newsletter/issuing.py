@@ -15,6 +15,7 @@ from datetime import datetime
 from publisher.build.pipeline import load_posts
 from publisher.core.config import Config
 from publisher.core.models import Post
+from publisher.core.plural import counted
 from publisher.newsletter.digest import (
     Issue,
     IssuePost,
@@ -62,7 +63,7 @@ def make_issues(
     if not plan.issues:
         active = store.subscriber_counts()["active"]
         if plan.pool and not active:
-            note = f"{len(plan.pool)} new posts but no active subscribers; nothing sent"
+            note = f"{counted(len(plan.pool), 'new post')} but no active subscribers; nothing sent"
         else:
             note = "no new posts since the last digest; nothing sent"
         return MadeIssues([], note)
@@ -131,7 +132,7 @@ def _sent_sets(
         if not new:
             continue
         sent = dict(group.sent)
-        sent.update((post.id, posix(post.published)) for post in new)
+        sent.update((post.id, posix(post.arrived)) for post in new)
         recent = sorted([post_id, when] for post_id, when in sent.items() if when >= cutoff)
         forgotten.update(post_id for post_id, when in sent.items() if when < cutoff)
         sets[group.key] = json.dumps(recent, ensure_ascii=False, separators=(",", ":"))

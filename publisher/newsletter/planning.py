@@ -1,11 +1,14 @@
 """Which posts each reader is due, and the issues that carry them.
 
-Every run looks at the pool: published posts from the last [digest] wait_days
+Every run looks at the pool: posts that arrived in the last [digest] wait_days
 (never reaching back past the horizon where what readers were sent was last
-forgotten) that no baseline excludes. A reader is due the pool posts in their categories
-that they were never sent, published no earlier than [digest]
-first_digest_days before they subscribed (no earlier than the moment they
-subscribed, for `each`), newest first, at most [digest] max_posts. Readers
+forgotten) that no baseline excludes. A post arrives when readers could first see
+it (`Post.arrived`): its date, or later, its Hugo `publishDate` or the first build
+that published it (a draft published weeks after its date); every time here is that.
+A reader is due the pool posts in their categories that they were never sent,
+arrived no earlier than [digest] first_digest_days before they subscribed (no
+earlier than the moment they subscribed, for `each`), newest first, at most
+[digest] max_posts. Readers
 with the same cadence, categories, history and start are due the same posts
 and are planned as one group, so the work here grows with the number of
 groups, not of readers.
@@ -61,9 +64,11 @@ def pool(
     chosen = [
         post
         for post in posts
-        if post.id not in excluded and floor <= post.published.astimezone(UTC) <= now_utc
+        if post.id not in excluded and floor <= post.arrived.astimezone(UTC) <= now_utc
     ]
-    chosen.sort(key=lambda post: (-post.published.timestamp(), post.source_name))
+    chosen.sort(
+        key=lambda post: (-post.arrived.timestamp(), -post.published.timestamp(), post.source_name)
+    )
     return chosen
 
 
@@ -80,7 +85,8 @@ class Group:
     key: str
     preferences: Preferences
     sent: dict[str, int]
-    """Post id → posix time of publication, of what they were sent that is still recent."""
+    """Post id → posix time it arrived (`Post.arrived`), of what they were sent that is still
+    recent."""
     skipped: int
     """How many of the oldest pool posts came before they subscribed."""
     readers: int
@@ -169,7 +175,7 @@ def plan_run(
     if not candidates:
         return RunPlan(candidates, [], [])
     rows = store.group_readers(
-        [post.published.timestamp() for post in candidates],
+        [post.arrived.timestamp() for post in candidates],
         lookbacks(config),
         default_cadence(config),
         cadences,

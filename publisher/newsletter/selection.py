@@ -17,7 +17,7 @@ def archive(posts: Sequence[Post], *, now: datetime, config: Config) -> list[Pos
     """The posts older than the first digest's window: recorded as mailed when it goes out,
     so later digests never send the archive either."""
     cutoff = first_digest_cutoff(now, config)
-    return [post for post in posts if post.published.astimezone(UTC) < cutoff]
+    return [post for post in posts if post.arrived.astimezone(UTC) < cutoff]
 
 
 def select_posts(
@@ -39,8 +39,10 @@ def select_posts(
         post
         for post in posts
         if post.id not in already_mailed
-        and post.published.astimezone(UTC) <= now_utc
-        and (not first_digest or post.published.astimezone(UTC) >= cutoff)
+        and post.arrived.astimezone(UTC) <= now_utc
+        and (not first_digest or post.arrived.astimezone(UTC) >= cutoff)
     ]
-    chosen.sort(key=lambda post: (-post.published.timestamp(), post.source_name))
+    chosen.sort(
+        key=lambda post: (-post.arrived.timestamp(), -post.published.timestamp(), post.source_name)
+    )
     return chosen[: config.digest.max_posts]

@@ -1,6 +1,13 @@
-"""RSS 2.0."""
+"""RSS 2.0.
+
+An item's `<description>` is HTML (readers, feedparser and the W3C validator read it
+so), and a post's summary is plain text: it is written HTML-escaped, so a summary
+about the `<script>` tag reads as such and hides nothing.
+"""
 
 from __future__ import annotations
+
+from html import escape
 
 from lxml import etree
 
@@ -18,6 +25,8 @@ def render(config: Config, spec: FeedSpec) -> bytes:
         self_link = channel.find(f"{{{ATOM_NS}}}link")
         self_link.addnext(etree.Element(f"{{{ATOM_NS}}}link", rel="hub", href=config.feeds.hub))
     for item, post in zip(channel.findall("item"), spec.posts, strict=True):
+        if post.summary:
+            item.find("description").text = escape(post.summary, quote=False)
         if post.author and item.find("author") is None:
             creator = etree.SubElement(item, "{http://purl.org/dc/elements/1.1/}creator")
             creator.text = post.author

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from itertools import count
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from publisher.core.models import Post
 from publisher.sources.files import FileProblems, SourceFile
@@ -62,20 +64,71 @@ class Source(Protocol):
         ...
 
 
+class LastingId(NamedTuple):
+    """What a file was published as by an earlier build (see publisher/build/lasting.py)."""
+
+    entry_id: str
+    """The id it was published under: it keeps it when its URL, its title or the
+    permalink settings change."""
+    visible_since: datetime
+    """When a build first published it."""
+    digest: bytes = b""
+    """The hash of its bytes then."""
+    renamed_from: str | None = None
+    """The file's name then, when it had another."""
+
+
 @dataclass(frozen=True)
 class PostIds:
-    """Which entry id each post gets: the one an adopted feed gave it (see
-    publisher/adoption/), else the source's own, or with `scheme` "link", its URL."""
+    """Which entry id and which dates each post gets.
+
+    A post's id is, in order: the one an adopted feed gave it (see
+    publisher/adoption.py); the one its front matter gives (`id_given`); the one its file
+    was published under before (`lasting`, so a post whose URL changes is not new to
+    readers or mailed again); else the source's own, or with `scheme` "link", its URL.
+    """
 
     adopted: Mapping[str, str] = field(default_factory=dict)
     """The source's id of a post → the id the adopted feed gave it."""
     scheme: str = "source"
+    adopted_published: Mapping[str, datetime] = field(default_factory=dict)
+    """The source's id of a post → the published date the adopted feed gave it, which
+    readers hold: it wins over the post's own."""
+    lasting: Mapping[str, LastingId] = field(default_factory=dict)
+    """By source name (a renamed file under its new name): what it was published as."""
+    first_seen_files: Mapping[str, datetime] = field(default_factory=dict)
+    """First-seen dates by source name (a renamed file under its new name), for a post
+    without a date whose id changed."""
+    built_before: bool = False
+    """Whether an earlier build (keeping post files) ran: a post it did not publish is new
+    since then. A site's first build finds every post where its date puts it."""
 
-    def of(self, source_id: str, url: str) -> str:
+    def of(self, source_id: str, url: str, name: str = "", *, given: bool = False) -> str:
         adopted = self.adopted.get(source_id)
         if adopted is not None:
             return adopted
-        return url if self.scheme == "link" else source_id
+        if given:
+            return source_id
+        if (lasting := self.lasting.get(name)) is not None:
+            return lasting.entry_id
+        natural = url if self.scheme == "link" else source_id
+        if natural not in self._claimed:
+            return natural
+        # Another file still holds this id, readers know it as that post's: this is a new
+        # post at that post's old URL.
+        return next(f"{natural}#{n}" for n in count(2) if f"{natural}#{n}" not in self._claimed)
+
+    @cached_property
+    def _claimed(self) -> frozenset[str]:
+        return frozenset(lasting.entry_id for lasting in self.lasting.values())
+
+    def visible_since(self, name: str, start: datetime, now: datetime) -> datetime:
+        """When the post in file `name`, published from `start`, was first published by a
+        build: by an earlier one, by this one (`now`), or, for a site no build published
+        before, at `start`."""
+        if (lasting := self.lasting.get(name)) is not None:
+            return max(lasting.visible_since, start)
+        return max(start, now) if self.built_before else start
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,6 +166,7 @@ class _Parse:
             url=url,
             hidden=self.hidden(),
             reader=READER_BY_SUFFIX[os.path.splitext(self.file.name)[1].lower()],
+            id_given=self.metadata.get("id") is not None,
         )
 
     def title(self) -> str:

@@ -48,6 +48,9 @@ class ParsedPost:
     `publishDate`); None: from `published` on."""
     expires: datetime | None = None
     """When the post stops being published (Hugo's `expiryDate`); None: never."""
+    id_given: bool = False
+    """The front matter names the post's id: it wins over the id its file was published
+    under before."""
 
     def to_record(self) -> str:
         """The post as one line of JSON, for a SourceCache."""
@@ -70,6 +73,7 @@ class ParsedPost:
                 list(self.warnings),
                 _moment_text(self.publish_from),
                 _moment_text(self.expires),
+                self.id_given,
             ],
             ensure_ascii=False,
             separators=(",", ":"),
@@ -82,7 +86,8 @@ class ParsedPost:
             fields = json.loads(record)
             (title, entry_id, source, published, updated, categories, tags, image) = fields[:8]
             (author, lang, slug, url, hidden, reader, warnings) = fields[8:15]
-            publish_from, expires = fields[15:]
+            publish_from, expires = fields[15:17]
+            id_given = fields[17] if len(fields) > 17 else False  # a record from before it
             parsed = cls(
                 title=title,
                 id=entry_id,
@@ -101,6 +106,7 @@ class ParsedPost:
                 warnings=tuple(warnings),
                 publish_from=_moment_from_text(publish_from, zone),
                 expires=_moment_from_text(expires, zone),
+                id_given=id_given is True,
             )
         except (ValueError, TypeError, AttributeError) as e:
             raise ValueError(f"not a post record: {e}") from e

@@ -70,11 +70,14 @@ class Moment:
 
 def finish_post(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: Moment) -> Draft:
     """The post as of `now`, without its content."""
-    published = parsed.published
+    ids = moment.ids
+    adopted = ids.adopted_published.get(parsed.id)  # what readers of the adopted feed hold
+    published = adopted.astimezone(moment.zone) if adopted is not None else parsed.published
     seen_now = False
     if published is None:
-        if parsed.id in moment.first_seen:
-            published = moment.first_seen[parsed.id].astimezone(moment.zone)
+        seen = moment.first_seen.get(parsed.id) or ids.first_seen_files.get(source.name)
+        if seen is not None:
+            published = seen.astimezone(moment.zone)
         else:
             published = moment.now.astimezone(moment.zone).replace(microsecond=0)
             seen_now = True
@@ -82,10 +85,11 @@ def finish_post(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: M
     if url is None:
         url = moment.source.permalink(parsed, published)
         image = urljoin(url, image.strip()) if image else None
+    start = max(published, parsed.publish_from or published)
     post = Post(
         source=Path(source.path),
         source_name=source.name,
-        id=moment.ids.of(parsed.id, url),
+        id=ids.of(parsed.id, url, source.name, given=parsed.id_given),
         title=parsed.title,
         url=url,
         slug=parsed.slug,
@@ -99,6 +103,7 @@ def finish_post(parsed: ParsedPost, source: SourceFile, digest: bytes, moment: M
         content_html="",
         image=image,
         lang=parsed.lang,
+        visible_since=ids.visible_since(source.name, start, moment.now),
     )
     hidden, changes_at = _hidden_now(parsed, published, moment)
     return Draft(

@@ -256,6 +256,25 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         )
         """,
     ),
+    (
+        "the id each post file was published under, and when it was first published",
+        """
+        CREATE TABLE post_files (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_name   TEXT NOT NULL UNIQUE,
+            entry_id      TEXT NOT NULL,
+            digest        BLOB NOT NULL,
+            size          INTEGER NOT NULL,
+            visible_since TEXT NOT NULL
+        );
+        CREATE INDEX post_files_by_id ON post_files (entry_id);
+        CREATE TABLE post_files_since (
+            id    INTEGER PRIMARY KEY CHECK (id = 1),
+            build INTEGER NOT NULL
+        );
+        INSERT INTO post_files_since (id, build) SELECT 1, coalesce(max(id), 0) FROM builds
+        """,
+    ),
 )
 
 

@@ -230,7 +230,7 @@ class ReaderQueries(Queries):
         return groups
 
     def sent_set_posts(self, ids: Iterable[int]) -> dict[int, list[tuple[str, int]]]:
-        """For each sent set: (post id, posix time of publication) of the posts in it."""
+        """For each sent set: (post id, posix time it arrived) of the posts in it."""
         found: dict[int, list[tuple[str, int]]] = {0: []}
         for set_id in set(ids) - {0}:
             row = self._db.execute("SELECT posts FROM sent_sets WHERE id = ?", (set_id,)).fetchone()

@@ -1,9 +1,9 @@
 """The state store: an open state database and its queries; all SQL lives in publisher/state/.
 
 Parts: subscribers.py (the list), ledger.py (digests and deliveries), adopted.py (ids
-and dates adopted from an earlier feed), readers.py (preferences, what each reader was
-sent, issues and their archive copies), this module
-(first-seen dates, builds, job runs, opening); the schema is in migrations.py.
+and dates adopted from an earlier feed), post_files.py (the id each post file keeps),
+readers.py (preferences, what each reader was sent, issues and their archive copies),
+this module (first-seen dates, builds, job runs, opening); the schema is in migrations.py.
 Datetimes are stored as UTC ISO 8601 text.
 """
 
@@ -21,6 +21,7 @@ from publisher.state.adopted import AdoptionQueries
 from publisher.state.ledger import LedgerQueries
 from publisher.state.mail_events import MailEventQueries
 from publisher.state.migrations import migrate
+from publisher.state.post_files import PostFileQueries
 from publisher.state.readers import IssueRow, ReaderQueries
 from publisher.state.rows import (
     BuildRecord,
@@ -43,6 +44,7 @@ class Store(
     MailEventQueries,
     AdoptionQueries,
     ReaderQueries,
+    PostFileQueries,
 ):
     """An open state database. Use `open_store` or `reading`."""
 

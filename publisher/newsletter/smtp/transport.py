@@ -25,6 +25,7 @@ from functools import cache
 
 from publisher.core.config import SmtpConfig
 from publisher.core.errors import DeliveryError, RelayRefused
+from publisher.core.plural import counted
 from publisher.newsletter.smtp.relay_failures import Streak, relay_refused
 from publisher.newsletter.smtp.replies import LOST, CannotConnect, reply_text
 from publisher.newsletter.smtp.session import Connection
@@ -287,7 +288,8 @@ class _Run:
                         cause.stage,
                         cause.code,
                         cause.text,
-                        f"the same refusal for {self.streak.threshold} recipients in a row, "
+                        f"the same refusal for {counted(self.streak.threshold, 'recipient')} "
+                        "in a row, "
                         "of more than one domain",
                     )
                 if connection.fatal is not None:

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from publisher.build.pipeline import load_posts
-from publisher.core.config import Config, load_config
+from publisher.core.config import Config
 from publisher.core.errors import Problem
 from publisher.render.titles import plain_title
+from publisher.site_config import load_config
 from publisher.sources.files import FileProblems
 from publisher.sources.jekyll.dates import DateError, parse_ruby_time, read_date
 from publisher.sources.jekyll.defaults import apply_defaults, defaults_for

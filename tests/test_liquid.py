@@ -11,8 +11,8 @@ import pytest
 from liquid.exceptions import ResourceLimitError
 
 from publisher.build.pipeline import load_posts
-from publisher.core.config import load_config
 from publisher.render.kramdown import render_kramdown
+from publisher.site_config import load_config
 from publisher.sources.jekyll.liquid import JekyllSite, jekyll_environment, render_liquid
 from publisher.sources.jekyll.liquid_filters import FilterSite
 from publisher.sources.jekyll.parsing import post_file_for, read_text

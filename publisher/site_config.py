@@ -75,10 +75,10 @@ def _schedule_problems(data: dict[str, Any], where: str) -> list[Problem]:
 def _refuse_a_generators_config(data: dict[str, Any], path: Path) -> None:
     """A ConfigError when the file has no table of ours but keys outside tables (which
     publisher's config never has), or tables in a Jekyll or Hugo site's folder."""
-    from publisher.scaffold.detect import hugo_evidence, jekyll_evidence
-
     if not data or any(key in TABLES for key in data):
         return  # a mistyped table beside ours: reported with every other problem
+    from publisher.scaffold.detect import hugo_evidence, jekyll_evidence
+
     folder = path.parent
     keys = ", ".join(list(data)[:4]) + (", …" if len(data) > 4 else "")
     hugo, jekyll = hugo_evidence(folder), jekyll_evidence(folder)

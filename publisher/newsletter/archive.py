@@ -5,17 +5,25 @@ moved to another folder leaves nothing behind."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from publisher.core.config import Config
-from publisher.outputs.archive import ArchivedIssue, archive_files
 from publisher.outputs.files import Publication, publish, read_manifest
 from publisher.state.store import IssueRow, Store, reading
+
+if TYPE_CHECKING:
+    from publisher.outputs.archive import ArchivedIssue
+
+# The archive's pages and feeds are imported where they are written, so that a build
+# with nothing to do only checks that the archive's files are in place.
 
 ARCHIVE_MANIFEST = "archive-files.json"
 """In the state folder: the archive files publisher wrote in the output folder."""
 
 
 def archived(row: IssueRow) -> ArchivedIssue:
+    from publisher.outputs.archive import ArchivedIssue
+
     titles = tuple(post["title"] for post in json.loads(row.posts))
     return ArchivedIssue(
         row.number, row.cadence, row.created_at, row.subject, row.archive_html, titles
@@ -29,6 +37,8 @@ def publish_issues(config: Config, store: Store) -> Publication | None:
     manifest = config.paths.state / ARCHIVE_MANIFEST
     if not issues and not manifest.exists():
         return None
+    from publisher.outputs.archive import archive_files
+
     files = archive_files(config, issues) if issues else {}
     return publish(config.paths.output, files, manifest)
 

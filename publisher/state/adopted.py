@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from publisher.state.rows import Queries, maybe_time, to_text
 
 
-@dataclass(frozen=True)
-class AdoptedPost:
+class AdoptedPost(NamedTuple):
     source_id: str
     """The id the source gives the post (before any adoption)."""
     entry_id: str

@@ -4,16 +4,15 @@ the message's date and reason, and what was done about it."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from publisher.state.rows import Queries, to_text
 
 MAIL_EVENT_KINDS = ("hard_bounce", "soft_bounce", "complaint", "unsubscribe_request")
 
 
-@dataclass(frozen=True)
-class MailEvent:
+class MailEvent(NamedTuple):
     subscriber_id: int
     digest_id: int | None
     kind: str

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from publisher.state.rows import Queries, from_text, to_text
 
@@ -26,8 +26,7 @@ KEY_SEPARATOR = "\x1f"
 ALL_CATEGORIES = "*"
 
 
-@dataclass(frozen=True)
-class PreferenceRow:
+class PreferenceRow(NamedTuple):
     subscriber_id: int
     categories: tuple[str, ...] | None
     """Category slugs; None for every category, including new ones."""
@@ -35,8 +34,7 @@ class PreferenceRow:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class ReaderGroup:
+class ReaderGroup(NamedTuple):
     """Readers who are due exactly the same posts."""
 
     key: str
@@ -49,8 +47,7 @@ class ReaderGroup:
     readers: int
 
 
-@dataclass(frozen=True)
-class IssueRow:
+class IssueRow(NamedTuple):
     digest_id: int
     number: int
     cadence: str
@@ -62,8 +59,7 @@ class IssueRow:
     archive_text: str
 
 
-@dataclass(frozen=True)
-class NewIssue:
+class NewIssue(NamedTuple):
     number: int
     cadence: str
     subject: str
@@ -80,8 +76,7 @@ class NewIssue:
     """Group key → the cut its readers get."""
 
 
-@dataclass(frozen=True)
-class Forgotten:
+class Forgotten(NamedTuple):
     """What new sent sets leave out: posts published before `floor` (posix seconds)."""
 
     floor: float

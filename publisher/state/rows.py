@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from publisher.core.errors import StateError
 
@@ -26,8 +26,7 @@ def maybe_time(text: str | None) -> datetime | None:
     return from_text(text) if text else None
 
 
-@dataclass(frozen=True)
-class SubscriberRow:
+class SubscriberRow(NamedTuple):
     id: int
     email: str
     email_key: str
@@ -40,8 +39,7 @@ class SubscriberRow:
     revision it was made at, so one sent before an unsubscribe cannot undo it."""
 
 
-@dataclass(frozen=True)
-class DigestRow:
+class DigestRow(NamedTuple):
     id: int
     created_at: datetime
     subject: str
@@ -50,8 +48,7 @@ class DigestRow:
     completed_at: datetime | None
 
 
-@dataclass(frozen=True)
-class PendingDelivery:
+class PendingDelivery(NamedTuple):
     subscriber_id: int
     email: str
     email_key: str
@@ -60,8 +57,7 @@ class PendingDelivery:
     """Which cut of the issue this reader gets; None for the whole digest."""
 
 
-@dataclass(frozen=True)
-class FailedDelivery:
+class FailedDelivery(NamedTuple):
     """A ledger row that did not reach its reader for sure: failed or ambiguous."""
 
     subscriber_id: int
@@ -72,8 +68,7 @@ class FailedDelivery:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class DeliveryChange:
+class DeliveryChange(NamedTuple):
     """One row's new state, written with others in one transaction (a group commit)."""
 
     subscriber_id: int
@@ -86,8 +81,7 @@ class DeliveryChange:
     """When set, the subscriber's own status too: a 5.1.1 reply makes them `bounced`."""
 
 
-@dataclass(frozen=True)
-class BuildRecord:
+class BuildRecord(NamedTuple):
     finished_at: datetime
     posts: int
     written: int

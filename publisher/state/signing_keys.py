@@ -6,14 +6,13 @@ replaced by `publisher secret rotate` stays valid for links until `valid_until`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from publisher.state.rows import Queries, from_text, maybe_time, to_text
 
 
-@dataclass(frozen=True)
-class KeyFingerprint:
+class KeyFingerprint(NamedTuple):
     fingerprint: str
     added_at: datetime
     valid_until: datetime | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,17 +78,23 @@ def positive_float(value: float) -> str | None:
     return None if value > 0 else "must be more than 0"
 
 
+def _some_of(value: tuple[str, ...], choices: Collection[str], noun: str) -> str | None:
+    """A non-empty list of distinct names, each one of `choices`."""
+    allowed = ", ".join(choices)
+    if not value:
+        return f"must list at least one of {allowed}"
+    unknown = [name for name in value if name not in choices]
+    if unknown:
+        return f"unknown {noun} {unknown[0]!r}; choose from {allowed}"
+    if len(set(value)) != len(value):
+        return f"lists a {noun} twice"
+    return None
+
+
 def formats(value: tuple[str, ...]) -> str | None:
     from publisher.outputs import FEED_FORMATS  # the registry of feed formats
 
-    if not value:
-        return f"must list at least one of {', '.join(FEED_FORMATS)}"
-    unknown = [f for f in value if f not in FEED_FORMATS]
-    if unknown:
-        return f"unknown format {unknown[0]!r}; choose from {', '.join(FEED_FORMATS)}"
-    if len(set(value)) != len(value):
-        return "lists a format twice"
-    return None
+    return _some_of(value, FEED_FORMATS, "format")
 
 
 _PLACEHOLDER = re.compile(r":([a-z_]+)")
@@ -309,14 +315,7 @@ def source_kind(value: str) -> str | None:
 def cadences(value: tuple[str, ...]) -> str | None:
     from publisher.core.models import CADENCES
 
-    if not value:
-        return f"must list at least one of {', '.join(CADENCES)}"
-    unknown = [c for c in value if c not in CADENCES]
-    if unknown:
-        return f"unknown cadence {unknown[0]!r}; choose from {', '.join(CADENCES)}"
-    if len(set(value)) != len(value):
-        return "lists a cadence twice"
-    return None
+    return _some_of(value, CADENCES, "cadence")
 
 
 _FOLDER_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -147,7 +147,7 @@ class SmtpTransport:
         certificate, bad password), CannotConnect for everything else.
         """
         settings = self.settings
-        try:
+        with self._relay_errors("connection", f"cannot connect to {self.where}"):
             if settings.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                     settings.host,
@@ -163,16 +163,6 @@ class SmtpTransport:
                     local_hostname=settings.helo_name or _helo_name(),
                     timeout=settings.timeout,
                 )
-        except ssl.SSLCertVerificationError as e:
-            raise self._certificate_error(e) from e
-        except smtplib.SMTPResponseException as e:
-            if 500 <= e.smtp_code < 600:
-                raise relay_refused(
-                    self.where, "connection", e.smtp_code, reply_text(e.smtp_error)
-                ) from e
-            raise CannotConnect(e.smtp_code, reply_text(e.smtp_error)) from e
-        except LOST as e:
-            raise CannotConnect(None, f"cannot connect to {self.where}: {e}") from e
         if smtp.sock is not None:
             # The final dot goes out as a small write of its own after the content; without
             # this, Nagle's algorithm holds it until the relay's delayed ACK (up to 40 ms).
@@ -186,7 +176,7 @@ class SmtpTransport:
 
     def _prepare(self, smtp: smtplib.SMTP) -> None:
         settings = self.settings
-        try:
+        with self._relay_errors("EHLO", f"connection to {self.where} failed"):
             smtp.ehlo_or_helo_if_needed()
             if settings.security == "starttls":
                 if not smtp.has_extn("starttls"):
@@ -200,18 +190,21 @@ class SmtpTransport:
                 smtp.ehlo()
             if settings.username:
                 self._login(smtp)
-        except DeliveryError:
-            raise
+
+    @contextlib.contextmanager
+    def _relay_errors(self, phase: str, lost: str) -> Iterator[None]:
+        """smtplib's and ssl's exceptions while `phase` runs, as ours: a 5xx is the relay's
+        refusal, anything else a connection to try again later."""
+        try:
+            yield
         except ssl.SSLCertVerificationError as e:
             raise self._certificate_error(e) from e
         except smtplib.SMTPResponseException as e:
             if 500 <= e.smtp_code < 600:
-                raise relay_refused(
-                    self.where, "EHLO", e.smtp_code, reply_text(e.smtp_error)
-                ) from e
+                raise relay_refused(self.where, phase, e.smtp_code, reply_text(e.smtp_error)) from e
             raise CannotConnect(e.smtp_code, reply_text(e.smtp_error)) from e
         except LOST as e:
-            raise CannotConnect(None, f"connection to {self.where} failed: {e}") from e
+            raise CannotConnect(None, f"{lost}: {e}") from e
 
     def _login(self, smtp: smtplib.SMTP) -> None:
         settings = self.settings

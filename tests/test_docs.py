@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -174,3 +175,17 @@ def test_shell_completion_works_as_the_commands_page_says(tmp_path: Path) -> Non
         ["bash", "--norc", "--noprofile", "-c", probe], capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["active", "digest"]
+
+
+def test_the_docs_build_fails_on_a_broken_anchor(tmp_path: Path) -> None:
+    """`make docs` runs mkdocs as written in the Makefile; a link to a missing anchor fails it."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ndocs:", 1)[1].split("\n\t", 1)[1].split("\n", 1)[0]
+    argv = recipe.replace("$(BIN)/", f"{Path(sys.executable).parent}/").split()
+    shutil.copytree(DOCS, tmp_path / "docs")
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path)
+    with (tmp_path / "docs" / "index.md").open("a", encoding="utf-8") as index:
+        index.write("\nSee [nowhere](configuration.md#no-such-table).\n")
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "#no-such-table" in done.stderr

@@ -92,7 +92,7 @@ def cli(
     verbose: bool,
     quiet: bool,
 ) -> None:
-    """Publish Atom, RSS and JSON feeds and email digests from a folder of posts."""
+    """Publish feeds and email digests from a folder of posts, a Jekyll site or a Hugo site."""
     from publisher.core import logs
 
     if verbose and quiet:

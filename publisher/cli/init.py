@@ -10,7 +10,9 @@ from publisher.cli.context import Context, pass_context, reports_errors
 
 
 @click.command("init")
-@click.argument("folder", required=False, default=".", type=click.Path(path_type=Path))
+@click.argument(
+    "folder", required=False, default=".", type=click.Path(path_type=Path), metavar="[DIR]"
+)
 @pass_context
 @reports_errors
 def command(ctx: Context, folder: Path) -> None:

@@ -48,25 +48,16 @@ def command(
     cadences: tuple[str, ...],
 ) -> None:
     """Mail every active reader the new posts in their categories, one issue per cadence."""
-    chosen = [
-        name
-        for name, given in (
-            ("--preview", preview),
-            ("--to", test_address is not None),
-            ("--mark-sent", mark_sent),
-            ("--resend-ambiguous", resend_ambiguous),
-        )
-        if given
-    ]
-    if len(chosen) > 1:
-        raise click.UsageError(f"{' and '.join(chosen)} cannot be used together; choose one")
-    if cadences and (other := [name for name in chosen if name != "--resend-ambiguous"]):
-        raise click.UsageError(f"--cadence applies to sending, not to {other[0]}")
+    given = {
+        "--preview": preview,
+        "--to": test_address is not None,
+        "--mark-sent": mark_sent,
+        "--resend-ambiguous": resend_ambiguous,
+    }
+    _refuse_combinations(
+        [name for name, on in given.items() if on], cadences, click_ctx.invoked_subcommand
+    )
     if click_ctx.invoked_subcommand is not None:
-        if chosen:
-            raise click.UsageError(
-                f"{chosen[0]} does not apply to `digest {click_ctx.invoked_subcommand}`"
-            )
         return
     from publisher.newsletter.delivery import (
         mark_all_sent,
@@ -106,6 +97,18 @@ def command(
                 should_stop=stop.is_set,
             )
         finish_digest(ctx, report)
+
+
+def _refuse_combinations(
+    chosen: list[str], cadences: tuple[str, ...], subcommand: str | None
+) -> None:
+    """Refuse two actions at once, --cadence beside one, or either before a subcommand."""
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} cannot be used together; choose one")
+    if cadences and (other := [name for name in chosen if name != "--resend-ambiguous"]):
+        raise click.UsageError(f"--cadence applies to sending, not to {other[0]}")
+    if subcommand is not None and chosen:
+        raise click.UsageError(f"{chosen[0]} does not apply to `digest {subcommand}`")
 
 
 @command.command("status")

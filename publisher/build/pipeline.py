@@ -259,6 +259,24 @@ def _remove_leftovers(config: Config) -> None:
         log.info("removed %s, left by a build that was stopped while writing it", path)
 
 
+def _nothing_changed(
+    config: Config, now: datetime, cache: BuildCache, last: LastBuild, sources: list[SourceFile]
+) -> BuildReport:
+    """The report of a build whose inputs are those of the last one: nothing is written."""
+    report = BuildReport(
+        WriteReport((), tuple(sorted(last.outputs))),
+        (),
+        last.posts,
+        nothing_changed=True,
+        reload=lambda: load_posts(config, now, shown_posts(config)),
+    )
+    write_manifest(config.paths.state / MANIFEST_NAME, last.outputs)
+    if last.recheck and (settled := last.without_settled(sources)) != last:
+        cache.save(CacheUpdate(), settled)
+    _record(config, now, report)
+    return report
+
+
 def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> BuildReport:
     _remove_leftovers(config)
     sources = source.scan()
@@ -267,18 +285,7 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
     key = inputs.key(sources, known.key())
     last = cache.last_build()
     if last is not None and last.holds(key, now, config, source.root):
-        report = BuildReport(
-            WriteReport((), tuple(sorted(last.outputs))),
-            (),
-            last.posts,
-            nothing_changed=True,
-            reload=lambda: load_posts(config, now, shown_posts(config)),
-        )
-        write_manifest(config.paths.state / MANIFEST_NAME, last.outputs)
-        if last.recheck and (settled := last.without_settled(sources)) != last:
-            cache.save(CacheUpdate(), settled)
-        _record(config, now, report)
-        return report
+        return _nothing_changed(config, now, cache, last, sources)
 
     from publisher.sources.loading import load_site
 

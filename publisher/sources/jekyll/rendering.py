@@ -77,6 +77,24 @@ def unknown_filters(body: str, body_line: int, filters: Sequence[str]) -> list[t
     return found
 
 
+_BLOCK_TAG = re.compile(r"{%-?\s*(end)?(\w+)")
+_BLOCKS = {"if", "unless", "for", "case", "capture", "comment", "raw", "highlight", "tablerow"}
+
+
+def unclosed_block(body: str, tag_name: str) -> int | None:
+    """The line in the body of the innermost `tag_name` block that is never closed."""
+    opened: list[tuple[int, str]] = []
+    for match in _BLOCK_TAG.finditer(body):
+        closing, tag = bool(match.group(1)), match.group(2)
+        if opened and opened[-1][1] in ("raw", "comment") and tag != opened[-1][1]:
+            continue  # nothing inside raw or comment is a tag
+        if tag in _BLOCKS and not closing:
+            opened.append((body.count("\n", 0, match.start()) + 1, tag))
+        elif closing and opened and opened[-1][1] == tag:
+            opened.pop()
+    return next((line for line, tag in reversed(opened) if tag == tag_name), None)
+
+
 def missing_targets(
     body: str, body_line: int, targets: Mapping[str, set[str]]
 ) -> list[tuple[int, str]]:

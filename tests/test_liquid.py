@@ -110,3 +110,19 @@ def test_highlight_escapes_and_date_filters_use_the_site_zone(env) -> None:
     )
     assert out == "2022-01-14T08:08:07+00:00"
     assert ZoneInfo("UTC") == env.site.filters.zone
+
+
+def test_a_block_never_closed_is_warned_of_at_its_own_line(tmp_path: Path) -> None:
+    """Jekyll stops with "'if' tag was never closed (line N)"; we leave it out and say where."""
+    shutil.copytree(FIXTURES / "kitchen", tmp_path / "site")
+    (tmp_path / "site" / "_posts" / "2022-02-01-unclosed.md").write_text(
+        "---\ntitle: Unclosed\n---\nFirst.\n\n{% for x in site.numbers %}{{ x }}{% endfor %}\n"
+        "Then {% if page.title %} open.\n\n{% raw %} also open\n",
+        encoding="utf-8",
+    )
+    toml = tmp_path / "config.toml"
+    toml.write_text('[source]\nkind = "jekyll"\npath = "site"\n', encoding="utf-8")
+    loaded = load_posts(load_config(toml), datetime.now(UTC))
+    about = [w.split("unclosed.md:")[1] for w in loaded.warnings if "unclosed.md" in w]
+    assert [w.split(":")[0] for w in about] == ["7", "9"], about
+    assert "'if' is never closed" in about[0] and "'raw' is never closed" in about[1], about

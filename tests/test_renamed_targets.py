@@ -68,3 +68,24 @@ def test_a_renamed_ref_target_warns_until_it_is_fixed(tmp_path: Path) -> None:
 
     (posts / "hello-again.md").rename(posts / "hello-world.md")
     assert about(run(config, "build"), "no such page") == []
+
+
+def test_a_missing_include_warns_until_it_is_back(tmp_path: Path) -> None:
+    config = site_config(tmp_path, "jekyll", JEKYLL_FIXTURES / "kitchen")
+    includes = tmp_path / "site" / "_includes"
+    post = tmp_path / "site" / "_posts" / "2022-01-26-missing-include.md"
+    post.write_text(
+        "---\ntitle: Missing include\n---\nFirst.\n\n{% include nowhere.html %} there.\n",
+        encoding="utf-8",
+    )
+    typo = "site/_posts/2022-01-26-missing-include.md:6: include 'nowhere.html'"
+    assert any(typo in line for line in about(run(config, "build"), "missing-include"))
+    assert any(typo in line for line in about(run(config, "check"), "missing-include"))
+
+    moved = "site/_posts/2022-01-11-liquid-includes.html:5: include 'note.html'"
+    assert about(run(config, "build"), "liquid-includes") == []
+    (includes / "note.html").rename(includes / "aside.html")
+    assert any(moved in line for line in about(run(config, "build"), "liquid-includes"))
+    assert any(moved in line for line in about(run(config, "check"), "liquid-includes"))
+    (includes / "aside.html").rename(includes / "note.html")
+    assert about(run(config, "build"), "liquid-includes") == []

@@ -90,7 +90,9 @@ class JekyllEnvironment(Environment):
         if isinstance(exc, ResourceLimitError):
             raise exc
         where = exc.token or token
-        line = where.source.count("\n", 0, where.start_index) + 1 if where else 0
+        line = 0  # unknown, or the end of the template
+        if where is not None and where.start_index >= 0:
+            line = where.source.count("\n", 0, where.start_index) + 1
         name = str(exc.template_name or "") if hasattr(exc, "template_name") else ""
         message = getattr(exc, "message", None) or str(exc).splitlines()[0]
         self.collected.append(LiquidWarning(name, line, str(message)))

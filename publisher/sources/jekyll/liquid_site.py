@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,12 @@ from publisher.sources.jekyll.discovery import PostFile
 from publisher.sources.jekyll.liquid import JekyllSite, jekyll_environment, render_liquid
 from publisher.sources.jekyll.liquid_filters import FilterSite
 from publisher.sources.jekyll.parsing import PostText
-from publisher.sources.jekyll.rendering import page_payload, post_url_names, unrenderable_stripped
+from publisher.sources.jekyll.rendering import (
+    page_payload,
+    post_url_names,
+    unclosed_block,
+    unrenderable_stripped,
+)
 
 if TYPE_CHECKING:
     from publisher.sources.jekyll.source import JekyllSource
@@ -73,7 +79,7 @@ class JekyllRenderer:
         except LiquidError as error:
             return [(body_line, f"Liquid cannot be read: {error}; it is left out")]
         return [
-            (w.line + body_line - 1, f"{w.message}; left out")
+            _where(w.line, w.message, body, body_line)
             for w in self.env.collected
             if w.template in ("", "post")
         ]
@@ -126,3 +132,17 @@ class JekyllRenderer:
         if rendered:
             text = read(reader, self.liquid(text, page, name, line))
         return summary_text(text)
+
+
+def _where(line: int, message: str, body: str, body_line: int) -> tuple[int, str]:
+    """A parse warning by line in the file. python-liquid finds a block left open at the
+    end of the body, and an open `raw` as an unknown tag; Jekyll names the opening line."""
+    left_open = _LEFT_OPEN.match(message)
+    tag = (left_open.group(1) or left_open.group(2)) if left_open else ""
+    opened = unclosed_block(body, tag) if tag else None
+    if opened is not None:
+        return opened + body_line - 1, f"{tag!r} is never closed; left out"
+    return max(line, 1) + body_line - 1, f"{message}; left out"
+
+
+_LEFT_OPEN = re.compile(r"expected tag end(\w+), found end of|unexpected tag '(raw)'")

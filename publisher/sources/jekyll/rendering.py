@@ -27,7 +27,7 @@ from publisher.sources.jekyll.site_config import SiteConfig
 MAX_INCLUDE_FILES = 2000
 LIQUID_MARKUP = re.compile(r"{{.*?}}|{%.*?%}", re.S)
 _FILTER_USE = re.compile(r"\|\s*([A-Za-z_][\w-]*)")
-_TARGET_TAG = re.compile(r"{%-?\s*(post_url|link)\s+(.+?)\s*-?%}", re.S)
+_TARGET_TAG = re.compile(r"{%-?\s*(post_url|link|include)\s+(.+?)\s*-?%}", re.S)
 _USES_SITE = re.compile(
     r"post_url|{%-?\s*link\s|site\.(posts|categories|tags|related_posts|pages|documents"
     r"|collections|html_pages)|site\[|page\.(next|previous)"
@@ -44,6 +44,7 @@ class Includes:
         digest = hashlib.sha256()
         self.use_site = False
         files = sorted(p for p in folder.rglob("*") if p.is_file())[:MAX_INCLUDE_FILES]
+        self.names = {path.relative_to(folder).as_posix() for path in files}
         for path in files:
             try:
                 data = path.read_bytes()
@@ -76,19 +77,46 @@ def unknown_filters(body: str, body_line: int, filters: Sequence[str]) -> list[t
     return found
 
 
+_BLOCK_TAG = re.compile(r"{%-?\s*(end)?(\w+)")
+_BLOCKS = {"if", "unless", "for", "case", "capture", "comment", "raw", "highlight", "tablerow"}
+
+
+def unclosed_block(body: str, tag_name: str) -> int | None:
+    """The line in the body of the innermost `tag_name` block that is never closed."""
+    opened: list[tuple[int, str]] = []
+    for match in _BLOCK_TAG.finditer(body):
+        closing, tag = bool(match.group(1)), match.group(2)
+        if opened and opened[-1][1] in ("raw", "comment") and tag != opened[-1][1]:
+            continue  # nothing inside raw or comment is a tag
+        if tag in _BLOCKS and not closing:
+            opened.append((body.count("\n", 0, match.start()) + 1, tag))
+        elif closing and opened and opened[-1][1] == tag:
+            opened.pop()
+    return next((line for line, tag in reversed(opened) if tag == tag_name), None)
+
+
 def missing_targets(
     body: str, body_line: int, targets: Mapping[str, set[str]]
 ) -> list[tuple[int, str]]:
-    """(line, message) for each `post_url` or `link` whose target does not exist."""
+    """(line, message) for each `post_url`, `link` or `include` whose target does not
+    exist."""
     found: list[tuple[int, str]] = []
     for match in _TARGET_TAG.finditer(body):
         tag, target = match.group(1), match.group(2).strip()
-        if "{{" in target or target in targets[tag]:
+        if tag == "include":
+            target = target.split()[0]
+        if tag not in targets or "{{" in target or target in targets[tag]:
             continue
         line = body_line + body.count("\n", 0, match.start())
-        what = "no post named" if tag == "post_url" else "no file at"
-        found.append((line, f"{tag}: {what} {target!r}; the link is left empty"))
+        found.append((line, _MISSING[tag].format(target=target)))
     return found
+
+
+_MISSING = {
+    "post_url": "post_url: no post named {target!r}; the link is left empty",
+    "link": "link: no file at {target!r}; the link is left empty",
+    "include": "include {target!r}: no such file in _includes/; it is left out",
+}
 
 
 def post_url_names(source_names: Sequence[str]) -> dict[str, str]:

@@ -192,6 +192,7 @@ class JekyllSource:
         renderer = self.renderer()
         found = unknown_filters(body, body_line, renderer.filter_names())
         found += renderer.tag_warnings(body, body_line)
+        found += missing_targets(body, body_line, {"include": self.includes.names})
         for line, message in sorted(set(found)):
             problems.warn(message, line)
 

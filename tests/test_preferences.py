@@ -8,9 +8,11 @@ published before NOW and two in the day after it.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import email
 import email.policy
+import io
 import re
 import shutil
 import sqlite3
@@ -32,7 +34,15 @@ from publisher.core.errors import TemplateError
 from publisher.newsletter.delivery import send_digests
 from publisher.newsletter.digest import Issue, render_issue
 from publisher.newsletter.due import digest_due
-from publisher.newsletter.subscribers import SubscriberError, add_subscriber, find, ledger
+from publisher.newsletter.subscribers import (
+    SubscriberError,
+    add_subscriber,
+    export_subscribers,
+    find,
+    import_subscribers,
+    ledger,
+    remove_subscriber,
+)
 from publisher.newsletter.tokens import (
     confirmation_token,
     preferences_token,
@@ -461,3 +471,69 @@ def test_digest_cadence_sends_only_that_cadence_and_refuses_what_is_not_sending(
     assert unknown.exit_code == 2 and "hourly" in unknown.output
     assert daily.exit_code == 0, daily.output
     assert [len(copies(smtp_sink, address)) for address in READERS] == [0, 1, 0]
+
+
+def test_an_edited_export_imported_back_changes_existing_readers_preferences(
+    site: Config, tmp_path: Path
+) -> None:
+    """An export, preferences edited in a spreadsheet, imported back: the readers already on
+    the list get the preferences the file names; statuses follow the usual rules (an
+    unsubscribed reader stays unsubscribed), and unedited rows store nothing new."""
+    subscribe_readers(site)
+    add_subscriber(site, "plain@example.org", "", NOW)
+    add_subscriber(site, "gone@example.org", "", NOW, cadence="daily")
+    remove_subscriber(site, "gone@example.org", NOW)
+    rows = list(csv.reader(io.StringIO(export_subscribers(site), newline="")))
+    edits = {
+        "all@example.org": ["tech", "daily"],
+        "eco@example.org": ["", "weekly"],
+        "gone@example.org": ["economy", "weekly"],
+    }
+    for row in rows[1:]:
+        row[3:5] = edits.get(row[0], row[3:5])
+        if row[0] == "gone@example.org":
+            row[2] = "active"
+    path = tmp_path / "edited.csv"
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows(rows)
+
+    report = import_subscribers(site, path, NOW)
+
+    assert report.bad_rows == []
+    assert sorted(report.preferences_changed) == sorted(edits)
+    assert report.kept_inactive == ["gone@example.org"]
+    with reading(site.state_db) as store:
+        assert store is not None
+
+        def stored(address: str) -> tuple[tuple[str, ...] | None, str] | None:
+            row = store.preferences_of(find(store, address).id)
+            return None if row is None else (row.categories, row.cadence)
+
+        assert stored("all@example.org") == (("tech",), "daily")
+        assert stored("eco@example.org") == (None, "weekly")
+        assert stored("pt@example.org") == (("politics", "tech"), "each")
+        assert stored("plain@example.org") is None, "an unedited default row stores nothing"
+        assert stored("gone@example.org") == (("economy",), "weekly")
+        assert find(store, "gone@example.org").status == "unsubscribed"
+    assert import_subscribers(site, path, NOW).preferences_changed == [], "nothing left to do"
+
+
+def test_an_import_without_preference_columns_leaves_existing_preferences_alone(
+    site: Config, tmp_path: Path
+) -> None:
+    subscribe_readers(site)
+    path = tmp_path / "short.csv"
+    path.write_text(
+        "email,name,status,categories\neco@example.org,,active\npt@example.org,,active,tech\n",
+        encoding="utf-8",
+    )
+    report = import_subscribers(site, path, NOW)
+    assert report.bad_rows == [] and report.preferences_changed == ["pt@example.org"]
+    with reading(site.state_db) as store:
+        assert store is not None
+        eco = store.preferences_of(find(store, "eco@example.org").id)
+        pt = store.preferences_of(find(store, "pt@example.org").id)
+        assert eco is not None and (eco.categories, eco.cadence) == (("economy",), "daily")
+        assert pt is not None and (pt.categories, pt.cadence) == (("tech",), "each"), (
+            "a categories column without a cadence column keeps the cadence"
+        )

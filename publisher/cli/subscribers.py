@@ -95,7 +95,8 @@ def import_(ctx: Context, csv_file: Path) -> None:
     click.echo(
         f"imported {report.added}, already present {report.already_present}, "
         f"kept inactive {len(report.kept_inactive)}, "
-        f"set inactive {len(report.deactivated)}, bad rows {len(report.bad_rows)}"
+        f"set inactive {len(report.deactivated)}, "
+        f"preferences changed {len(report.preferences_changed)}, bad rows {len(report.bad_rows)}"
     )
     if report.bad_rows:
         sys.exit(int(ExitCode.PARTIAL))

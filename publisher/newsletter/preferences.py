@@ -4,7 +4,7 @@ command line, CSV files, the subscribe form and the preference page."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -117,6 +117,23 @@ def preferences_from_columns(
     slugs = split_categories(categories)
     chosen = check_categories(store.site_categories(), slugs) if slugs else None
     return Preferences(chosen, check_cadence(config, cadence.strip() or default_cadence(config)))
+
+
+def preferences_with_columns(
+    config: Config, store: Store, subscriber_id: int, columns: Sequence[str]
+) -> Preferences | None:
+    """A listed reader's preferences with a CSV row's `categories` and `cadence` cells put
+    in, for the columns the row has (an empty cell: every category, the default cadence);
+    None when that changes nothing."""
+    current = preferences_of(store, config, subscriber_id)
+    categories, cadence = current.categories, current.cadence
+    if columns:
+        slugs = split_categories(columns[0])
+        categories = check_categories(store.site_categories(), slugs) if slugs else None
+    if len(columns) > 1:
+        cadence = check_cadence(config, columns[1].strip() or default_cadence(config))
+    wanted = Preferences(categories, cadence)
+    return None if wanted == current else wanted
 
 
 def preference_columns(config: Config, row: PreferenceRow | None) -> tuple[str, str]:

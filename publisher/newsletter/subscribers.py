@@ -17,6 +17,7 @@ from publisher.newsletter.preferences import (
     Preferences,
     preference_columns,
     preferences_from_columns,
+    preferences_with_columns,
     save_preferences,
 )
 from publisher.newsletter.spreadsheet import csv_rows, csv_text
@@ -152,6 +153,8 @@ class ImportReport:
     """(line number, reason)."""
     needs_smtputf8: list[str] = field(default_factory=list)
     """Added addresses that only a relay offering SMTPUTF8 can deliver to."""
+    preferences_changed: list[str] = field(default_factory=list)
+    """Addresses already listed whose categories or cadence the file changed."""
 
 
 COLUMNS = ("email", "name", "status", "categories", "cadence")
@@ -160,7 +163,8 @@ COLUMNS = ("email", "name", "status", "categories", "cadence")
 
 def import_subscribers(config: Config, path: Path, now: datetime) -> ImportReport:
     """Import `email[,name[,status[,categories[,cadence]]]]` rows; report every bad row by
-    line, import the good ones. Preferences are set only for addresses new to the list."""
+    line, import the good ones. The preference columns a row has are set for new and
+    listed addresses alike; statuses only ever move away from active."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
@@ -173,47 +177,53 @@ def import_subscribers(config: Config, path: Path, now: datetime) -> ImportRepor
             line, row = found.line, found.fields
             if found.problem:
                 report.bad_rows.append((line, found.problem))
+            elif not "".join(row).strip() or (line == 1 and row[0].strip().casefold() == "email"):
                 continue
-            if not row or not "".join(row).strip():
-                continue
-            if line == 1 and row[0].strip().casefold() == "email":
-                continue
-            if len(row) > len(COLUMNS):
-                report.bad_rows.append(
-                    (line, f"expected {','.join(COLUMNS)} but found {len(row)} fields")
-                )
-                continue
-            status = row[2].strip() if len(row) > 2 else "active"
-            if status not in SUBSCRIBER_STATUSES:
-                report.bad_rows.append(
-                    (line, f"status {status!r} is not one of {', '.join(SUBSCRIBER_STATUSES)}")
-                )
-                continue
-            try:
-                given = any(cell.strip() for cell in row[3:5])
-                chosen = preferences_from_columns(config, store, *row[3:5])
-                preferences = chosen if given else None
-                name = row[1] if len(row) > 1 else ""
-                outcome = _add(store, row[0], name, now, status, preferences)
-            except PreferenceError as e:
-                report.bad_rows.append((line, f"{e.message} ({e.hint})" if e.hint else e.message))
-                continue
-            except SubscriberError as e:
-                report.bad_rows.append((line, e.message))
-                continue
-            existing = outcome.subscriber
-            if outcome.created:
-                report.added += 1
-                if outcome.needs_smtputf8:
-                    report.needs_smtputf8.append(existing.email)
-            elif status in INACTIVE and existing.status not in INACTIVE:
-                store.set_subscriber_status(existing.id, status, now)
-                report.deactivated.append(existing.email)
-            elif existing.status in INACTIVE:
-                report.kept_inactive.append(outcome.subscriber.email)
-            else:
-                report.already_present += 1
+            elif problem := _import_row(config, store, row, now, report):
+                report.bad_rows.append((line, problem))
     return report
+
+
+def _import_row(
+    config: Config, store: Store, row: list[str], now: datetime, report: ImportReport
+) -> str:
+    """Import one row into `report`; what is wrong with it, or "" when nothing is."""
+    if len(row) > len(COLUMNS):
+        return f"expected {','.join(COLUMNS)} but found {len(row)} fields"
+    status = row[2].strip() if len(row) > 2 else "active"
+    if status not in SUBSCRIBER_STATUSES:
+        return f"status {status!r} is not one of {', '.join(SUBSCRIBER_STATUSES)}"
+    try:
+        given = any(cell.strip() for cell in row[3:5])
+        chosen = preferences_from_columns(config, store, *row[3:5])
+        outcome = _add(
+            store, row[0], row[1] if len(row) > 1 else "", now, status, chosen if given else None
+        )
+        changed = (
+            None
+            if outcome.created
+            else preferences_with_columns(config, store, outcome.subscriber.id, row[3:5])
+        )
+    except PreferenceError as e:
+        return f"{e.message} ({e.hint})" if e.hint else e.message
+    except SubscriberError as e:
+        return e.message
+    existing = outcome.subscriber
+    if changed is not None:
+        save_preferences(store, existing.id, changed, now)
+        report.preferences_changed.append(existing.email)
+    if outcome.created:
+        report.added += 1
+        if outcome.needs_smtputf8:
+            report.needs_smtputf8.append(existing.email)
+    elif status in INACTIVE and existing.status not in INACTIVE:
+        store.set_subscriber_status(existing.id, status, now)
+        report.deactivated.append(existing.email)
+    elif existing.status in INACTIVE:
+        report.kept_inactive.append(existing.email)
+    else:
+        report.already_present += 1
+    return ""
 
 
 def export_subscribers(config: Config) -> str:

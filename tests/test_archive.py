@@ -137,3 +137,35 @@ def test_a_moved_archive_leaves_nothing_behind_and_an_empty_one_is_off(sent: Con
     publish_archive(off)
     assert not (sent.paths.output / "issues").exists()
     assert (sent.paths.output / "feed.atom").is_file(), "the build's own files stay"
+
+
+def test_index_html_links_the_archive_once_it_holds_an_issue(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    """Reproduces a review finding: the site's index.html never linked the archive."""
+    config = smtp_sink.configure(sections_site(tmp_path / "site"))
+    index = config.paths.output / "index.html"
+
+    def archive_links() -> list[tuple[str, str]]:
+        page = lxml.html.parse(str(index)).getroot()
+        return [(a.get("href"), a.text_content()) for a in page.xpath("//a[@class='archive']")]
+
+    build(config, NOW)
+    before = index.read_bytes()
+    assert archive_links() == [], "no archive yet: no link"
+    assert build(config, NOW).nothing_changed and index.read_bytes() == before
+
+    subscribe_readers(config)
+    send_digests(config, NOW)
+    assert build(config, NOW).files.written == ("index.html",)
+    assert archive_links() == [("https://news.example.org/newsletter/", "지난 뉴스레터 보기")]
+    linked = index.read_bytes()
+    again = build(config, NOW)
+    assert again.nothing_changed and index.read_bytes() == linked
+
+    english = dataclasses.replace(config, site=dataclasses.replace(config.site, language="en"))
+    build(english, NOW)
+    assert archive_links() == [("https://news.example.org/newsletter/", "Past newsletters")]
+    unarchived = dataclasses.replace(config, digest=dataclasses.replace(config.digest, archive=""))
+    build(unarchived, NOW)
+    assert archive_links() == [], "an archive turned off is not linked"

@@ -40,6 +40,8 @@ class Remembered:
     """The adopted ids and dates, and the id scheme; `lasting` is not read yet."""
     files_version: str = ""
     """Changes whenever a build records what a post file was published as."""
+    has_issues: bool = False
+    """Whether a newsletter issue was made, which index.html then links to."""
 
     def key(self) -> str:
         """All of it as text, for the build cache's key."""
@@ -52,6 +54,8 @@ class Remembered:
                 "adopted dates",
                 *(f"{k}\0{v.isoformat()}" for k, v in sorted(ids.adopted_published.items())),
                 f"post files {self.files_version}",
+                # Only when true, so a site without a newsletter keeps its cache key.
+                *(["newsletter issues"] if self.has_issues else []),
             ]
         )
 
@@ -67,7 +71,11 @@ def remembered(config: Config) -> Remembered:
             adopted_published={p.source_id: p.published for p in adopted if p.published},
         )
         return Remembered(
-            store.first_seen_dates(), store.first_seen_by_file(), ids, store.post_files_version()
+            store.first_seen_dates(),
+            store.first_seen_by_file(),
+            ids,
+            store.post_files_version(),
+            store.has_issues(),
         )
 
 

@@ -154,7 +154,9 @@ def load_posts(
         cache.close()
 
 
-def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
+def render_site(config: Config, site: LoadedSite, *, has_issues: bool = False) -> dict[str, bytes]:
+    """Every file of the site; index.html links the newsletter archive if `has_issues`."""
+    from publisher.outputs.archive import index_url
     from publisher.outputs.feeds import feed_specs
     from publisher.outputs.index_page import LATEST_POSTS, index_page
 
@@ -170,7 +172,8 @@ def render_site(config: Config, site: LoadedSite) -> dict[str, bytes]:
         helpers=helper_count(entries, worth_it=FEED_ENTRIES_WORTH_A_HELPER),
     )
     files = {spec.filename(fmt): data for (spec, fmt), data in zip(jobs, rendered, strict=True)}
-    files["index.html"] = index_page(config, site.posts, specs)
+    archive = index_url(config) if has_issues else ""
+    files["index.html"] = index_page(config, site.posts, specs, archive_url=archive)
     return files
 
 
@@ -302,7 +305,7 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
         meanwhile=cache.save_sources,
         ids=ids,
     )
-    files = render_site(config, site)
+    files = render_site(config, site, has_issues=known.has_issues)
     warnings = site.warnings + new_first_seen_warnings(site)
     if cache.problem:
         warnings += (cache.problem,)

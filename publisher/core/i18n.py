@@ -78,6 +78,7 @@ CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
             "cadence_weekly": "A weekly digest",
             "cadence_daily": "A daily digest",
             "cadence_each": "An email for each new post",
+            "archive_link": "Past newsletters",
         },
         "digest": {
             "read_more": "Read more",
@@ -184,6 +185,7 @@ CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
             "cadence_weekly": "주간 모음",
             "cadence_daily": "일간 모음",
             "cadence_each": "새 글마다 바로",
+            "archive_link": "지난 뉴스레터 보기",
         },
         "digest": {
             "read_more": "계속 읽기",

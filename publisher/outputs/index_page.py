@@ -13,7 +13,10 @@ INDEX_TEMPLATE = "site/index.html.j2"
 LATEST_POSTS = 10
 
 
-def index_page(config: Config, posts: Sequence[Post], specs: Sequence[FeedSpec]) -> bytes:
+def index_page(
+    config: Config, posts: Sequence[Post], specs: Sequence[FeedSpec], *, archive_url: str = ""
+) -> bytes:
+    """The page; `archive_url`, when given, is linked as the newsletter's past issues."""
     from publisher.render.templating import environment, render
 
     env = environment(config.paths.templates, html=True)
@@ -27,5 +30,6 @@ def index_page(config: Config, posts: Sequence[Post], specs: Sequence[FeedSpec])
         # The same choices as the endpoint's own form, which keeps them on its way to confirm.
         "categories": dict(sorted(category_names(posts).items())),
         "cadences": config.digest.cadences,
+        "archive_url": archive_url,
     }
     return render(env, INDEX_TEMPLATE, context).encode("utf-8")

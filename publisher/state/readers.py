@@ -338,6 +338,9 @@ class ReaderQueries(Queries):
         row = self._db.execute(_SELECT_ISSUES + " WHERE i.digest_id = ?", (digest_id,)).fetchone()
         return _issue(row) if row else None
 
+    def has_issues(self) -> bool:
+        return self._db.execute("SELECT 1 FROM issues LIMIT 1").fetchone() is not None
+
     def issues(self) -> Iterator[IssueRow]:
         """Every issue, newest first."""
         for row in self._db.execute(_SELECT_ISSUES + " ORDER BY i.number DESC"):

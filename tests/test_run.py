@@ -81,10 +81,14 @@ def test_a_second_run_sends_nothing_and_exits_0(site_dir: Path) -> None:
     later = (NOW + timedelta(hours=1)).isoformat()
     second = _publisher(site_dir, "--now", later, "run")
     assert second.returncode == 0, second.stderr
-    assert "0 files written" in second.stdout
+    # The first run's digest made the archive's first issue, which index.html now links.
+    assert "1 file written" in second.stdout
+    assert 'class="archive"' in (site_dir / "public" / "index.html").read_text(encoding="utf-8")
     assert "nothing sent" in second.stdout
     assert _outbox_files(site_dir) == before
     assert (site_dir / "public" / "feed.atom").read_bytes() == feeds_before
+    third = _publisher(site_dir, "--now", later, "run")
+    assert third.returncode == 0 and "0 files written" in third.stdout, third.stdout
 
 
 def _send_through(site_dir: Path, sink: SmtpSink) -> Config:

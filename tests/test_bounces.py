@@ -377,3 +377,22 @@ def test_an_mbox_run_killed_before_it_marked_its_messages_counts_nothing_twice(
     counted = [e for e in events(site_dir) if e[0] == "reader003@example.org"]
     assert len(counted) == 1  # measured: 1 (was 2, and the reader bounced at limit 2)
     assert subscriber_statuses(site_dir)["reader003@example.org"] == "active"
+
+
+def test_a_bounce_mailbox_not_there_yet_never_stops_the_digest_and_check_says_so(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    """Reproduces a review finding: with [bounces] maildir naming a folder the mail server has
+    not created yet (many create it at the first delivery), `check` said ok and every
+    `run` exited 2 before the digest, so no reader got mail."""
+    config = verp_site(site_dir, smtp_sink, "maildir", "bounces")
+
+    checked = publisher(config, "check")
+    result = publisher(config, "run")
+
+    assert checked.exit_code == 0, checked.output
+    assert "[bounces] maildir" in checked.output and "is not a Maildir" in checked.output
+    assert result.exit_code == 0, result.output
+    assert "is not a Maildir" in result.output
+    assert "the digest goes out without reading bounces" in result.output
+    assert {m.rcpt_tos[0] for m in smtp_sink.messages} == set(READERS)

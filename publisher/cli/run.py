@@ -38,13 +38,14 @@ def command(ctx: Context) -> None:
         from publisher.newsletter.delivery import send_digests
 
         if config.bounces.configured:
-            from publisher.core.errors import MailboxUnavailable
+            from publisher.core.errors import PublisherError
             from publisher.newsletter.bounces import process_bounces
 
             try:
                 ctx.say(process_bounces(config, now).summary())
-            except MailboxUnavailable as e:  # the next run reads them; readers still get mail
-                ctx.warn(f"{e.message}; the digest goes out without reading bounces")
+            except PublisherError as e:  # unreadable or not there yet: readers still get mail
+                hint = f" ({e.hint})" if e.hint else ""
+                ctx.warn(f"{e.message}; the digest goes out without reading bounces{hint}")
         digest = send_digests(
             config, now, cadences=due.cadences, progress=progress(), should_stop=stop.is_set
         )

@@ -123,20 +123,34 @@ def _lock(box: mailbox.mbox, path: Path) -> None:
     box.lock()
 
 
-def open_bounce_mailbox(config: Config) -> BounceMailbox:
+def local_mailbox_problem(config: Config) -> ConfigError | None:
+    """What is wrong with the [bounces] maildir or mbox on this machine (an IMAP folder is
+    only known by connecting); None when it can be read or none is configured."""
     settings = config.bounces
     base = config.file.parent
     if settings.maildir:
         path = base / settings.maildir
         if not (path / "cur").is_dir() or not (path / "new").is_dir():
-            raise ConfigError(
+            return ConfigError(
                 f"[bounces] maildir {path} is not a Maildir (no cur/ and new/ in it)",
                 hint="point it at the folder your mail server delivers the bounce address to",
             )
-        return MaildirBox(path, settings.processed_folder, settings.delete_processed)
+    elif settings.mbox and not (base / settings.mbox).is_file():
+        return ConfigError(
+            f"[bounces] mbox {base / settings.mbox} does not exist", hint="check the path"
+        )
+    return None
+
+
+def open_bounce_mailbox(config: Config) -> BounceMailbox:
+    settings = config.bounces
+    base = config.file.parent
+    if (problem := local_mailbox_problem(config)) is not None:
+        raise problem
+    if settings.maildir:
+        return MaildirBox(
+            base / settings.maildir, settings.processed_folder, settings.delete_processed
+        )
     if not settings.mbox:
         return open_imap_box(settings, imap_password(config))
-    path = base / settings.mbox
-    if not path.is_file():
-        raise ConfigError(f"[bounces] mbox {path} does not exist", hint="check the path")
-    return MboxBox(path, settings.delete_processed)
+    return MboxBox(base / settings.mbox, settings.delete_processed)

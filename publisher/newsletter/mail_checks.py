@@ -1,5 +1,6 @@
 """What `publisher check` notes about mail: links nothing answers, a missing postal
-contact, a secret with no backup, and whether the relay takes non-ASCII addresses."""
+contact, a secret with no backup, whether the relay takes non-ASCII addresses, and a
+bounce mailbox that is not there."""
 
 from __future__ import annotations
 
@@ -17,7 +18,20 @@ def mail_notes(config: Config) -> list[str]:
         notes.append(backup)
     if config.mail.transport == "smtp":
         notes.append(_smtputf8_note(config))
+    if (mailbox := _bounce_mailbox_note(config)) is not None:
+        notes.append(mailbox)
     return notes
+
+
+def _bounce_mailbox_note(config: Config) -> str | None:
+    from publisher.newsletter.bounce_mailbox import local_mailbox_problem
+
+    if not config.bounces.configured or (problem := local_mailbox_problem(config)) is None:
+        return None
+    return (
+        f"{problem.message}: `publisher bounces` fails, and `run` and `schedule` send digests "
+        f"without reading bounces, until it is there ({problem.hint})"
+    )
 
 
 def _unsubscribe_note(config: Config) -> str | None:

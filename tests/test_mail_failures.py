@@ -480,6 +480,27 @@ def test_retry_never_requeues_sent_or_ambiguous_rows(site_dir: Path, smtp_sink: 
     assert copies(smtp_sink, addresses) == [1, 1, 1]
 
 
+def test_retry_says_which_failed_rows_it_left_because_the_reader_left(
+    site_dir: Path, smtp_sink: SmtpSink
+) -> None:
+    """Reproduces a review finding: after two 5.1.1 refusals (the readers became bounced),
+    `digest retry 1` said "requeued 0 failed recipients" and nothing of the two it left."""
+    addresses = readers(4)
+    config = site_with(site_dir, smtp_sink, addresses, connections=1)
+    smtp_sink.fail(addresses[0], (550, "5.1.1 no such user"), forever=True)
+    smtp_sink.fail(addresses[1], (550, "5.1.1 no such user"), forever=True)
+    smtp_sink.fail(addresses[2], (554, "5.7.1 message refused by policy"), forever=True)
+    assert publisher(config, "digest").exit_code == 3
+
+    retried = publisher(config, "digest", "retry", "1")
+    policy_only = publisher(config, "digest", "retry", "1", "--code", "5.7.1")
+
+    assert retried.exit_code == 0, retried.output
+    assert "requeued 1 failed recipient of digest 1" in retried.output
+    assert "2 failed recipients left as they are: no longer active" in retried.output
+    assert "left as they are" not in policy_only.output, "the 5.1.1 rows are not asked for"
+
+
 # 6. Every failure visible ------------------------------------------------------------
 
 

@@ -199,8 +199,13 @@ def retry_command(ctx: Context, digest_id: int, code: str, since: datetime | Non
     Rows that were sent or are ambiguous are never requeued (see --resend-ambiguous)."""
     from publisher.newsletter.failures import requeue_failed
 
-    count = requeue_failed(ctx.config(), digest_id, ctx.now(), code=code, since=since)
+    count, left = requeue_failed(ctx.config(), digest_id, ctx.now(), code=code, since=since)
     click.echo(
         f"requeued {counted(count, 'failed recipient')} of digest {digest_id}; "
         "`publisher digest` sends to them"
     )
+    if left:
+        click.echo(
+            f"{counted(left, 'failed recipient')} left as they are: no longer active (bounced "
+            "or unsubscribed); `publisher subscribers list --status bounced` shows them"
+        )

@@ -50,6 +50,8 @@ def failed_recipients(config: Config, digest_id: int) -> list[FailedRecipient]:
 
 def requeue_failed(
     config: Config, digest_id: int, now: datetime, *, code: str = "", since: datetime | None = None
-) -> int:
+) -> tuple[int, int]:
+    """(requeued, left): the failed rows put back to pending, and those that matched but
+    whose reader is no longer active (bounced or unsubscribed), left as they are."""
     with ledger(config) as store:
         return _known(store, digest_id).requeue_failed(digest_id, now, code=code, since=since)

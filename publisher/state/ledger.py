@@ -136,30 +136,24 @@ class LedgerQueries(Queries):
         *,
         code: str = "",
         since: datetime | None = None,
-    ) -> int:
+    ) -> tuple[int, int]:
         """Failed rows of still-active subscribers back to pending (never sent or ambiguous
-        ones); `code` is a reply code (554) or the start of an enhanced status (5.7.1)."""
-        query = (
-            "UPDATE deliveries SET status = 'pending', updated_at = ? "
-            "WHERE digest_id = ? AND status = 'failed' "
-            "AND subscriber_id IN (SELECT id FROM subscribers WHERE status = 'active')"
-        )
-        arguments: list[object] = [to_text(now), digest_id]
-        if code.isdigit():
-            query += " AND code = ?"
-            arguments.append(int(code))
-        elif code:
-            query += " AND (response = ? OR response LIKE ? ESCAPE '\\')"
-            escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            arguments += [code, escaped + " %"]
-        if since is not None:
-            query += " AND updated_at >= ?"
-            arguments.append(to_text(since))
+        ones); `code` is a reply code (554) or the start of an enhanced status (5.7.1).
+        Returns how many were requeued and how many matched but are of readers no longer
+        active."""
+        where, arguments = _failed_rows(digest_id, code, since)
+        inactive = "SELECT count(*) FROM deliveries WHERE subscriber_id NOT IN "
+        inactive += "(SELECT id FROM subscribers WHERE status = 'active') AND "
+        inactive += where
+        requeue = "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE subscriber_id "
+        requeue += "IN (SELECT id FROM subscribers WHERE status = 'active') AND "
+        requeue += where
         with self.transaction() as db:
-            count = db.execute(query, arguments).rowcount
+            (left,) = db.execute(inactive, arguments).fetchone()
+            count = db.execute(requeue, [to_text(now), *arguments]).rowcount
             if count:
                 db.execute("UPDATE digests SET completed_at = NULL WHERE id = ?", (digest_id,))
-            return count
+            return count, int(left)
 
     def failed_deliveries(self, digest_id: int) -> list[FailedDelivery]:
         rows = self._db.execute(
@@ -219,3 +213,21 @@ class LedgerQueries(Queries):
         for status, count in self._db.execute(query + " GROUP BY status", arguments):
             counts[status] = count
         return counts
+
+
+def _failed_rows(digest_id: int, code: str, since: datetime | None) -> tuple[str, list[object]]:
+    """The WHERE clause (and its arguments) of a digest's failed rows that `code` (a reply
+    code or the start of an enhanced status) and `since` pick."""
+    where = "digest_id = ? AND status = 'failed'"
+    arguments: list[object] = [digest_id]
+    if code.isdigit():
+        where += " AND code = ?"
+        arguments.append(int(code))
+    elif code:
+        where += " AND (response = ? OR response LIKE ? ESCAPE '\\')"
+        escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        arguments += [code, escaped + " %"]
+    if since is not None:
+        where += " AND updated_at >= ?"
+        arguments.append(to_text(since))
+    return where, arguments

@@ -10,7 +10,7 @@ from datetime import datetime
 from publisher.build.pipeline import fallback_date_warnings, load_posts, render_site
 from publisher.core.config import Config
 from publisher.core.errors import Problem, PublisherError, many
-from publisher.newsletter.credentials import smtp_password
+from publisher.newsletter.credentials import check_signing_secret, smtp_password
 from publisher.newsletter.digest import render_digest
 from publisher.newsletter.mail_checks import mail_notes
 from publisher.newsletter.message import sender
@@ -50,6 +50,7 @@ def check(config: Config, now: datetime) -> CheckReport:
         attempt("[mail] from", lambda: sender(config))
     domain = config.mail.sender.rpartition("@")[2].rstrip(">") or "example.org"
     attempt("[digest] DKIM", lambda: dkim_signer(config, domain))
+    attempt("[digest] secret", lambda: check_signing_secret(config))
     if site.posts:
         newest = select_posts(site.posts, (), first_digest=False, now=now, config=config)
         attempt("templates/email", lambda: render_digest(config, newest, now=now))

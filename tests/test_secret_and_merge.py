@@ -159,6 +159,26 @@ def test_check_warns_about_a_secret_only_in_state_an_unanswered_link_and_no_cont
     assert "[mail] contact is empty" in result.output
 
 
+def test_check_fails_when_the_secret_links_were_signed_with_is_gone_or_replaced(
+    no_secret_env: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reproduces a review finding: with state/secret.key lost (or a different secret in the
+    environment), `check` said ok, and even that the secret "lives only in" the missing file,
+    while every digest stopped with exit 1."""
+    signing_secret(no_secret_env)
+    secret_file(no_secret_env).rename(secret_file(no_secret_env).with_suffix(".moved"))
+
+    lost = publisher(no_secret_env.file, "check")
+    monkeypatch.setenv(no_secret_env.digest.secret_env, "someone-elses-secret")
+    replaced = publisher(no_secret_env.file, "check")
+
+    assert lost.exit_code == 1, lost.output
+    assert "fingerprint" in lost.output and "does not exist" in lost.output
+    assert "secret rotate --lost" in lost.output and "lives only in" not in lost.output
+    assert replaced.exit_code == 1 and "is not it" in replaced.output, replaced.output
+    assert not secret_file(no_secret_env).exists(), "check made no secret"
+
+
 def old_store(path: Path) -> sqlite3.Connection:
     """A state database as the release before case-insensitive addresses left it."""
     db = sqlite3.connect(path)

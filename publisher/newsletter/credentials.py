@@ -18,7 +18,7 @@ from pathlib import Path
 
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError, StateError
-from publisher.state.store import Store, open_store
+from publisher.state.store import Store, open_store, reading
 
 GENERATED_SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 PREVIOUS_SUFFIX = "_PREVIOUS"
@@ -151,6 +151,18 @@ def signing_keys(config: Config, now: datetime | None = None) -> SigningKeys:
     previous = [key for key in found.others if fingerprint(key) in valid]
     until = tuple(valid[fingerprint(key)] for key in previous)
     return SigningKeys(current, tuple(previous), found.source, until)
+
+
+def check_signing_secret(config: Config) -> None:
+    """Raise what `signing_keys` would about the secret, reading only: no secret is made
+    and nothing is recorded (a list that never signed a link has nothing to check)."""
+    with reading(config.state_db) as store:
+        expected = store.current_key_fingerprint() if store is not None else None
+    if expected is None:
+        return
+    found = _candidates(config, expected)
+    if found.current is None or fingerprint(found.current) != expected:
+        raise _mismatch(config, found.source, expected, None if found.current is None else "x")
 
 
 def signing_secret(config: Config) -> bytes:

@@ -12,9 +12,11 @@ from pathlib import Path
 import feedparser
 import lxml.html
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 
 from publisher.build.pipeline import build
+from publisher.cli import cli
 from publisher.core.config import Config
 from publisher.newsletter.archive import publish_archive
 from publisher.newsletter.delivery import send_digests
@@ -169,3 +171,32 @@ def test_index_html_links_the_archive_once_it_holds_an_issue(
     unarchived = dataclasses.replace(config, digest=dataclasses.replace(config.digest, archive=""))
     build(unarchived, NOW)
     assert archive_links() == [], "an archive turned off is not linked"
+
+
+@pytest.mark.parametrize(
+    ("web", "archive", "warned"),
+    [
+        ("https://news.example.org/newsletter", "newsletter", True),
+        ("https://news.example.org", "newsletter", True),
+        ("https://news.example.org/newsletter", "archive", False),
+        ("https://news.example.org/newsletters", "newsletter", False),
+        ("https://news.example.org/newsletter", "", False),
+    ],
+)
+def test_check_warns_when_the_endpoint_would_hide_the_archive(
+    site_dir: Path, web: str, archive: str, warned: bool
+) -> None:
+    """Reproduces a review finding: docs/web.md's [web] base_url and proxy example put
+    `publisher serve` at /newsletter/, where the archive (and every "view in browser"
+    link) is published by default; serve answers /newsletter/ with the subscribe form and
+    /newsletter/2/ with 404, and `check` said nothing."""
+    path = site_dir / "config.toml"
+    text = path.read_text(encoding="utf-8").replace(
+        "[digest]\n", f'[digest]\narchive = "{archive}"\n', 1
+    )
+    path.write_text(text + f'\n[web]\nbase_url = "{web}"\n', encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["--config", str(path), "check"])
+
+    assert result.exit_code == 0, result.output
+    assert ("is under [web] base_url" in result.output) is warned, result.output

@@ -1,6 +1,6 @@
 """What `publisher check` notes about mail: links nothing answers, a missing postal
-contact, a secret with no backup, whether the relay takes non-ASCII addresses, and a
-bounce mailbox that is not there."""
+contact, a secret with no backup, whether the relay takes non-ASCII addresses, a
+bounce mailbox that is not there, and an archive the web endpoint's path covers."""
 
 from __future__ import annotations
 
@@ -20,7 +20,24 @@ def mail_notes(config: Config) -> list[str]:
         notes.append(_smtputf8_note(config))
     if (mailbox := _bounce_mailbox_note(config)) is not None:
         notes.append(mailbox)
+    if (archive := _hidden_archive_note(config)) is not None:
+        notes.append(archive)
     return notes
+
+
+def _hidden_archive_note(config: Config) -> str | None:
+    from publisher.outputs.archive import index_url
+
+    archive, endpoint = index_url(config), config.web.base_url.rstrip("/")
+    if not archive or not endpoint or not archive.startswith(endpoint + "/"):
+        return None
+    return (
+        f"the newsletter archive ({archive}) is under [web] base_url ({endpoint}): a proxy "
+        "that sends all of that path to `publisher serve` hides it (serve answers the "
+        'archive\'s pages and every "view in browser" link with 404); proxy only the '
+        "endpoint's routes (see the web endpoint docs), or set [digest] archive to another "
+        "folder"
+    )
 
 
 def _bounce_mailbox_note(config: Config) -> str | None:

@@ -193,8 +193,10 @@ def _write(memo: Path, note: dict[str, Any]) -> None:
     """Atomically; a note that cannot be written is only a slower next build."""
     import tempfile
 
+    from publisher.state.folder import make_state_folder
+
     with contextlib.suppress(OSError):
-        memo.parent.mkdir(parents=True, exist_ok=True)
+        make_state_folder(memo.parent)
         descriptor, temporary = tempfile.mkstemp(dir=memo.parent, prefix=f".{memo.name}.")
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:

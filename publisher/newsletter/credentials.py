@@ -18,6 +18,7 @@ from pathlib import Path
 
 from publisher.core.config import Config
 from publisher.core.errors import ConfigError, StateError
+from publisher.state.folder import make_state_folder
 from publisher.state.store import Store, open_store, reading
 
 GENERATED_SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
@@ -108,7 +109,7 @@ def _mismatch(config: Config, source: str, expected: str, found: str | None) -> 
 
 
 def _write_secret_file(path: Path, lines: list[bytes]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_state_folder(path.parent)
     temporary = path.with_name(path.name + ".new")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
@@ -120,7 +121,7 @@ def _write_secret_file(path: Path, lines: list[bytes]) -> None:
 
 def _generate(config: Config) -> bytes:
     path = secret_file(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_state_folder(path.parent)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first

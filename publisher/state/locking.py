@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from publisher.core.config import Config
 from publisher.core.errors import LockBusyError
+from publisher.state.folder import make_state_folder
 
 LOCK_NAME = "publisher.lock"
 POLL_SECONDS = 0.05
@@ -33,7 +34,7 @@ def exclusive(config: Config, wait_seconds: float | None = None) -> Iterator[Non
     of one process wait for each other too."""
     if wait_seconds is None:
         wait_seconds = config.schedule.lock_timeout
-    config.paths.state.mkdir(parents=True, exist_ok=True)
+    make_state_folder(config.paths.state)
     path = config.paths.state / LOCK_NAME
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

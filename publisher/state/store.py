@@ -18,6 +18,7 @@ from pathlib import Path
 from publisher.core.errors import StateError
 from publisher.state import diagnosis
 from publisher.state.adopted import AdoptionQueries
+from publisher.state.folder import make_state_folder
 from publisher.state.ledger import LedgerQueries
 from publisher.state.mail_events import MailEventQueries
 from publisher.state.migrations import migrate
@@ -136,7 +137,7 @@ def _connect(uri: str, path: Path) -> sqlite3.Connection:
 def open_store(path: Path) -> Store:
     """Open (creating if needed) and migrate the state database."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_state_folder(path.parent)
     except OSError as e:
         raise StateError(f"cannot create state folder {path.parent}: {e.strerror}") from e
     db = _connect(f"{path.as_uri()}?mode=rwc", path)

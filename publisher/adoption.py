@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import calendar
 import json
-import re
 import urllib.request
 import warnings
 from collections.abc import Sequence
@@ -23,20 +22,18 @@ from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from publisher.core.config import Config
 from publisher.core.errors import ContentError, PublisherError
 from publisher.core.models import Post
 from publisher.core.plural import counted
+from publisher.core.same_post import comparable_link, comparable_title, same_date
 
 MAX_FEED_BYTES = 32 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 30.0
-SAME_DATE_SECONDS = 36 * 3600
-"""How far apart a post's and an entry's published dates may be to match by title."""
 ZERO_YEAR = 1
 """A date in year 1 is Go's zero time: Hugo's RSS gives it to a page without a date."""
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
 @dataclass(frozen=True)
@@ -174,19 +171,6 @@ def _json_feed(data: bytes, location: str) -> list[FeedEntry]:
 # matching -------------------------------------------------------------------------
 
 
-def comparable_link(url: str) -> str:
-    """A URL as two spellings of the same page agree: host lower-cased, path unescaped,
-    no scheme, no trailing slash."""
-    parts = urlsplit(url.strip())
-    path = unquote(parts.path).rstrip("/")
-    return f"{parts.netloc.lower()}{path}?{parts.query}"
-
-
-def comparable_title(title: str) -> str:
-    text = unescape(re.sub(r"<[^>]*>", "", title)).translate(_QUOTES)
-    return " ".join(text.split()).casefold()
-
-
 def match_entries(entries: Sequence[FeedEntry], posts: Sequence[Post], feed: str) -> Adoption:
     """Each entry's post: the one at its link, else the one with its title and date."""
     by_link = {comparable_link(post.url): post for post in posts}
@@ -214,8 +198,7 @@ def _by_title_and_date(
     if entry.published is None:
         return None
     for post in by_title.get(comparable_title(entry.title), []):
-        apart = abs((post.published - entry.published).total_seconds())
-        if post.id not in taken and apart <= SAME_DATE_SECONDS:
+        if post.id not in taken and same_date(post.published, entry.published):
             return post
     return None
 
@@ -262,7 +245,8 @@ def _adopt(config: Config, location: str, entries: list[FeedEntry], now: datetim
         )
     scheme = adoption.scheme if config.source.ids == "auto" else config.source.ids
     adopted = [AdoptedPost(p.id, e.id, e.published, e.link) for e, p in adoption.matched]
-    known = post_ids(config, open_source(config).scan(), remembered(config))
+    source = open_source(config)
+    known = post_ids(config, source, source.scan(), remembered(config))
     ids = replace(
         known,
         adopted={**known.adopted, **{a.source_id: a.entry_id for a in adopted}},

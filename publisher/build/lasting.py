@@ -4,7 +4,9 @@ adopted feed gave, the id each file was published under before, first-seen dates
 A post keeps the id it was first published under, whatever changes its URL: readers
 hold that id, and the delivery ledger knows the post by it. Its file name is the key;
 a file renamed with its bytes unchanged (a Jekyll post whose name is its URL) is found
-by its hash among the files that went away, and keeps its id and dates too.
+by its hash among the files that went away, and keeps its id and dates too; one renamed
+and edited in the same build is found by its link, or title and date
+(publisher/build/renamed.py).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from publisher.build.renamed import edited_renames
 from publisher.core.config import Config
-from publisher.sources.base import LastingId, PostIds
+from publisher.sources.base import LastingId, PostIds, Source
 from publisher.sources.files import SourceFile, content_hash, read_bytes
 from publisher.state.post_files import PostFile
 from publisher.state.store import reading
@@ -79,25 +82,43 @@ def remembered(config: Config) -> Remembered:
         )
 
 
-def post_ids(config: Config, scanned: Sequence[SourceFile], known: Remembered) -> PostIds:
+def post_ids(
+    config: Config, source: Source, scanned: Sequence[SourceFile], known: Remembered
+) -> PostIds:
     """Which ids and dates posts get: `known`'s, and what each file was published as."""
     with reading(config.state_db) as store:
         files = store.post_files() if store is not None else []
         built = store.built_since_post_files() if store is not None else False
-    present = {source.name for source in scanned}
+    present = {file.name for file in scanned}
     by_name = {file.source_name: file for file in files}
     lasting = {
-        name: LastingId(file.entry_id, file.visible_since, file.digest)
+        name: LastingId(file.entry_id, file.visible_since, file.digest, None, file.seen_as())
         for name, file in by_name.items()
         if name in present
     }
+    new = [file for file in scanned if file.name not in by_name]
+    found = renames(files, new, present)
+    edited = edited_renames(
+        source,
+        [file for file in files if file.source_name not in present | set(found.values())],
+        [file for file in new if file.name not in found],
+        known.ids,
+        known.first_seen,
+        config.source.max_post_bytes,
+    )
     seen_files = dict(known.first_seen_files)
-    for new, old in renames(files, [s for s in scanned if s.name not in by_name], present).items():
+    for new_name, old in (found | edited.found).items():
         file = by_name[old]
-        lasting[new] = LastingId(file.entry_id, file.visible_since, file.digest, old)
+        lasting[new_name] = LastingId(file.entry_id, file.visible_since, file.digest, old)
         if old in seen_files:
-            seen_files[new] = seen_files[old]
-    return replace(known.ids, lasting=lasting, first_seen_files=seen_files, built_before=built)
+            seen_files[new_name] = seen_files[old]
+    return replace(
+        known.ids,
+        lasting=lasting,
+        first_seen_files=seen_files,
+        built_before=built,
+        warnings=edited.warnings,
+    )
 
 
 def renames(

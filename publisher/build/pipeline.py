@@ -139,7 +139,7 @@ def load_posts(
     try:
         sources = source.scan()
         known = remembered(config)
-        ids = post_ids(config, sources, known)
+        ids = post_ids(config, source, sources, known)
         return load_site(
             config,
             source,
@@ -219,24 +219,32 @@ def _first_seen_rows(
 
 
 def _post_files(site: LoadedSite, sources: Sequence[SourceFile], ids: PostIds) -> list[PostFile]:
-    """What each published post was published as, where the state does not hold it yet."""
+    """What each published post was published as (its id, bytes, and what readers see),
+    where the state does not hold it yet."""
     sizes = {source.name: source.size for source in sources}
     digests = site.cache_update.digests
     known = {
-        name: (lasting.entry_id, lasting.digest)
+        name: (lasting.entry_id, lasting.digest, lasting.seen_as)
         for name, lasting in ids.lasting.items()
         if lasting.renamed_from is None
     }
-    return [
+    files = [
         PostFile(
             post.source_name,
             post.id,
             digests[post.source_name],
             sizes[post.source_name],
             post.arrived,
+            post.url,
+            post.title,
+            post.published,
         )
         for post in site.posts
-        if known.get(post.source_name) != (post.id, digests[post.source_name])
+    ]
+    return [
+        file
+        for file in files
+        if known.get(file.source_name) != (file.entry_id, file.digest, file.seen_as())
     ]
 
 
@@ -293,7 +301,7 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
     from publisher.sources.loading import load_site
 
     # Gather and render everything first: a bad post must not half-write anything.
-    ids = post_ids(config, sources, known)
+    ids = post_ids(config, source, sources, known)
     site = load_site(
         config,
         source,
@@ -306,13 +314,14 @@ def _build(config: Config, source: Source, now: datetime, cache: BuildCache) -> 
         ids=ids,
     )
     files = render_site(config, site, has_issues=known.has_issues)
-    warnings = site.warnings + new_first_seen_warnings(site)
+    warnings = ids.warnings + site.warnings + new_first_seen_warnings(site)
     if cache.problem:
         warnings += (cache.problem,)
 
     with open_store(config.state_db) as store:
         store.record_first_seen(_first_seen_rows(site, known.first_seen))
         store.record_post_files(_post_files(site, sources, ids))
+        store.record_gone_post_files({source.name for source in sources})
         store.replace_site_categories(category_names(site.posts))  # for readers to choose from
     known_after = remembered(config)
     published = publish(

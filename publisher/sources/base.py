@@ -76,6 +76,8 @@ class LastingId(NamedTuple):
     """The hash of its bytes then."""
     renamed_from: str | None = None
     """The file's name then, when it had another."""
+    seen_as: tuple[str | None, str | None, datetime | None] = (None, None, None)
+    """Its link, title and published date then, as readers saw them (None: not kept)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class PostIds:
     built_before: bool = False
     """Whether an earlier build (keeping post files) ran: a post it did not publish is new
     since then. A site's first build finds every post where its date puts it."""
+    warnings: tuple[str, ...] = ()
+    """New files that could each be a renamed one, published as new posts (named)."""
 
     def of(self, source_id: str, url: str, name: str = "", *, given: bool = False) -> str:
         adopted = self.adopted.get(source_id)

@@ -275,6 +275,15 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
         INSERT INTO post_files_since (id, build) SELECT 1, coalesce(max(id), 0) FROM builds
         """,
     ),
+    (
+        "what readers saw of each post file (link, title, date), and which files went away",
+        """
+        ALTER TABLE post_files ADD COLUMN link TEXT;
+        ALTER TABLE post_files ADD COLUMN title TEXT;
+        ALTER TABLE post_files ADD COLUMN published TEXT;
+        ALTER TABLE post_files ADD COLUMN gone INTEGER NOT NULL DEFAULT 0
+        """,
+    ),
 )
 
 

@@ -47,9 +47,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# One worker per core: the suite spends much of its time waiting on subprocesses and sockets.
+# One worker per core and one more, since the suite spends part of its time waiting on
+# subprocesses and sockets; idle workers take queued tests from busy ones (worksteal).
+WORKERS := $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 pytest: $(STAMP)
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal
 
 ## docs: build the documentation site into site/; any warning (a broken link) is an error
 ## Not --quiet: mkdocs 1.6 then never counts warnings, and --strict passes a broken link

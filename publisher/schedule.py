@@ -76,6 +76,8 @@ class WallClockCronTrigger(BaseTrigger):  # type: ignore[misc]
 
 @dataclass(frozen=True)
 class Schedule:
+    """One job's schedule: a crontab or an interval, read in the site's time zone."""
+
     job: str
     spec: str
     zone: ZoneInfo

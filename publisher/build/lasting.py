@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from publisher.build.renamed import edited_renames
 from publisher.core.config import Config
 from publisher.sources.base import LastingId, PostIds, Source
 from publisher.sources.files import SourceFile, content_hash, read_bytes
@@ -86,6 +85,8 @@ def post_ids(
     config: Config, source: Source, scanned: Sequence[SourceFile], known: Remembered
 ) -> PostIds:
     """Which ids and dates posts get: `known`'s, and what each file was published as."""
+    from publisher.build.renamed import edited_renames  # a build that reads posts only
+
     with reading(config.state_db) as store:
         files = store.post_files() if store is not None else []
         built = store.built_since_post_files() if store is not None else False

@@ -56,6 +56,8 @@ FEED_ENTRIES_WORTH_A_HELPER = 600
 
 @dataclass(frozen=True)
 class BuildReport:
+    """What a build did: the files it wrote or left, its warnings and how many posts."""
+
     files: WriteReport
     warnings: tuple[str, ...]
     posts: int

@@ -35,6 +35,8 @@ class NewFile:
 
 @dataclass(frozen=True)
 class Renames:
+    """Renamed and edited post files matched to the files they replace."""
+
     found: dict[str, str]
     """New name → the name it was published under."""
     warnings: tuple[str, ...] = ()

@@ -37,6 +37,8 @@ def _registry() -> Any:
 
 @dataclass(frozen=True)
 class Mailbox:
+    """A display name and an address, as parsed from a mailbox in the config."""
+
     name: str
     address: str
 

@@ -23,12 +23,16 @@ class DateSource(StrEnum):
 
 @dataclass(frozen=True)
 class Category:
+    """A category as written (`name`) and as it appears in URLs and feed paths (`slug`)."""
+
     name: str
     slug: str
 
 
 @dataclass(frozen=True)
 class Post:
+    """One published post, as every output (feeds, index page, digest) sees it."""
+
     source: Path
     """Absolute path of the file the post came from."""
     source_name: str

@@ -434,6 +434,8 @@ class PathsConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole configuration, one frozen table per [section], checked when read."""
+
     site: SiteConfig
     feeds: FeedsConfig
     paths: PathsConfig

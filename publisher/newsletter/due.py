@@ -20,6 +20,8 @@ def job_name(cadence: str) -> str:
 
 @dataclass(frozen=True)
 class DigestDue:
+    """Whether a digest is due now, why, and for which cadences."""
+
     due: bool
     reason: str
     cadences: tuple[str, ...] = ()

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FeedFormat:
+    """A feed format in the registry: its names and the module that writes it."""
+
     name: str
     """As written in [feeds] formats and in file names: feed.<name>."""
     label: str

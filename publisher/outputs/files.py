@@ -38,6 +38,8 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class WriteReport:
+    """What writing a set of output files did, by path under the output folder."""
+
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...] = ()
@@ -46,6 +48,8 @@ class WriteReport:
 
 @dataclass(frozen=True)
 class Publication:
+    """The outcome of publishing a set of files with their manifest."""
+
     files: WriteReport
     warnings: tuple[str, ...]
     complete: bool

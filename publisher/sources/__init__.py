@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SourceKind:
+    """A [source] kind in the registry: where its Source and its site settings come from."""
+
     source: str
     """"module:Class" of its Source, imported only when used."""
     settings: str = "publisher.sources.settings:folder_settings"

@@ -186,6 +186,8 @@ class CacheUpdate:
 
 @dataclass(frozen=True)
 class LoadedSite:
+    """What a source read in one build: the posts to publish, and what it left out and why."""
+
     posts: tuple[Post, ...]
     """Published posts, newest first."""
     hidden: tuple[tuple[str, str], ...]

@@ -226,3 +226,34 @@ def test_a_site_shortcodes_inner_is_kept_as_hugo_passes_it(tmp_path: Path) -> No
     assert canonical_html(ours) == canonical_html(theirs)
     alone, _ = _render("{{< mine >}}\nA block of its own.\n{{< /mine >}}\n")
     assert alone.strip() == "<p>A block of its own.</p>"  # its template's block, as a paragraph
+
+
+def test_an_unclosed_highlight_is_a_warning_where_hugo_stops(tmp_path: Path) -> None:
+    """Hugo refuses a built-in that reads .Inner with neither a closing tag nor `/>`; we
+    leave it out with a warning naming the line, and render nothing half-made."""
+    body = 'Before.\n\n{{< highlight go >}}\nfmt.Println("x")\n\nAfter.\n'
+    site = tmp_path / "site"
+    (site / "content" / "posts").mkdir(parents=True)
+    (site / "hugo.toml").write_text('baseURL = "https://sc.example/"\ntitle = "S"\n', "utf-8")
+    (site / "content" / "posts" / "p.md").write_text(
+        f"---\ntitle: P\ndate: 2024-01-01\n---\n{body}", encoding="utf-8"
+    )
+    with pytest.raises(pytest.fail.Exception, match="must be closed or self-closed"):
+        run_hugo(site, tmp_path / "hugo", (), tmp_path / "cache")
+
+    html, warnings = _render(body)
+    assert warnings == [
+        "content/p.md:3: shortcode 'highlight' must be closed or self-closed"
+        " (Hugo would stop here); left out"
+    ]
+    assert "<pre" not in html and "<p></p>" not in html
+    assert "<p>Before.</p>" in html and "<p>After.</p>" in html
+    closed, closed_warnings = _render("{{< highlight go />}}\n")
+    assert closed_warnings == [] and "<pre" in closed
+
+
+def test_a_left_out_shortcode_on_a_line_of_its_own_leaves_no_empty_paragraph() -> None:
+    html, warnings = _render("Before.\n\n{{< mine >}}\n\nAfter.\n", site_shortcodes=frozenset())
+    assert "<p></p>" not in html
+    assert canonical_blocks(html) == ["<p>Before.</p>", "<p>After.</p>"]
+    assert len(warnings) == 1 and "'mine' does not exist" in warnings[0]

@@ -31,6 +31,8 @@ class Shortcode:
     inner: list[str | Shortcode] | None = None
     """None when the shortcode has no closing tag."""
     line: int = 1
+    self_closing: bool = False
+    """Written `{{< name />}}`: closed by itself, so a template reading .Inner gets ""."""
 
     def get(self, key: str | int, default: str = "") -> str:
         if isinstance(key, int):
@@ -261,7 +263,12 @@ def _build(
             index += 1
             continue
         node = Shortcode(
-            item.name, item.markdown, item.positional, item.named, line=_line(text, item.start)
+            item.name,
+            item.markdown,
+            item.positional,
+            item.named,
+            line=_line(text, item.start),
+            self_closing=item.self_closing,
         )
         close = pairs.get(index, -1)
         if close != -1 and depth >= MAX_NESTING:

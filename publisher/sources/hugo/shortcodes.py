@@ -126,7 +126,8 @@ def restore_placeholders(
             return found.group(0)
         alone = found.group(1) and found.group(4)
         if alone and found.group(2) in left_out and not _BLOCK_TAG.search(output):
-            return f"<p>{output.strip()}</p>"
+            text = output.strip()
+            return f"<p>{text}</p>" if text else ""
         if alone:
             return output
         return (found.group(1) or "") + output + (found.group(4) or "")
@@ -143,6 +144,10 @@ def _inner(code: Shortcode, run: _Run) -> str:
 def _render(code: Shortcode, run: _Run) -> str:
     renderer = BUILT_IN.get(code.name)
     own = run.context.site_shortcodes
+    if code.name in READS_INNER and code.inner is None and not code.self_closing:
+        message = f"shortcode {code.name!r} must be closed or self-closed (Hugo would stop here)"
+        run.warn(code.line, f"{message}; left out")
+        return ""
     if renderer is not None:
         if own is not None and code.name in own:
             message = f"shortcode {code.name!r}: the site's own replaces Hugo's; rendered as Hugo's"
@@ -327,6 +332,10 @@ def _qr(code: Shortcode, run: _Run) -> str:
         return _link(text, code.get("alt") or text)
     return html.escape(text)
 
+
+READS_INNER = frozenset({"highlight", "details", "qr", "comment"})
+"""Built-ins whose template reads .Inner: Hugo refuses them with neither a closing tag nor
+`/>`."""
 
 BUILT_IN: Mapping[str, Callable[[Shortcode, _Run], str]] = {
     "figure": _figure,

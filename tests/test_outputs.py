@@ -6,15 +6,11 @@ site into an empty folder holds, plus whatever files someone else put there.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +25,7 @@ from publisher.core.errors import ContentError
 from publisher.outputs.files import MANIFEST_NAME, read_manifest
 from publisher.site_config import load_config
 from tests.conftest import NOW
+from tests.read_only import read_only
 from tests.test_content import make_site, post, write_config
 
 POSTS = {
@@ -276,32 +273,12 @@ def test_a_manifest_naming_a_path_outside_the_output_is_not_read(tmp_path: Path,
     assert read_manifest(path) == {"feed.atom": "0" * 64}
 
 
-@contextlib.contextmanager
-def undeletable(folder: Path) -> Iterator[None]:
-    """Nothing in `folder` can be removed: a read-only folder, or for root (whom modes do
-    not stop) an immutable one."""
-    if os.geteuid() != 0:
-        folder.chmod(0o555)
-        try:
-            yield
-        finally:
-            folder.chmod(0o755)
-        return
-    if shutil.which("chattr") is None:
-        pytest.fail("as root this test needs chattr (e2fsprogs) to make a folder immutable")
-    subprocess.run(["chattr", "+i", str(folder)], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
-
-
 def test_a_file_that_cannot_be_removed_is_tried_again_by_the_next_build(site: Path) -> None:
     config = load_config(site / "config.toml")
     build(config, NOW)
     folder = site / "public" / "categories" / "gone"
     (site / "content" / "b.md").unlink()
-    with undeletable(folder):
+    with read_only(folder):
         stuck = build(config, NOW)
         again = build(config, NOW)
     assert stuck.files.removed == ()

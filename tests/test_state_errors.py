@@ -6,19 +6,14 @@ accident while earlier feeds or digests show publisher ran here."""
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import sqlite3
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from publisher.cli import cli
 from publisher.core.config import Config
 from tests.conftest import NOW, SAMPLE
+from tests.read_only import read_only
 
 EXAMPLES = SAMPLE / "subscribers.csv"
 
@@ -31,26 +26,6 @@ def ok(config: Config, *args: str) -> Result:
     result = publisher(config, *args)
     assert result.exit_code == 0, result.output
     return result
-
-
-@contextlib.contextmanager
-def read_only(folder: Path) -> Iterator[None]:
-    """`folder` as a service user without write access sees it: a 0555 folder, or for root
-    (whom modes do not stop) an immutable one."""
-    if os.geteuid() != 0:
-        folder.chmod(0o555)
-        try:
-            yield
-        finally:
-            folder.chmod(0o755)
-        return
-    if shutil.which("chattr") is None:
-        pytest.fail("as root this test needs chattr (e2fsprogs) to make a folder read-only")
-    subprocess.run(["chattr", "+i", str(folder)], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
 def test_a_read_only_state_folder_is_named_as_such_by_every_command(config: Config) -> None:

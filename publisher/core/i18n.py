@@ -61,6 +61,26 @@ def long_date(moment: datetime, tag: str) -> str:
     return f"{moment.day} {ENGLISH_MONTHS[moment.month - 1]} {moment.year}"
 
 
+_CHOICES_EN = {
+    "categories_legend": "Categories",
+    "categories_hint": "Check the ones you want, or none to get every category, new ones included.",
+    "cadence_legend": "How often",
+    "cadence_weekly": "A weekly digest",
+    "cadence_daily": "A daily digest",
+    "cadence_each": "An email for each new post",
+}
+"""The subscribe and preference forms' choices (en), on index.html and the web pages."""
+
+_CHOICES_KO = {
+    "categories_legend": "분야",
+    "categories_hint": "원하는 분야를 고르세요. 하나도 고르지 않으면 새로 생기는 분야까지 모두 받습니다.",
+    "cadence_legend": "받는 주기",
+    "cadence_weekly": "주간 모음",
+    "cadence_daily": "일간 모음",
+    "cadence_each": "새 글마다 바로",
+}
+"""The subscribe and preference forms' choices (ko), on index.html and the web pages."""
+
 CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
     "en": {
         "index": {
@@ -72,12 +92,7 @@ CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
             "atom": "Atom",
             "rss": "RSS",
             "json": "JSON Feed",
-            "categories_legend": "Categories",
-            "categories_hint": "Check the ones you want, or none to get every category, new ones included.",
-            "cadence_legend": "How often",
-            "cadence_weekly": "A weekly digest",
-            "cadence_daily": "A daily digest",
-            "cadence_each": "An email for each new post",
+            **_CHOICES_EN,
             "archive_link": "Past newsletters",
         },
         "digest": {
@@ -142,12 +157,7 @@ CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
             "email_greeting": "Hello,",
             "email_body": "Someone, probably you, asked to receive {site} by email at this address. To confirm, open this link within {hours} hours and press the button on the page:",
             "email_ignore": "If it was not you, ignore this email and nothing more will be sent.",
-            "categories_legend": "Categories",
-            "categories_hint": "Check the ones you want, or none to get every category, new ones included.",
-            "cadence_legend": "How often",
-            "cadence_weekly": "A weekly digest",
-            "cadence_daily": "A daily digest",
-            "cadence_each": "An email for each new post",
+            **_CHOICES_EN,
             "preferences_title": "Your email preferences",
             "preferences_intro": "Choose what {site} sends to {email}.",
             "save_button": "Save preferences",
@@ -179,12 +189,7 @@ CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
             "atom": "Atom 피드",
             "rss": "RSS 피드",
             "json": "JSON 피드",
-            "categories_legend": "분야",
-            "categories_hint": "원하는 분야를 고르세요. 하나도 고르지 않으면 새로 생기는 분야까지 모두 받습니다.",
-            "cadence_legend": "받는 주기",
-            "cadence_weekly": "주간 모음",
-            "cadence_daily": "일간 모음",
-            "cadence_each": "새 글마다 바로",
+            **_CHOICES_KO,
             "archive_link": "지난 뉴스레터 보기",
         },
         "digest": {
@@ -249,12 +254,7 @@ CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
             "email_greeting": "안녕하세요.",
             "email_body": "이 주소로 {site} 소식을 받아 보겠다는 신청이 들어왔습니다. 구독을 확인하시려면 {hours}시간 안에 아래 링크를 열고 페이지의 버튼을 눌러 주세요.",
             "email_ignore": "직접 신청하지 않으셨다면 이 메일을 무시해 주세요. 더 이상 메일이 가지 않습니다.",
-            "categories_legend": "분야",
-            "categories_hint": "원하는 분야를 고르세요. 하나도 고르지 않으면 새로 생기는 분야까지 모두 받습니다.",
-            "cadence_legend": "받는 주기",
-            "cadence_weekly": "주간 모음",
-            "cadence_daily": "일간 모음",
-            "cadence_each": "새 글마다 바로",
+            **_CHOICES_KO,
             "preferences_title": "구독 설정",
             "preferences_intro": "{site}에서 {email} 주소로 보낼 소식을 고르세요.",
             "save_button": "설정 저장하기",
